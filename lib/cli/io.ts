@@ -1,0 +1,40 @@
+import { isRegistryError } from '../errors.ts';
+
+/** What a command may touch: streams and the exit code. Tests pass their own. */
+export interface CliIo {
+  stdin: NodeJS.ReadableStream;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+export type CommandRun = (args: string[], io: CliIo) => Promise<number>;
+
+export interface CommandModule {
+  run: CommandRun;
+  /** one line for `mcpreg --help` */
+  summary: string;
+}
+
+/** A user error: printed as one line on stderr, no stack trace, exit code 2 unless given. */
+export class UsageError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 2) {
+    super(message);
+    this.name = 'UsageError';
+    this.exitCode = exitCode;
+  }
+}
+
+export function reportError(e: unknown, io: CliIo): number {
+  if (e instanceof UsageError) {
+    io.stderr.write(`mcpreg: ${e.message}\n`);
+    return e.exitCode;
+  }
+  if (isRegistryError(e)) {
+    io.stderr.write(`mcpreg: ${e.describe()}\n`);
+    return 1;
+  }
+  const message = e instanceof Error ? (e.stack ?? e.message) : String(e);
+  io.stderr.write(`mcpreg: internal error: ${message}\n`);
+  return 70;
+}

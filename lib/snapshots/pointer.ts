@@ -1,0 +1,38 @@
+import { z } from 'zod';
+
+/**
+ * `current.json`: the only mutable object of a registry. Written last, with a conditional
+ * write, after every object it names exists. Readers load it first, then the snapshot.
+ */
+export const SnapshotPointer = z.object({
+  /** schema version of this pointer document */
+  apiVersion: z.literal('mcpreg/v1'),
+  namespace: z.string(),
+  name: z.string(),
+  /** content hash of the published snapshot (hex sha256, timestamps ignored) */
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  /** source revision the snapshot was built from (ETag, commit, resourceVersion, …) */
+  revision: z.string().optional(),
+  /** format the source was read as */
+  format: z.enum(['toolhive', 'upstream']),
+  /** hash of the filter that was applied, so a filter change alone republishes */
+  filterHash: z.string(),
+  /** when this snapshot was published (RFC 3339) */
+  syncedAt: z.string(),
+  counts: z.object({
+    /** distinct server names published */
+    servers: z.number().int().nonnegative(),
+    /** upstream server versions published (>= servers) */
+    versions: z.number().int().nonnegative(),
+    /** entries rejected by validation (lenient mode) */
+    invalid: z.number().int().nonnegative(),
+    /** entries removed by the filter */
+    filteredOut: z.number().int().nonnegative(),
+  }),
+  /** keys of the snapshot objects, relative to the store root */
+  objects: z.object({
+    toolhive: z.string(),
+    upstream: z.string(),
+  }),
+});
+export type SnapshotPointer = z.infer<typeof SnapshotPointer>;

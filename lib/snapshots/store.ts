@@ -1,0 +1,42 @@
+/**
+ * The snapshot store interface. Two implementations: `fs-store.ts` (local mode) and
+ * `s3-store.ts` (production). Keys are `/`-separated, relative to the store root
+ * (bucket + prefix, or a directory).
+ */
+
+export interface StoredObject {
+  body: Uint8Array;
+  /** strong validator of exactly these bytes, quoted as an HTTP ETag */
+  etag: string;
+  contentType?: string;
+}
+
+export interface PutOptions {
+  contentType?: string;
+  /**
+   * Conditional write. `ifMatch: etag` succeeds only while the stored object still has that
+   * ETag; `ifNoneMatch: '*'` succeeds only if no object exists. On a failed precondition the
+   * store throws RegistryError('conflict').
+   */
+  ifMatch?: string;
+  ifNoneMatch?: '*';
+}
+
+export interface GetOptions {
+  /** when the stored ETag equals this, `get` returns `'not-modified'` without the body */
+  ifNoneMatch?: string;
+}
+
+export interface SnapshotStore {
+  /** a short description for logs and status, e.g. `s3://bucket/prefix` or `file:///data` */
+  readonly description: string;
+  get(key: string, options?: GetOptions): Promise<StoredObject | 'not-modified' | null>;
+  /** returns the ETag of the written object */
+  put(key: string, body: Uint8Array, options?: PutOptions): Promise<{ etag: string }>;
+  /** true when the object exists (cheap HEAD) */
+  exists(key: string): Promise<boolean>;
+  /** every key under a prefix, in lexical order */
+  list(prefix: string): Promise<string[]>;
+  /** delete keys; a missing key is not an error */
+  delete(keys: string[]): Promise<void>;
+}
