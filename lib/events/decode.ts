@@ -1,0 +1,120 @@
+import { CloudEvent, HTTP, ValidationError } from 'cloudevents';
+import { KubeObject } from '../kube/objects.ts';
+
+/**
+ * CloudEvents in, typed events out. Knative's ApiServerSource (Resource mode) and PingSource
+ * send these types; anything else is poison and is answered with a 4xx so that a Broker
+ * does not retry it (see reference/knative.md §2.6).
+ */
+
+export const EVENT_TYPES = {
+  add: 'dev.knative.apiserver.resource.add',
+  update: 'dev.knative.apiserver.resource.update',
+  delete: 'dev.knative.apiserver.resource.delete',
+  ping: 'dev.knative.sources.ping',
+  published: 'io.toolhive.registry.snapshot.published',
+} as const;
+
+export const WATCHED_KINDS = ['MCPRegistry', 'ConfigMap', 'MCPRegistrySyncJob'] as const;
+export type WatchedKind = (typeof WATCHED_KINDS)[number];
+
+export type ResourceAction = 'add' | 'update' | 'delete';
+
+export type DecodedEvent =
+  | { type: 'resource'; action: ResourceAction; kind: WatchedKind; object: KubeObject; id: string; source: string }
+  | { type: 'ping'; id: string; source: string; data: unknown }
+  | { type: 'published'; id: string; source: string; subject: string | undefined; data: unknown };
+
+/** Why an incoming request is not an event we act on; `status` is the HTTP answer. */
+export class PoisonEvent extends Error {
+  readonly status: 400 | 415 | 422;
+  constructor(status: 400 | 415 | 422, message: string) {
+    super(message);
+    this.name = 'PoisonEvent';
+    this.status = status;
+  }
+}
+
+export interface HttpMessage {
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+function flatHeaders(headers: HttpMessage['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+/** Parses and validates one CloudEvent (binary or structured mode). Throws PoisonEvent. */
+export function parseCloudEvent(message: HttpMessage): CloudEvent<unknown> {
+  const headers = flatHeaders(message.headers);
+  // The SDK only parses JSON data for exact media types; normalise the charset spelling.
+  const contentType = headers['content-type'];
+  if (contentType) headers['content-type'] = contentType.replace(/charset=utf-8/i, 'charset=utf-8');
+  let parsed: CloudEvent<unknown> | CloudEvent<unknown>[];
+  try {
+    parsed = HTTP.toEvent({ headers, body: message.body }) as CloudEvent<unknown> | CloudEvent<unknown>[];
+  } catch (e) {
+    throw new PoisonEvent(400, `not a CloudEvent: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (Array.isArray(parsed)) throw new PoisonEvent(415, 'batched CloudEvents are not accepted');
+  try {
+    parsed.validate();
+  } catch (e) {
+    const detail = e instanceof ValidationError ? JSON.stringify(e.errors ?? e.message) : String(e);
+    throw new PoisonEvent(400, `invalid CloudEvent: ${detail}`);
+  }
+  return parsed;
+}
+
+function eventData(event: CloudEvent<unknown>): unknown {
+  const data = event.data;
+  if (typeof data === 'string' && data.length > 0) {
+    try {
+      return JSON.parse(data);
+    } catch {
+      return data;
+    }
+  }
+  if (data instanceof Uint8Array) {
+    try {
+      return JSON.parse(Buffer.from(data).toString('utf8'));
+    } catch {
+      return data;
+    }
+  }
+  return data;
+}
+
+/** Classifies a parsed CloudEvent. Throws PoisonEvent for types and kinds we do not handle. */
+export function classifyEvent(event: CloudEvent<unknown>): DecodedEvent {
+  const base = { id: event.id, source: event.source };
+  switch (event.type) {
+    case EVENT_TYPES.ping:
+      return { type: 'ping', ...base, data: eventData(event) };
+    case EVENT_TYPES.published:
+      return { type: 'published', ...base, subject: event.subject, data: eventData(event) };
+    case EVENT_TYPES.add:
+    case EVENT_TYPES.update:
+    case EVENT_TYPES.delete: {
+      const action = event.type.slice(event.type.lastIndexOf('.') + 1) as ResourceAction;
+      const parsed = KubeObject.safeParse(eventData(event));
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new PoisonEvent(422, `event ${event.id}: data is not a Kubernetes object (${issue?.path.join('.') || 'data'}: ${issue?.message})`);
+      }
+      const object = parsed.data as KubeObject;
+      if (!(WATCHED_KINDS as readonly string[]).includes(object.kind)) {
+        throw new PoisonEvent(422, `event ${event.id}: kind ${object.kind} is not handled (handled: ${WATCHED_KINDS.join(', ')})`);
+      }
+      return { type: 'resource', action, kind: object.kind as WatchedKind, object, ...base };
+    }
+    default:
+      throw new PoisonEvent(400, `event ${event.id}: unknown type ${JSON.stringify(event.type)}`);
+  }
+}
+
+export function decodeEvent(message: HttpMessage): DecodedEvent {
+  return classifyEvent(parseCloudEvent(message));
+}
