@@ -1,5 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { LookupAddress, LookupOptions } from 'node:dns';
 import type { SourceSpec } from '../kube/mcpregistry-spec.ts';
+import type { Logger } from '../log.ts';
 
 /**
  * One interface for every source type (configmap, url, git, registry). A source fetches,
@@ -26,6 +28,25 @@ export interface FetchPolicy {
    * private or link-local addresses. Empty by default; tests put 127.0.0.0/8 here.
    */
   allowPrivate: string[];
+  /** retries of transient failures after the first attempt (default 3) */
+  retries?: number;
+  /** first backoff delay; doubles per retry, with jitter (default 500 ms) */
+  retryBaseMs?: number;
+  /** cap on one backoff wait, and the longest Retry-After honoured (default 30 s) */
+  retryMaxWaitMs?: number;
+  /** registry API source: most pages walked in one sync (default 5000) */
+  maxPages?: number;
+  /** registry API source: most entries accepted in one sync (default 250 000) */
+  maxEntries?: number;
+  /**
+   * DNS lookup used for the SSRF check and for connecting (default node:dns `lookup`).
+   * Only tests replace it (e.g. to simulate an answer that changes between check and connect).
+   */
+  lookup?: (
+    hostname: string,
+    options: LookupOptions,
+    callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+  ) => void;
 }
 
 export interface SourceContext {
@@ -40,11 +61,16 @@ export interface SourceContext {
   previous?: { revision?: string; state?: unknown };
   /** true forces a full fetch even when the source could answer "unchanged" */
   force?: boolean;
+  /** retries, redirects and other progress (never secret values); silent when absent */
+  logger?: Logger;
 }
 
 export type FetchResult =
-  /** nothing changed since `previous.revision`; no body was transferred */
-  | { kind: 'unchanged'; revision: string }
+  /**
+   * nothing changed since `previous.revision` (no new content was transferred). `state`, when
+   * present, replaces the persisted state (e.g. the registry source's incremental counter).
+   */
+  | { kind: 'unchanged'; revision: string; state?: unknown }
   /** a whole registry document (toolhive registry.json or an upstream document) */
   | { kind: 'document'; revision: string; bytes: Uint8Array; file: string; state?: unknown }
   /**
