@@ -1,104 +1,241 @@
 import { z } from 'zod';
 import { FilterSpec } from '../filter/spec.ts';
+import { countSet, withRules } from './validation-rules.ts';
 
 /**
- * The MCPRegistry spec, one source of truth for the types. `crds/mcpregistries.yaml` carries
- * the same structure as an openAPIV3Schema; a test checks that both agree.
- * Defaults here are the CRD's defaults.
+ * The MCPRegistry spec, one source of truth for the types. `crds/mcpregistries.yaml` is
+ * generated from these schemas (scripts/gen-crds.ts): descriptions become `kubectl explain`
+ * text, defaults become CRD defaults, and the cross-field rules exist both as zod
+ * refinements and as CEL `x-kubernetes-validations` (see validation-rules.ts). Patterns are
+ * written in the common subset of RE2 (the API server) and ECMAScript (zod).
  */
 
 export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$';
 export const Duration = z.string().regex(new RegExp(DURATION_PATTERN), 'a duration such as 30s, 5m, 1h30m');
 
+/** http(s) URLs only; other schemes are refused before any fetch (SSRF policy). */
+export const URL_PATTERN = '^https?://[^\\s/?#]+[^\\s]*$';
+/** names of ConfigMaps and Secrets (DNS subdomain) */
+export const OBJECT_NAME_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+/** keys of ConfigMaps and Secrets */
+export const DATA_KEY_PATTERN = '^[-._a-zA-Z0-9]+$';
+/** an HTTP header field name (RFC 9110 token) */
+export const HEADER_NAME_PATTERN = "^[-A-Za-z0-9!#$%&'*+.^_`|~]+$";
+/** a branch or tag name: no whitespace and none of the characters git forbids in refs */
+export const GIT_REF_PATTERN = '^[^\\s~^:?*\\[\\\\]+$';
+
+const ObjectName = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(new RegExp(OBJECT_NAME_PATTERN), 'a Kubernetes object name (lower-case letters, digits, "-" and ".")');
+const DataKey = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(new RegExp(DATA_KEY_PATTERN), 'a ConfigMap/Secret key (letters, digits, "-", "_" and ".")');
+const HttpUrl = z
+  .url({ protocol: /^https?$/, error: 'an http:// or https:// URL' })
+  .max(2048)
+  .regex(new RegExp(URL_PATTERN), 'an http:// or https:// URL');
+
 /** Reference to a Secret in the registry's namespace and the keys to read from it. */
-export const AuthSecretRef = z.object({
-  name: z.string().min(1),
-  /** bearer token */
-  tokenKey: z.string().min(1).optional(),
-  /** basic auth */
-  usernameKey: z.string().min(1).optional(),
-  passwordKey: z.string().min(1).optional(),
-  /** a named header whose value is read from the Secret */
-  headerName: z.string().min(1).optional(),
-  headerValueKey: z.string().min(1).optional(),
-});
+export const AuthSecretRef = withRules(
+  z
+    .object({
+      name: ObjectName.describe('Name of a Secret in the MCPRegistry\'s namespace.'),
+      tokenKey: DataKey.optional().describe('Key holding a bearer token, sent as "Authorization: Bearer <token>".'),
+      usernameKey: DataKey.optional().describe('Key holding the user name for HTTP basic auth (with passwordKey).'),
+      passwordKey: DataKey.optional().describe('Key holding the password for HTTP basic auth (with usernameKey).'),
+      headerName: z
+        .string()
+        .min(1)
+        .max(256)
+        .regex(new RegExp(HEADER_NAME_PATTERN), 'an HTTP header name')
+        .optional()
+        .describe('Name of a header whose value is read from the Secret (with headerValueKey), e.g. X-API-Key.'),
+      headerValueKey: DataKey.optional().describe('Key holding the value of the header named by headerName.'),
+    })
+    .describe(
+      'Credentials read from a Secret: exactly one of tokenKey, usernameKey+passwordKey, or headerName+headerValueKey. ' +
+        'Secret values never appear in status, events or logs.',
+    ),
+  [
+    {
+      rule: "(has(self.tokenKey) ? 1 : 0) + (has(self.usernameKey) || has(self.passwordKey) ? 1 : 0) + (has(self.headerName) || has(self.headerValueKey) ? 1 : 0) == 1",
+      message: 'set exactly one credential: tokenKey, usernameKey+passwordKey, or headerName+headerValueKey',
+      check: (s) =>
+        countSet(s.tokenKey) +
+          (countSet(s.usernameKey, s.passwordKey) > 0 ? 1 : 0) +
+          (countSet(s.headerName, s.headerValueKey) > 0 ? 1 : 0) ===
+        1,
+    },
+    {
+      rule: 'has(self.usernameKey) == has(self.passwordKey)',
+      message: 'usernameKey and passwordKey must be set together',
+      check: (s) => (s.usernameKey === undefined) === (s.passwordKey === undefined),
+    },
+    {
+      rule: 'has(self.headerName) == has(self.headerValueKey)',
+      message: 'headerName and headerValueKey must be set together',
+      check: (s) => (s.headerName === undefined) === (s.headerValueKey === undefined),
+    },
+  ],
+);
 export type AuthSecretRef = z.infer<typeof AuthSecretRef>;
 
-const Headers = z.record(z.string(), z.string());
+const Headers = z
+  .record(z.string(), z.string())
+  .describe('Extra request headers (name → value). Never put credentials here: use authSecret.');
 
-export const ConfigMapSource = z.object({
-  name: z.string().min(1),
-  key: z.string().min(1).default('registry.json'),
-});
+const AllowHttp = z
+  .boolean()
+  .default(false)
+  .describe('Allow a plain http:// URL. Off by default: https is required.');
+
+export const ConfigMapSource = z
+  .object({
+    name: ObjectName.describe('Name of a ConfigMap in the MCPRegistry\'s namespace.'),
+    key: DataKey.default('registry.json').describe('Key in the ConfigMap\'s data (or binaryData) holding the registry document.'),
+  })
+  .describe('Read the registry document from a ConfigMap. Edits to the ConfigMap sync immediately.');
 export type ConfigMapSource = z.infer<typeof ConfigMapSource>;
 
-export const UrlSource = z.object({
-  url: z.string().url(),
-  headers: Headers.optional(),
-  authSecret: AuthSecretRef.optional(),
-  /** allow plain http:// (https is required otherwise) */
-  allowHttp: z.boolean().default(false),
-});
+export const UrlSource = z
+  .object({
+    url: HttpUrl.describe('URL of the registry document (https://, or http:// with allowHttp).'),
+    headers: Headers.optional(),
+    authSecret: AuthSecretRef.optional(),
+    allowHttp: AllowHttp,
+  })
+  .describe('Fetch the registry document over HTTP(S); revalidated with ETag/Last-Modified.');
 export type UrlSource = z.infer<typeof UrlSource>;
 
-export const GitSource = z.object({
-  repository: z.string().min(1),
-  branch: z.string().min(1).optional(),
-  tag: z.string().min(1).optional(),
-  commit: z.string().regex(/^[0-9a-f]{7,40}$/).optional(),
-  path: z.string().min(1).default('registry.json'),
-  authSecret: AuthSecretRef.optional(),
-  allowHttp: z.boolean().default(false),
-});
+export const GitSource = withRules(
+  z
+    .object({
+      repository: z
+        .string()
+        .min(1)
+        .max(2048)
+        .regex(/^\S+$/, 'a repository URL without whitespace')
+        .describe('Repository URL: https://, or http:// with allowHttp.'),
+      branch: z
+        .string()
+        .min(1)
+        .max(255)
+        .regex(new RegExp(GIT_REF_PATTERN), 'a git branch name')
+        .optional()
+        .describe('Branch to follow. When none of branch, tag and commit is set, the remote HEAD is used.'),
+      tag: z.string().min(1).max(255).regex(new RegExp(GIT_REF_PATTERN), 'a git tag name').optional().describe('Tag to read.'),
+      commit: z
+        .string()
+        .regex(/^[0-9a-f]{7,40}$/, 'a commit hash (7 to 40 lower-case hex digits)')
+        .optional()
+        .describe('Commit to read (7 to 40 lower-case hex digits).'),
+      path: z.string().min(1).max(1024).default('registry.json').describe('Path of the registry document inside the repository.'),
+      authSecret: AuthSecretRef.optional(),
+      allowHttp: AllowHttp,
+    })
+    .describe('Read the registry document from a file in a git repository (shallow fetch, smart HTTP).'),
+  [
+    {
+      rule: '(has(self.branch) ? 1 : 0) + (has(self.tag) ? 1 : 0) + (has(self.commit) ? 1 : 0) <= 1',
+      message: 'set at most one of branch, tag and commit',
+      check: (g) => countSet(g.branch, g.tag, g.commit) <= 1,
+    },
+  ],
+);
 export type GitSource = z.infer<typeof GitSource>;
 
-export const RegistryApiSource = z.object({
-  url: z.string().url(),
-  headers: Headers.optional(),
-  authSecret: AuthSecretRef.optional(),
-  allowHttp: z.boolean().default(false),
-  /** after this many incremental syncs, the next one is a full reconcile */
-  fullSyncEvery: z.number().int().min(1).default(10),
-});
+export const RegistryApiSource = z
+  .object({
+    url: HttpUrl.describe('Base URL of an MCP registry API (the server serving /v0.1/servers), e.g. https://registry.modelcontextprotocol.io.'),
+    headers: Headers.optional(),
+    authSecret: AuthSecretRef.optional(),
+    allowHttp: AllowHttp,
+    fullSyncEvery: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(10)
+      .describe('After this many incremental syncs (updated_since), the next sync is a full reconcile.'),
+  })
+  .describe('Page through an upstream MCP registry API (GET /v0.1/servers with cursors).');
 export type RegistryApiSource = z.infer<typeof RegistryApiSource>;
 
 export const SourceType = z.enum(['configmap', 'url', 'git', 'registry']);
 export type SourceType = z.infer<typeof SourceType>;
 
-export const SourceSpec = z.object({
-  type: SourceType,
-  configMap: ConfigMapSource.optional(),
-  url: UrlSource.optional(),
-  git: GitSource.optional(),
-  registry: RegistryApiSource.optional(),
-});
+const SOURCE_BLOCKS = [
+  ['configmap', 'configMap'],
+  ['url', 'url'],
+  ['git', 'git'],
+  ['registry', 'registry'],
+] as const;
+
+export const SourceSpec = withRules(
+  z
+    .object({
+      type: SourceType.describe('Which block below is used: configmap, url, git or registry.'),
+      configMap: ConfigMapSource.optional(),
+      url: UrlSource.optional(),
+      git: GitSource.optional(),
+      registry: RegistryApiSource.optional(),
+    })
+    .describe('Where the registry document comes from. Set type and exactly the matching block.'),
+  SOURCE_BLOCKS.map(([type, block]) => ({
+    rule: `has(self.${block}) == (self.type == '${type}')`,
+    message: `${block} must be set when type is ${type}, and only then`,
+    fieldPath: `.${block}`,
+    check: (s: { type: SourceType; [k: string]: unknown }) => (s[block] !== undefined) === (s.type === type),
+  })),
+);
 export type SourceSpec = z.infer<typeof SourceSpec>;
 
-export const SyncPolicy = z.object({
-  enabled: z.boolean().default(true),
-  interval: Duration.default('1h'),
-  onUpdate: z.enum(['create', 'update', 'recreate']).default('update'),
-  retry: z
-    .object({
-      maxRetries: z.number().int().min(0).max(100).default(3),
-      backoffInterval: Duration.default('30s'),
-    })
-    .prefault({}),
-});
+export const SyncPolicy = z
+  .object({
+    enabled: z.boolean().default(true).describe('Sync on a schedule and on changes. When false, only manual triggers sync.'),
+    interval: Duration.default('1h').describe('How often to re-sync (Go-style duration: 30s, 5m, 1h30m).'),
+    onUpdate: z
+      .enum(['create', 'update', 'recreate'])
+      .default('update')
+      .describe('What happens to MCPServers created from this registry when an entry changes: create only new ones, update existing ones, or recreate them.'),
+    retry: z
+      .object({
+        maxRetries: z.number().int().min(0).max(100).default(3).describe('Retries after a failed sync before waiting for the next interval.'),
+        backoffInterval: Duration.default('30s').describe('First retry delay; it doubles with every further failure (with jitter).'),
+      })
+      .prefault({})
+      .describe('Retries after a failed sync.'),
+  })
+  .describe('When and how the registry is synced.');
 export type SyncPolicy = z.infer<typeof SyncPolicy>;
 
 export const RegistryFormat = z.enum(['toolhive', 'upstream']);
 export type RegistryFormat = z.infer<typeof RegistryFormat>;
 
-export const MCPRegistrySpec = z.object({
-  displayName: z.string().optional(),
-  description: z.string().optional(),
-  /** detected from the document when absent */
-  format: RegistryFormat.optional(),
-  source: SourceSpec,
-  syncPolicy: SyncPolicy.prefault({}),
-  filter: FilterSpec.optional(),
-  validation: z.enum(['strict', 'lenient']).default('lenient'),
-  allowEmpty: z.boolean().default(false),
-});
+export const MCPRegistrySpec = z
+  .object({
+    displayName: z.string().max(256).optional().describe('Human-readable name of the registry.'),
+    description: z.string().max(4096).optional().describe('What this registry holds.'),
+    format: RegistryFormat.optional().describe(
+      'Format of the source document: toolhive (registry.json) or upstream (MCP registry server.json list). Detected when absent.',
+    ),
+    source: SourceSpec,
+    syncPolicy: SyncPolicy.prefault({}),
+    filter: FilterSpec.optional().describe(
+      'Which servers are published. A server is kept when it matches include (or include is absent) and does not match exclude.',
+    ),
+    validation: z
+      .enum(['strict', 'lenient'])
+      .default('lenient')
+      .describe('strict: one invalid entry fails the sync. lenient: invalid entries are skipped and counted in status.invalidCount.'),
+    allowEmpty: z
+      .boolean()
+      .default(false)
+      .describe('Publish a snapshot with zero servers. Off by default, so that a broken source cannot empty a registry.'),
+  })
+  .describe('Desired state of an MCPRegistry.');
 export type MCPRegistrySpec = z.infer<typeof MCPRegistrySpec>;

@@ -1,0 +1,145 @@
+import { z } from 'zod';
+import { FilterSpec } from '../filter/spec.ts';
+import { DATA_KEY_PATTERN, OBJECT_NAME_PATTERN, RegistryFormat, SourceSpec } from './mcpregistry-spec.ts';
+import { conditionsSchema, Timestamp } from './mcpregistry-status.ts';
+import { countSet, withRules } from './validation-rules.ts';
+
+/**
+ * Spec and status of the job resources: MCPRegistrySyncJob (a manual sync, handled by the
+ * sync function), and MCPRegistryImportJob / MCPRegistryExportJob, which are declared here
+ * so that their shape is fixed but are executed by the jobs controller, not yet built.
+ * Their CRDs are generated from these schemas by scripts/gen-crds.ts.
+ */
+
+export const NOT_YET_EXECUTED =
+  'Declared only: executed by the jobs controller, which is not implemented yet. Creating one has no effect today.';
+
+const LocalObjectName = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(new RegExp(OBJECT_NAME_PATTERN), 'a Kubernetes object name (lower-case letters, digits, "-" and ".")');
+
+export const RegistryRef = z
+  .object({ name: LocalObjectName.describe('Name of an MCPRegistry in the same namespace.') })
+  .describe('The MCPRegistry this job acts on (same namespace).');
+export type RegistryRef = z.infer<typeof RegistryRef>;
+
+export const ConfigMapTarget = z
+  .object({
+    name: LocalObjectName.describe('Name of a ConfigMap in the same namespace; created when missing.'),
+    key: z
+      .string()
+      .min(1)
+      .max(253)
+      .regex(new RegExp(DATA_KEY_PATTERN), 'a ConfigMap key')
+      .default('registry.json')
+      .describe('Key the document is written under.'),
+  })
+  .describe('A ConfigMap key to write a registry document to (at most 1 MiB).');
+export type ConfigMapTarget = z.infer<typeof ConfigMapTarget>;
+
+export const JOB_CONDITION_TYPES = ['Complete', 'Failed'] as const;
+export const JobPhase = z.enum(['Pending', 'Running', 'Succeeded', 'Failed']);
+export type JobPhase = z.infer<typeof JobPhase>;
+
+const Count = z.number().int().min(0);
+
+export const JobResult = z
+  .object({
+    serverCount: Count.optional().describe('Servers synced, imported or exported.'),
+    invalidCount: Count.optional().describe('Entries skipped as invalid.'),
+    snapshotHash: z.string().regex(/^[0-9a-f]{64}$/, 'a hex SHA-256').optional().describe('Hash of the snapshot the job produced or read.'),
+    location: z.string().max(2048).optional().describe('Where the result was written (ConfigMap key or object key).'),
+    message: z.string().max(32768).optional().describe('Summary in words; on failure, what failed and where.'),
+  })
+  .describe('What the job did.');
+export type JobResult = z.infer<typeof JobResult>;
+
+export const JobStatus = z
+  .object({
+    observedGeneration: z.number().int().min(0).optional().describe('metadata.generation the job last acted on.'),
+    phase: JobPhase.optional().describe('Pending, Running, Succeeded or Failed.'),
+    startTime: Timestamp.optional().describe('When the job started running.'),
+    completionTime: Timestamp.optional().describe('When the job succeeded or failed.'),
+    conditions: conditionsSchema(JOB_CONDITION_TYPES).optional(),
+    result: JobResult.optional(),
+  })
+  .describe('Observed state of the job.');
+export type JobStatus = z.infer<typeof JobStatus>;
+
+/** A job's spec never changes after creation: create a new job instead. */
+function immutable<S extends z.ZodType>(schema: S): S {
+  return schema.meta({
+    'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'spec is immutable: create a new job instead' }],
+  }) as S;
+}
+
+export const MCPRegistrySyncJobSpec = immutable(
+  z
+    .object({ registryRef: RegistryRef })
+    .describe('Sync one MCPRegistry now, once. Handled by the sync function, like the sync-trigger annotation.'),
+);
+export type MCPRegistrySyncJobSpec = z.infer<typeof MCPRegistrySyncJobSpec>;
+
+export const ImportTarget = withRules(
+  z
+    .object({
+      configMap: ConfigMapTarget.optional(),
+      registryRef: RegistryRef.optional().describe('An MCPRegistry whose stored snapshot is replaced by the imported document.'),
+    })
+    .describe('Where the imported document goes: exactly one of configMap and registryRef.'),
+  [
+    {
+      rule: '(has(self.configMap) ? 1 : 0) + (has(self.registryRef) ? 1 : 0) == 1',
+      message: 'set exactly one of configMap and registryRef',
+      check: (t) => countSet(t.configMap, t.registryRef) === 1,
+    },
+  ],
+);
+
+export const MCPRegistryImportJobSpec = immutable(
+  z
+    .object({
+      source: SourceSpec,
+      format: RegistryFormat.optional().describe('Format of the source document; detected when absent.'),
+      convertTo: RegistryFormat.optional().describe('Format to write; the source format when absent.'),
+      filter: FilterSpec.optional().describe('Which servers are imported.'),
+      target: ImportTarget,
+    })
+    .describe(`Load a registry document from a source into a ConfigMap or a stored registry. ${NOT_YET_EXECUTED}`),
+);
+export type MCPRegistryImportJobSpec = z.infer<typeof MCPRegistryImportJobSpec>;
+
+export const ExportTarget = withRules(
+  z
+    .object({
+      configMap: ConfigMapTarget.optional(),
+      objectKey: z
+        .string()
+        .min(1)
+        .max(1024)
+        .regex(/^[^/\s][^\s]*$/, 'a relative object key without whitespace')
+        .optional()
+        .describe('Object key in the configured snapshot bucket, relative to its root.'),
+    })
+    .describe('Where the export is written: exactly one of configMap and objectKey.'),
+  [
+    {
+      rule: '(has(self.configMap) ? 1 : 0) + (has(self.objectKey) ? 1 : 0) == 1',
+      message: 'set exactly one of configMap and objectKey',
+      check: (t) => countSet(t.configMap, t.objectKey) === 1,
+    },
+  ],
+);
+
+export const MCPRegistryExportJobSpec = immutable(
+  z
+    .object({
+      registryRef: RegistryRef,
+      format: RegistryFormat.default('toolhive').describe('Format to write: toolhive (registry.json) or upstream (server list).'),
+      target: ExportTarget,
+    })
+    .describe(`Write a registry's current snapshot in a chosen format to a ConfigMap or an object key. ${NOT_YET_EXECUTED}`),
+);
+export type MCPRegistryExportJobSpec = z.infer<typeof MCPRegistryExportJobSpec>;
