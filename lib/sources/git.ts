@@ -1,0 +1,218 @@
+/**
+ * The git source: one file of a repository over smart HTTP(S), with isomorphic-git.
+ *
+ * 1. Ask the server which commit the ref points at (`listServerRefs`, protocol v2 when the
+ *    server speaks it) — a few hundred bytes. When that commit (and the path) equal the
+ *    previous sync's, answer "unchanged" without cloning. A pinned full commit SHA that equals
+ *    the previous revision needs no request at all.
+ * 2. Otherwise fetch just that commit, shallow (depth 1), into a temporary bare repository that
+ *    is always removed, and read `path` at it. Revision = the commit SHA.
+ *
+ * isomorphic-git speaks no SSH: `ssh://…` and `git@host:…` URLs are refused with a clear error.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import git from 'isomorphic-git';
+import { RegistryError, type ErrorWhere } from '../errors.ts';
+import type { GitSource as GitSpec } from '../kube/mcpregistry-spec.ts';
+import { createGitHttp, type LimitedGitHttp } from './git-http.ts';
+import { networkError, resolveAuth, safeUrl, withHttpSession } from './http-fetch.ts';
+import { resolvePolicy } from './policy.ts';
+import type { FetchResult, Source, SourceContext } from './types.ts';
+
+export interface GitState {
+  ref: string;
+  commit: string;
+  path: string;
+}
+
+export interface GitSourceOptions {
+  /** parent of the temporary clone directories (default: the OS temp dir, i.e. $TMPDIR or /tmp) */
+  tmpDir?: string;
+}
+
+const SSH_MESSAGE = 'isomorphic-git speaks no SSH; use an https URL with a token Secret';
+
+/** Parses the repository URL: http(s) only; SSH forms get the `unsupported` error. */
+export function parseRepositoryUrl(repository: string, where: ErrorWhere): URL {
+  const r = repository.trim();
+  if (/^ssh:\/\//i.test(r) || /^git\+ssh:\/\//i.test(r) || /^[\w.-]+@[\w.-]+:(?!\/\/)/.test(r)) {
+    throw new RegistryError('unsupported', SSH_MESSAGE, { where });
+  }
+  if (/^git:\/\//i.test(r)) throw new RegistryError('unsupported', 'the git:// protocol is not supported; use an https URL', { where });
+  let url: URL;
+  try {
+    url = new URL(r);
+  } catch {
+    throw new RegistryError('invalid_argument', 'the repository is not a valid http(s) URL', { where });
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new RegistryError('url_forbidden', `scheme ${url.protocol.replace(/:$/, '')} is not allowed for repositories; use https`, { where });
+  }
+  return url;
+}
+
+interface Selection {
+  kind: 'branch' | 'tag' | 'commit';
+  name: string;
+}
+
+function selectionOf(spec: GitSpec, where: ErrorWhere): Selection {
+  const given = [spec.branch && 'branch', spec.tag && 'tag', spec.commit && 'commit'].filter(Boolean);
+  if (given.length > 1) throw new RegistryError('invalid_argument', `set only one of branch, tag and commit (got ${given.join(', ')})`, { where });
+  if (spec.commit) return { kind: 'commit', name: spec.commit.toLowerCase() };
+  if (spec.tag) return { kind: 'tag', name: spec.tag };
+  return { kind: 'branch', name: spec.branch ?? 'main' };
+}
+
+function readState(state: unknown): Partial<GitState> {
+  if (!state || typeof state !== 'object') return {};
+  const s = state as Record<string, unknown>;
+  const out: Partial<GitState> = {};
+  if (typeof s.ref === 'string') out.ref = s.ref;
+  if (typeof s.commit === 'string') out.commit = s.commit;
+  if (typeof s.path === 'string') out.path = s.path;
+  return out;
+}
+
+/** Maps isomorphic-git's errors (and our own limits) to RegistryError. */
+function gitError(e: unknown, client: LimitedGitHttp, where: ErrorWhere, signal: AbortSignal, timeoutMs: number, phase: string): RegistryError {
+  const limit = client.failure();
+  if (limit) return limit;
+  if (e instanceof RegistryError) return e;
+  const code = (e as { code?: string }).code;
+  if (code === 'HttpError') {
+    const status = (e as { data?: { statusCode?: number } }).data?.statusCode ?? 0;
+    if (status === 401 || status === 403) return new RegistryError('auth_failed', `HTTP ${status} from ${where.url ?? 'the git server'}: credentials missing or refused; check authSecret`, { where });
+    if (status === 404) return new RegistryError('source_not_found', 'repository not found (HTTP 404)', { where });
+    return new RegistryError('source_unavailable', `${phase}: git server answered HTTP ${status}`, { where, transient: status >= 500 || status === 429 });
+  }
+  if (signal.aborted || (e as { name?: string }).name === 'AbortError') return networkError(e, { where, signal, timeoutMs, phase });
+  const message = e instanceof Error ? e.message : String(e);
+  return new RegistryError('source_unavailable', `${phase}: ${message}`, { where, cause: e });
+}
+
+export class GitSource implements Source {
+  readonly type = 'git' as const;
+  readonly spec: GitSpec;
+  private readonly tmpDir: string | undefined;
+
+  constructor(spec: GitSpec, options: GitSourceOptions = {}) {
+    this.spec = spec;
+    this.tmpDir = options.tmpDir;
+  }
+
+  async fetch(context: SourceContext): Promise<FetchResult> {
+    const baseWhere: ErrorWhere = { source: 'git' };
+    const url = parseRepositoryUrl(this.spec.repository, baseWhere);
+    const where: ErrorWhere = { source: 'git', url: safeUrl(url) };
+    const selection = selectionOf(this.spec, where);
+    const filepath = this.spec.path.replace(/^\/+/, '');
+    const policy = resolvePolicy(context.policy);
+    const previous = context.force ? {} : readState(context.previous?.state);
+    const previousRevision = context.force ? undefined : context.previous?.revision;
+    const refLabel = `${selection.kind} ${selection.name}`;
+
+    // a pinned full SHA never changes: no request needed
+    if (selection.kind === 'commit' && selection.name.length === 40 && previousRevision === selection.name && previous.path === filepath) {
+      return { kind: 'unchanged', revision: selection.name, state: { ref: refLabel, commit: selection.name, path: filepath } satisfies GitState };
+    }
+
+    const auth = await resolveAuth(this.spec.authSecret, context.secrets, where);
+    const signal = AbortSignal.any([context.signal, AbortSignal.timeout(policy.totalTimeoutMs)]);
+    return withHttpSession(policy, 'git', context.logger, async (session) => {
+      const client = createGitHttp(session, { maxBytes: policy.maxBytes, signal, allowHttp: this.spec.allowHttp ?? false, auth, where });
+      const fail = (e: unknown, phase: string) => gitError(e, client, where, context.signal, policy.totalTimeoutMs, phase);
+
+      // 1. which commit?
+      const { commit, fetchRef } = await this.resolve(client, url.toString(), selection, where).catch((e) => {
+        throw fail(e, `listing the refs of the repository`);
+      });
+      const state: GitState = { ref: refLabel, commit, path: filepath };
+      if (previousRevision === commit && previous.path === filepath) return { kind: 'unchanged', revision: commit, state };
+
+      // 2. shallow fetch of that commit into a temporary repository, always removed
+      const dir = await mkdtemp(path.join(this.tmpDir ?? os.tmpdir(), 'mcpreg-git-'));
+      try {
+        const gitdir = dir;
+        await git.init({ fs, gitdir, bare: true, defaultBranch: 'main' });
+        await git.addRemote({ fs, gitdir, remote: 'origin', url: url.toString() });
+        try {
+          await git.fetch({ fs, http: client.http, gitdir, remote: 'origin', ref: fetchRef, singleBranch: true, depth: 1, tags: false });
+        } catch (e) {
+          throw fail(e, `fetching ${refLabel}`);
+        }
+        if (signal.aborted) throw fail(signal.reason, `fetching ${refLabel}`);
+        let blob: Uint8Array;
+        try {
+          ({ blob } = await git.readBlob({ fs, gitdir, oid: commit, filepath }));
+        } catch (e) {
+          if ((e as { code?: string }).code === 'NotFoundError') {
+            throw new RegistryError('source_not_found', `path ${JSON.stringify(filepath)} not found at ${refLabel} (commit ${commit})`, { where: { ...where, file: filepath } });
+          }
+          if ((e as { code?: string }).code === 'ObjectTypeError') {
+            throw new RegistryError('source_not_found', `path ${JSON.stringify(filepath)} at ${refLabel} is a directory, not a file`, { where: { ...where, file: filepath } });
+          }
+          throw fail(e, `reading ${filepath}`);
+        }
+        if (blob.byteLength > policy.maxBytes) {
+          throw new RegistryError('too_large', `${filepath} is ${blob.byteLength} bytes, over the limit of ${policy.maxBytes} (MCPREG_FETCH_MAX_BYTES)`, { where: { ...where, file: filepath } });
+        }
+        return { kind: 'document', revision: commit, bytes: blob, file: filepath, state };
+      } finally {
+        await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+      }
+    });
+  }
+
+  /** The commit the selection points at, and what to ask `fetch` for. */
+  private async resolve(client: LimitedGitHttp, url: string, sel: Selection, where: ErrorWhere): Promise<{ commit: string; fetchRef: string }> {
+    const list = (prefix?: string) =>
+      git.listServerRefs({ http: client.http, url, protocolVersion: 2, peelTags: true, ...(prefix ? { prefix } : {}) });
+    if (sel.kind === 'branch') {
+      const full = `refs/heads/${sel.name}`;
+      const refs = await list('refs/heads/');
+      const hit = refs.find((r) => r.ref === full);
+      if (!hit) {
+        const names = refs.map((r) => r.ref.replace('refs/heads/', '')).slice(0, 20);
+        throw new RegistryError('source_not_found', `branch ${JSON.stringify(sel.name)} not found (branches: ${names.join(', ') || 'none'})`, { where });
+      }
+      return { commit: hit.oid, fetchRef: hit.oid };
+    }
+    if (sel.kind === 'tag') {
+      const full = `refs/tags/${sel.name}`;
+      const refs = await list('refs/tags/');
+      const hit = refs.find((r) => r.ref === full);
+      if (!hit) {
+        const names = refs.map((r) => r.ref.replace('refs/tags/', '')).slice(0, 20);
+        throw new RegistryError('source_not_found', `tag ${JSON.stringify(sel.name)} not found (tags: ${names.join(', ') || 'none'})`, { where });
+      }
+      return { commit: hit.peeled ?? hit.oid, fetchRef: full };
+    }
+    // a commit: a full SHA is fetched directly; a short one must be the tip of some ref
+    if (sel.name.length === 40) {
+      const refs = await list('HEAD');
+      if (refs.length === 0) throw new RegistryError('source_not_found', 'the repository is empty', { where });
+      return { commit: sel.name, fetchRef: sel.name };
+    }
+    const refs = await list();
+    const hits = new Set(refs.flatMap((r) => [r.oid, r.peeled]).filter((o): o is string => !!o && o.startsWith(sel.name)));
+    if (hits.size === 1) {
+      const commit = [...hits][0]!;
+      return { commit, fetchRef: commit };
+    }
+    throw new RegistryError(
+      'invalid_argument',
+      hits.size > 1
+        ? `commit ${sel.name} is ambiguous; give the full 40-character SHA`
+        : `commit ${sel.name} is not the tip of any branch or tag; give the full 40-character SHA`,
+      { where },
+    );
+  }
+}
+
+export function createGitSource(spec: GitSpec, options?: GitSourceOptions): GitSource {
+  return new GitSource(spec, options);
+}

@@ -1,0 +1,242 @@
+/**
+ * A git smart-HTTP server for tests: the machine's own `git http-backend` (found through
+ * `git --exec-path`) run as a CGI program behind a Node HTTP server on 127.0.0.1:0, with
+ * bearer-token and basic auth enforced in front of it. Helpers build bare repositories with
+ * commits, branches and tags from plain file maps.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export interface GitServerOptions {
+  /** directory holding the repositories (GIT_PROJECT_ROOT) */
+  root: string;
+  /** require `Authorization: Bearer <token>` (or basic, when also set) */
+  token?: string;
+  basic?: { user: string; pass: string };
+}
+
+export interface RecordedGitRequest {
+  method: string;
+  path: string;
+  query: string;
+  status: number;
+  /** what the request asked for: `advertise` (info/refs), `ls-refs` (v2), `fetch` (a pack) */
+  kind: 'advertise' | 'ls-refs' | 'fetch' | 'other';
+}
+
+export interface TestGitServer {
+  url: string;
+  port: number;
+  requests: RecordedGitRequest[];
+  close(): Promise<void>;
+}
+
+const BACKEND = path.join(execFileSync('git', ['--exec-path'], { encoding: 'utf8' }).trim(), 'git-http-backend');
+
+function authorised(req: http.IncomingMessage, o: GitServerOptions): string | null | undefined {
+  if (o.token === undefined && o.basic === undefined) return undefined; // open
+  const h = req.headers.authorization ?? '';
+  if (o.token !== undefined && h === `Bearer ${o.token}`) return 'token-user';
+  if (o.basic && h === `Basic ${Buffer.from(`${o.basic.user}:${o.basic.pass}`).toString('base64')}`) return o.basic.user;
+  return null;
+}
+
+/** Splits CGI output into status, headers and the rest of the body. */
+function parseCgiHead(buf: Buffer): { status: number; headers: Array<[string, string]>; rest: Buffer } | undefined {
+  let end = buf.indexOf('\r\n\r\n');
+  let sep = 4;
+  const lf = buf.indexOf('\n\n');
+  if (lf !== -1 && (end === -1 || lf < end)) {
+    end = lf;
+    sep = 2;
+  }
+  if (end === -1) return undefined;
+  let status = 200;
+  const headers: Array<[string, string]> = [];
+  for (const line of buf.subarray(0, end).toString('latin1').split(/\r?\n/)) {
+    const i = line.indexOf(':');
+    if (i <= 0) continue;
+    const name = line.slice(0, i).trim();
+    const value = line.slice(i + 1).trim();
+    if (name.toLowerCase() === 'status') status = parseInt(value, 10) || 200;
+    else headers.push([name, value]);
+  }
+  return { status, headers, rest: buf.subarray(end + sep) };
+}
+
+export async function startGitServer(options: GitServerOptions): Promise<TestGitServer> {
+  const requests: RecordedGitRequest[] = [];
+  const children = new Set<ReturnType<typeof spawn>>();
+  const server = http.createServer((req, res) => {
+    const [pathname, query = ''] = (req.url ?? '/').split('?') as [string, string?];
+    const record: RecordedGitRequest = {
+      method: req.method ?? 'GET',
+      path: decodeURIComponent(pathname),
+      query,
+      status: 0,
+      kind: pathname.endsWith('/info/refs') ? 'advertise' : 'other',
+    };
+    requests.push(record);
+    const user = authorised(req, options);
+    if (user === null) {
+      record.status = 401;
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="git"', 'content-type': 'text/plain' });
+      res.end('authentication required\n');
+      return;
+    }
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      GIT_PROJECT_ROOT: options.root,
+      GIT_HTTP_EXPORT_ALL: '1',
+      GIT_CONFIG_NOSYSTEM: '1',
+      HOME: options.root,
+      GATEWAY_INTERFACE: 'CGI/1.1',
+      SERVER_PROTOCOL: 'HTTP/1.1',
+      SERVER_SOFTWARE: 'knative-mcp-registry-test',
+      REQUEST_METHOD: req.method ?? 'GET',
+      PATH_INFO: decodeURIComponent(pathname),
+      QUERY_STRING: query,
+      CONTENT_TYPE: req.headers['content-type'] ?? '',
+      REMOTE_ADDR: req.socket.remoteAddress ?? '127.0.0.1',
+      ...(req.headers['content-length'] ? { CONTENT_LENGTH: req.headers['content-length'] } : {}),
+      ...(user ? { REMOTE_USER: user, AUTH_TYPE: 'Basic' } : {}),
+    };
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (k === 'authorization' || k === 'content-type' || k === 'content-length' || v === undefined) continue;
+      env[`HTTP_${k.toUpperCase().replace(/-/g, '_')}`] = Array.isArray(v) ? v.join(', ') : v;
+    }
+    const child = spawn(BACKEND, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    children.add(child);
+    child.on('close', () => children.delete(child));
+    let head0 = '';
+    req.on('data', (d: Buffer) => {
+      if (head0.length < 200) {
+        head0 += d.toString('latin1');
+        if (/command=ls-refs/.test(head0)) record.kind = 'ls-refs';
+        else if (/command=fetch|want [0-9a-f]{40}/.test(head0)) record.kind = 'fetch';
+      }
+    });
+    req.pipe(child.stdin);
+    child.stdin.on('error', () => {});
+    let head: Buffer | null = Buffer.alloc(0);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (head === null) {
+        res.write(chunk);
+        return;
+      }
+      head = Buffer.concat([head, chunk]);
+      const parsed = parseCgiHead(head);
+      if (!parsed) return;
+      head = null;
+      record.status = parsed.status;
+      res.writeHead(parsed.status, parsed.headers);
+      if (parsed.rest.length) res.write(parsed.rest);
+    });
+    child.on('close', (code) => {
+      if (head !== null && !res.headersSent) {
+        record.status = 500;
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(`git http-backend failed (${code}): ${stderr}`);
+        return;
+      }
+      res.end();
+    });
+    res.on('close', () => {
+      if (child.exitCode === null) child.kill();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    requests,
+    async close() {
+      for (const c of children) c.kill();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Repositories
+
+export interface CommitSpec {
+  /** branch to commit on (created from the current HEAD when new) */
+  branch?: string;
+  /** files to write (path → content); `null` deletes */
+  files: Record<string, string | Uint8Array | null>;
+  message?: string;
+  /** lightweight tag on the new commit */
+  tag?: string;
+  /** annotated tag on the new commit */
+  annotatedTag?: string;
+}
+
+const GIT_ENV = {
+  GIT_AUTHOR_NAME: 'Test',
+  GIT_AUTHOR_EMAIL: 'test@example.com',
+  GIT_COMMITTER_NAME: 'Test',
+  GIT_COMMITTER_EMAIL: 'test@example.com',
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+};
+
+function git(cwd: string, args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, ...GIT_ENV }, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+/** A bare repository `<root>/<name>.git` that a work tree pushes into. Returns commit SHAs in order. */
+export class TestRepo {
+  readonly bare: string;
+  private readonly work: string;
+  readonly commits: string[] = [];
+
+  constructor(root: string, name: string) {
+    this.bare = path.join(root, `${name}.git`);
+    mkdirSync(this.bare, { recursive: true });
+    git(this.bare, ['init', '--bare', '--initial-branch=main', '-q']);
+    // let clients fetch a commit by SHA, as GitHub and GitLab do
+    git(this.bare, ['config', 'uploadpack.allowReachableSHA1InWant', 'true']);
+    git(this.bare, ['config', 'http.receivepack', 'false']);
+    this.work = mkdtempSync(path.join(tmpdir(), 'mcpreg-gitwork-'));
+    git(this.work, ['init', '--initial-branch=main', '-q']);
+    git(this.work, ['remote', 'add', 'origin', this.bare]);
+  }
+
+  commit(spec: CommitSpec): string {
+    const branch = spec.branch ?? 'main';
+    const current = this.commits.length ? git(this.work, ['rev-parse', '--abbrev-ref', 'HEAD']) : 'main';
+    if (branch !== current) {
+      const exists = git(this.work, ['branch', '--list', branch]) !== '';
+      git(this.work, exists ? ['checkout', '-q', branch] : ['checkout', '-q', '-b', branch]);
+    }
+    for (const [file, content] of Object.entries(spec.files)) {
+      const full = path.join(this.work, file);
+      if (content === null) rmSync(full, { force: true });
+      else {
+        mkdirSync(path.dirname(full), { recursive: true });
+        writeFileSync(full, content);
+      }
+    }
+    git(this.work, ['add', '-A']);
+    git(this.work, ['commit', '-q', '--allow-empty', '-m', spec.message ?? `commit ${this.commits.length + 1}`]);
+    const sha = git(this.work, ['rev-parse', 'HEAD']);
+    if (spec.tag) git(this.work, ['tag', spec.tag]);
+    if (spec.annotatedTag) git(this.work, ['tag', '-a', spec.annotatedTag, '-m', `release ${spec.annotatedTag}`]);
+    git(this.work, ['push', '-q', '--force', 'origin', branch, '--tags']);
+    this.commits.push(sha);
+    return sha;
+  }
+
+  dispose(): void {
+    rmSync(this.work, { recursive: true, force: true });
+  }
+}
