@@ -8,7 +8,7 @@ import type { FetchPolicy, SourceContext } from '../../lib/sources/types.ts';
 /** Loopback is allowed through the allow-list, as the tests' configuration would say. */
 export const LOOPBACK = ['127.0.0.0/8'];
 
-export function testContext(overrides: Partial<SourceContext> & { policy?: Partial<FetchPolicy> } = {}): SourceContext {
+export function testContext(overrides: Partial<Omit<SourceContext, 'policy'>> & { policy?: Partial<FetchPolicy> } = {}): SourceContext {
   const { policy, ...rest } = overrides;
   return {
     namespace: 'team-a',
