@@ -1,0 +1,74 @@
+import { buildReverseDnsName, extractSimpleName } from '../formats/names.ts';
+import { isRecord, readExtension } from '../formats/toolhive-extension.ts';
+import type { ToolhiveEntry, ToolhiveKind } from '../formats/toolhive-schema.ts';
+import type { ServerJson, ServerResponse } from '../formats/upstream-schema.ts';
+import { primaryExtensionKey } from '../formats/upstream-to-toolhive.ts';
+
+/**
+ * What a filter looks at, extracted the same way from either format so that one filter gives
+ * the same answer for a server whichever format its source uses. Every value is lower-cased
+ * (matching is case-insensitive).
+ */
+export interface FilterSubject {
+  /** every name the server is known by: its ToolHive key and its upstream name */
+  names: string[];
+  tags: string[];
+  tiers: string[];
+  transports: string[];
+  categories: string[];
+}
+
+function lower(values: Iterable<unknown>): string[] {
+  const out = new Set<string>();
+  for (const v of values) if (typeof v === 'string' && v !== '') out.add(v.toLowerCase());
+  return [...out];
+}
+
+function stringList(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+/**
+ * Categories: ToolHive has no category field. They come from `custom_metadata.category` (a
+ * string) and `custom_metadata.categories` (a list of strings); an entry that declares neither
+ * is categorised by its tags (ToolHive documents tags as its "categorization labels").
+ */
+export function categoriesOf(customMetadata: unknown, tags: readonly string[]): string[] {
+  if (isRecord(customMetadata)) {
+    const declared = lower([customMetadata.category, ...stringList(customMetadata.categories)]);
+    if (declared.length > 0) return declared;
+  }
+  return lower(tags);
+}
+
+/** A ToolHive entry; `key` is its registry key. The default transport is the one conversion uses. */
+export function toolhiveSubject(key: string, entry: ToolhiveEntry, kind: ToolhiveKind): FilterSubject {
+  const tags = lower(stringList(entry.tags));
+  return {
+    names: lower([key, entry.name || buildReverseDnsName(key)]),
+    tags,
+    tiers: lower([entry.tier]),
+    transports: lower([entry.transport || (kind === 'image' ? 'stdio' : 'sse')]),
+    categories: categoriesOf(entry.custom_metadata, tags),
+  };
+}
+
+/** A server.json; ToolHive fields come from its ToolHive extension. Transports: every package and remote. */
+export function serverJsonSubject(server: ServerJson): FilterSubject {
+  const ext = readExtension(server, primaryExtensionKey(server));
+  const tags = lower(stringList(ext?.tags));
+  const transports: unknown[] = [];
+  for (const p of server.packages ?? []) transports.push(p.transport.type);
+  for (const r of server.remotes ?? []) transports.push(r.type);
+  return {
+    names: lower([server.name, extractSimpleName(server.name)]),
+    tags,
+    tiers: lower([ext?.tier]),
+    transports: lower(transports),
+    categories: categoriesOf(ext?.custom_metadata, tags),
+  };
+}
+
+export function serverResponseSubject(entry: ServerResponse): FilterSubject {
+  return serverJsonSubject(entry.server);
+}
