@@ -26,6 +26,11 @@ export function sourceStateKey(ref: RegistryRef): string {
   return `${registryPrefix(ref)}state.json`;
 }
 
+/** where every snapshot of a registry lives: `registries/{ns}/{name}/snapshots/` */
+export function snapshotsPrefix(ref: RegistryRef): string {
+  return `${registryPrefix(ref)}snapshots/`;
+}
+
 export function snapshotPrefix(ref: RegistryRef, hash: string): string {
   return `${registryPrefix(ref)}snapshots/${hash}/`;
 }

@@ -34,5 +34,14 @@ export const SnapshotPointer = z.object({
     toolhive: z.string(),
     upstream: z.string(),
   }),
+  /**
+   * Earlier snapshots of this registry, newest first (bounded), filled in by publishSnapshot.
+   * Retention keeps the current snapshot plus the most recent of these (see README.md).
+   * Optional: pointers written before it existed are still valid.
+   */
+  history: z
+    .array(z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/), syncedAt: z.string() }))
+    .max(100)
+    .optional(),
 });
 export type SnapshotPointer = z.infer<typeof SnapshotPointer>;

@@ -27,6 +27,14 @@ export interface GetOptions {
   ifNoneMatch?: string;
 }
 
+/** one entry of a detailed listing */
+export interface ListedObject {
+  key: string;
+  size: number;
+  /** when the object was last written (S3 LastModified, file mtime) */
+  lastModified: Date;
+}
+
 export interface SnapshotStore {
   /** a short description for logs and status, e.g. `s3://bucket/prefix` or `file:///data` */
   readonly description: string;
@@ -39,4 +47,11 @@ export interface SnapshotStore {
   list(prefix: string): Promise<string[]>;
   /** delete keys; a missing key is not an error */
   delete(keys: string[]): Promise<void>;
+  /**
+   * Like `list`, with size and last-modified time (one request per 1000 keys on S3). Optional:
+   * retention uses it to spare young unreferenced snapshots (a sync that is still writing).
+   */
+  listObjects?(prefix: string): Promise<ListedObject[]>;
+  /** release connections (S3 keep-alive sockets); the store is unusable afterwards */
+  close?(): void;
 }

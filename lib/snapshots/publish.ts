@@ -1,0 +1,151 @@
+import { RegistryError } from '../errors.ts';
+import { validateRef } from './keys.ts';
+import { pointerKey, snapshotKey, type RegistryRef } from './layout.ts';
+import { SnapshotPointer } from './pointer.ts';
+import { parsePointer } from './read.ts';
+import type { SnapshotStore } from './store.ts';
+
+/**
+ * Publishing a snapshot: immutable objects first, the pointer last with a conditional write.
+ *
+ *  1. Check the pointer still has the ETag the caller built on (`expectedPointerEtag`, null for
+ *     "no pointer yet"). A sync that already lost the race stops here, before uploading
+ *     anything; the final conditional write below is what actually guarantees it.
+ *  2. Write `snapshots/{hash}/toolhive.json` and `upstream.json`, skipping any that already
+ *     exist: they are content-addressed, so an existing object holds these very bytes.
+ *  3. Write `current.json` with `ifMatch: expected` (or `ifNoneMatch: '*'`). If another sync
+ *     got there first this fails with RegistryError('conflict'); the objects written in step
+ *     2 stay harmless (unreferenced; retention removes them later).
+ *  4. Check the two objects still exist and rewrite any that vanished: a concurrent prune may
+ *     have removed an old snapshot that step 2 reused.
+ */
+
+/** What the caller decides; identity, hash, object keys and history are filled in here. */
+export type PointerFields = Omit<SnapshotPointer, 'apiVersion' | 'namespace' | 'name' | 'hash' | 'objects' | 'history'>;
+
+export interface PublishInput {
+  /** content hash of the snapshot (64 lowercase hex) */
+  hash: string;
+  files: { toolhive: Uint8Array; upstream: Uint8Array };
+  pointer: PointerFields;
+  /** ETag of the pointer this snapshot replaces (from readPointer), or null for the first publish */
+  expectedPointerEtag: string | null;
+  /** how many earlier snapshots the pointer remembers for retention (default 10) */
+  historyLength?: number;
+}
+
+export interface PublishResult {
+  pointer: SnapshotPointer;
+  /** ETag of the new pointer */
+  etag: string;
+  /** snapshot objects uploaded (0 to 2, plus any rewritten in step 4) */
+  objectsWritten: number;
+  /** snapshot objects that already existed */
+  objectsReused: number;
+}
+
+const HASH = /^[0-9a-f]{64}$/;
+const encoder = new TextEncoder();
+
+function lostRace(ref: RegistryRef, why: string): RegistryError {
+  return new RegistryError('conflict', `another sync published ${ref.namespace}/${ref.name} first (${why})`, {
+    where: { key: pointerKey(ref) },
+  });
+}
+
+export async function publishSnapshot(store: SnapshotStore, ref: RegistryRef, input: PublishInput): Promise<PublishResult> {
+  validateRef(ref);
+  if (!HASH.test(input.hash)) {
+    throw new RegistryError('invalid_argument', `snapshot hash must be 64 lowercase hex digits, got ${JSON.stringify(input.hash)}`);
+  }
+  const key = pointerKey(ref);
+
+  // 1. early check, and the previous pointer for the history
+  const current = await store.get(key);
+  if (current === 'not-modified') throw new RegistryError('internal', 'store answered not-modified to an unconditional read');
+  let previous: SnapshotPointer | null = null;
+  if (input.expectedPointerEtag === null) {
+    if (current !== null) throw lostRace(ref, 'a pointer now exists');
+  } else {
+    if (current === null) throw lostRace(ref, 'the pointer was deleted');
+    if (current.etag !== input.expectedPointerEtag) throw lostRace(ref, 'the pointer changed');
+    try {
+      previous = parsePointer(ref, current);
+    } catch {
+      previous = null; // replacing a corrupt pointer: it has no usable history
+    }
+  }
+
+  // 2. immutable objects
+  const objects = {
+    toolhive: snapshotKey(ref, input.hash, 'toolhive.json'),
+    upstream: snapshotKey(ref, input.hash, 'upstream.json'),
+  };
+  const files = [
+    [objects.toolhive, input.files.toolhive],
+    [objects.upstream, input.files.upstream],
+  ] as const;
+  let objectsWritten = 0;
+  let objectsReused = 0;
+  await Promise.all(
+    files.map(async ([objectKey, body]) => {
+      if (await store.exists(objectKey)) {
+        objectsReused++;
+        return;
+      }
+      await store.put(objectKey, body, { contentType: 'application/json' });
+      objectsWritten++;
+    }),
+  );
+
+  // 3. the pointer
+  const limit = input.historyLength ?? 10;
+  const history: { hash: string; syncedAt: string }[] = [];
+  if (previous) {
+    for (const entry of [{ hash: previous.hash, syncedAt: previous.syncedAt }, ...(previous.history ?? [])]) {
+      if (entry.hash !== input.hash && !history.some((h) => h.hash === entry.hash)) history.push(entry);
+    }
+  }
+  const candidate = {
+    ...input.pointer,
+    apiVersion: 'mcpreg/v1',
+    namespace: ref.namespace,
+    name: ref.name,
+    hash: input.hash,
+    objects,
+    history: history.slice(0, Math.max(0, limit)),
+  };
+  const checked = SnapshotPointer.safeParse(candidate);
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!;
+    throw new RegistryError('invalid_argument', `pointer field ${issue.path.map(String).join('.')}: ${issue.message}`, { where: { key } });
+  }
+  const pointer = checked.data;
+  const body = encoder.encode(`${JSON.stringify(pointer, null, 2)}\n`);
+  let etag: string;
+  try {
+    ({ etag } = await store.put(
+      key,
+      body,
+      input.expectedPointerEtag === null
+        ? { contentType: 'application/json', ifNoneMatch: '*' }
+        : { contentType: 'application/json', ifMatch: input.expectedPointerEtag },
+    ));
+  } catch (e) {
+    if (e instanceof RegistryError && e.code === 'conflict') {
+      const lost = lostRace(ref, e.message);
+      throw new RegistryError('conflict', lost.message, { where: lost.where, transient: e.transient, cause: e });
+    }
+    throw e;
+  }
+
+  // 4. heal a reused object that a concurrent prune removed meanwhile
+  await Promise.all(
+    files.map(async ([objectKey, fileBody]) => {
+      if (await store.exists(objectKey)) return;
+      await store.put(objectKey, fileBody, { contentType: 'application/json' });
+      objectsWritten++;
+    }),
+  );
+  return { pointer, etag, objectsWritten, objectsReused };
+}

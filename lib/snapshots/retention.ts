@@ -1,0 +1,109 @@
+import { RegistryError } from '../errors.ts';
+import { validateRef } from './keys.ts';
+import { pointerKey, registryPrefix, snapshotsPrefix, type RegistryRef } from './layout.ts';
+import { readPointer } from './read.ts';
+import type { ListedObject, SnapshotStore } from './store.ts';
+
+/**
+ * Retention and deletion (see README.md, "Retention").
+ *
+ * Recency comes from the pointer's `history` (newest first), not from object timestamps: a
+ * snapshot hash can be published again (A → B → A) without its objects being rewritten, so
+ * their LastModified says nothing about when they were last current.
+ *
+ * pruneSnapshots keeps the current snapshot plus the newest `keep - 1` snapshots of the
+ * history and deletes
+ *  - snapshots further back in the history, and
+ *  - unreferenced snapshots (a sync that lost the race, or one that crashed between its
+ *    objects and its pointer) once all their objects are older than `orphanGraceMs`: younger
+ *    ones may belong to a sync that is still running.
+ * It never deletes what the pointer names, and does nothing while there is no valid pointer.
+ */
+
+export interface PruneOptions {
+  /** snapshots to keep, the current one included (default 3, at least 1) */
+  keep?: number;
+  /** spare unreferenced snapshots younger than this (default 1 hour) */
+  orphanGraceMs?: number;
+  /** clock, for tests */
+  now?: () => number;
+}
+
+export interface PruneResult {
+  /** hashes kept, current first */
+  kept: string[];
+  /** hashes whose objects were deleted */
+  deleted: string[];
+  deletedObjects: number;
+}
+
+function groupByHash(ref: RegistryRef, objects: ListedObject[]): Map<string, ListedObject[]> {
+  const base = snapshotsPrefix(ref);
+  const groups = new Map<string, ListedObject[]>();
+  for (const object of objects) {
+    const hash = object.key.slice(base.length).split('/')[0] ?? '';
+    if (!hash) continue;
+    const group = groups.get(hash);
+    if (group) group.push(object);
+    else groups.set(hash, [object]);
+  }
+  return groups;
+}
+
+async function listDetailed(store: SnapshotStore, prefix: string): Promise<ListedObject[]> {
+  if (store.listObjects) return store.listObjects(prefix);
+  // without timestamps every object counts as brand new: orphans are then never pruned
+  return (await store.list(prefix)).map((key) => ({ key, size: 0, lastModified: new Date(8.64e15) }));
+}
+
+export async function pruneSnapshots(store: SnapshotStore, ref: RegistryRef, options: PruneOptions = {}): Promise<PruneResult> {
+  validateRef(ref);
+  const keep = options.keep ?? 3;
+  if (!Number.isInteger(keep) || keep < 1) throw new RegistryError('invalid_argument', `keep must be an integer >= 1, got ${keep}`);
+  const grace = options.orphanGraceMs ?? 60 * 60_000;
+  const now = options.now ?? Date.now;
+
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const read = await readPointer(store, ref);
+    if (read === null) return { kept: [], deleted: [], deletedObjects: 0 };
+    const { pointer } = read;
+    const known = [pointer.hash, ...(pointer.history ?? []).map((h) => h.hash)].filter((h, i, all) => all.indexOf(h) === i);
+    const kept = known.slice(0, keep);
+    const retired = new Set(known.slice(keep));
+
+    const groups = groupByHash(ref, await listDetailed(store, snapshotsPrefix(ref)));
+    const doomed: string[] = [];
+    for (const [hash, objects] of groups) {
+      if (kept.includes(hash)) continue;
+      const newest = Math.max(...objects.map((o) => o.lastModified.getTime()));
+      if (retired.has(hash) || now() - newest > grace) doomed.push(hash);
+    }
+    if (doomed.length === 0) return { kept, deleted: [], deletedObjects: 0 };
+
+    // a publish in between may have made a doomed snapshot current again: start over
+    const again = await store.get(pointerKey(ref), { ifNoneMatch: read.etag });
+    if (again !== 'not-modified') continue;
+
+    const keys = doomed.flatMap((hash) => groups.get(hash)!.map((o) => o.key));
+    await store.delete(keys);
+    return { kept, deleted: doomed.sort(), deletedObjects: keys.length };
+  }
+  throw new RegistryError('conflict', 'the pointer kept changing while pruning; try again later', {
+    where: { key: pointerKey(ref) },
+    transient: true,
+  });
+}
+
+/**
+ * Delete everything under `registries/{ns}/{name}/`. The pointer goes first, so readers stop
+ * seeing the registry at once and a sync still in flight fails its conditional pointer write.
+ */
+export async function deleteRegistry(store: SnapshotStore, ref: RegistryRef): Promise<{ deletedObjects: number }> {
+  validateRef(ref);
+  const key = pointerKey(ref);
+  const hadPointer = await store.exists(key);
+  await store.delete([key]);
+  const rest = await store.list(registryPrefix(ref));
+  if (rest.length > 0) await store.delete(rest);
+  return { deletedObjects: rest.length + (hadPointer ? 1 : 0) };
+}

@@ -1,0 +1,217 @@
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import { RegistryError } from '../errors.ts';
+import { validateKey, validatePrefix } from './keys.ts';
+import { s3Failure, s3Status } from './s3-errors.ts';
+import type { GetOptions, ListedObject, PutOptions, SnapshotStore, StoredObject } from './store.ts';
+
+/**
+ * The S3 snapshot store (production): AWS S3 or any S3-compatible service that implements
+ * conditional PUT (`If-Match`, `If-None-Match: *`): MinIO, Cloudflare R2, Ceph RGW (recent),
+ * Google Cloud Storage's XML API…
+ *
+ * The AWS SDK is imported inside `createS3Store`, so code that only uses the filesystem store
+ * never loads it (the query function's cold start). Credentials come from the SDK's standard
+ * chain (environment, shared config/profile, web identity / IRSA, ECS, instance metadata)
+ * unless given explicitly; they are never logged or put into errors.
+ */
+
+export interface S3StoreOptions {
+  bucket: string;
+  /** key prefix inside the bucket, e.g. `mcp-registry/` (normalised to end with `/`) */
+  prefix?: string;
+  /** AWS region; defaults to the SDK's chain (AWS_REGION, profile) and then `us-east-1` */
+  region?: string;
+  /** custom endpoint for S3-compatible services, e.g. `http://minio.storage:9000` */
+  endpoint?: string;
+  /** path-style URLs (`endpoint/bucket/key`), needed by most S3-compatible services */
+  forcePathStyle?: boolean;
+  /** explicit credentials; omit to use the standard AWS credential chain */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** attempts per request including the first, with the SDK's backoff (default 3) */
+  maxAttempts?: number;
+  /** TCP/TLS connect timeout (default 5 s) */
+  connectTimeoutMs?: number;
+  /** whole request timeout (default 120 s: snapshot objects can be 100+ MB) */
+  requestTimeoutMs?: number;
+}
+
+export type S3Store = SnapshotStore & { readonly client: S3Client; close(): void };
+
+/** `bucket` must look like a bucket name; the prefix obeys the key rules. */
+function normalisePrefix(prefix: string | undefined): string {
+  if (!prefix) return '';
+  const trimmed = prefix.replace(/^\/+/, '');
+  const withSlash = trimmed.endsWith('/') ? trimmed : `${trimmed}/`;
+  validatePrefix(withSlash);
+  return withSlash;
+}
+
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+export async function createS3Store(options: S3StoreOptions): Promise<S3Store> {
+  if (!options.bucket || !BUCKET_NAME.test(options.bucket)) {
+    throw new RegistryError('invalid_argument', `invalid S3 bucket name ${JSON.stringify(options.bucket ?? '')}`);
+  }
+  const prefix = normalisePrefix(options.prefix);
+  const bucket = options.bucket;
+  let where = `s3://${bucket}/${prefix}`;
+  if (options.endpoint) {
+    let url: URL;
+    try {
+      url = new URL(options.endpoint);
+    } catch {
+      throw new RegistryError('invalid_argument', 'invalid S3 endpoint URL');
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RegistryError('invalid_argument', 'the S3 endpoint must be an http(s) URL');
+    where += ` at ${url.host}`;
+  }
+  const sdk = await import('@aws-sdk/client-s3');
+
+  const config: S3ClientConfig = {
+    maxAttempts: options.maxAttempts ?? 3,
+    requestHandler: {
+      connectionTimeout: options.connectTimeoutMs ?? 5_000,
+      requestTimeout: options.requestTimeoutMs ?? 120_000,
+      throwOnRequestTimeout: true,
+    },
+  };
+  const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  // the SDK would otherwise fail on a missing region even for endpoints that ignore it
+  config.region = region || 'us-east-1';
+  if (options.endpoint) config.endpoint = options.endpoint;
+  if (options.forcePathStyle !== undefined) config.forcePathStyle = options.forcePathStyle;
+  if (options.credentials) config.credentials = options.credentials;
+  const client = new sdk.S3Client(config);
+
+  const full = (key: string) => prefix + validateKey(key);
+
+  const store: S3Store = {
+    description: where,
+    client,
+
+    async get(key: string, getOptions: GetOptions = {}): Promise<StoredObject | 'not-modified' | null> {
+      const Key = full(key);
+      try {
+        const out = await client.send(
+          new sdk.GetObjectCommand({ Bucket: bucket, Key, ...(getOptions.ifNoneMatch ? { IfNoneMatch: getOptions.ifNoneMatch } : {}) }),
+        );
+        if (!out.Body) throw new RegistryError('store_unavailable', 'S3 returned no body', { where: { key }, transient: true });
+        const body = await out.Body.transformToByteArray();
+        const object: StoredObject = { body, etag: out.ETag ?? '' };
+        if (out.ContentType) object.contentType = out.ContentType;
+        return object;
+      } catch (e) {
+        const status = s3Status(e);
+        if (status === 304) return 'not-modified';
+        if (status === 404 && !isBucketMissing(e)) return null;
+        s3Failure(e, { key, where });
+      }
+    },
+
+    async put(key: string, body: Uint8Array, putOptions: PutOptions = {}): Promise<{ etag: string }> {
+      const Key = full(key);
+      if (putOptions.ifMatch !== undefined && putOptions.ifNoneMatch !== undefined) {
+        throw new RegistryError('invalid_argument', 'ifMatch and ifNoneMatch cannot be combined', { where: { key } });
+      }
+      try {
+        const out = await client.send(
+          new sdk.PutObjectCommand({
+            Bucket: bucket,
+            Key,
+            Body: body,
+            ContentLength: body.byteLength,
+            ...(putOptions.contentType ? { ContentType: putOptions.contentType } : {}),
+            ...(putOptions.ifMatch !== undefined ? { IfMatch: putOptions.ifMatch } : {}),
+            ...(putOptions.ifNoneMatch !== undefined ? { IfNoneMatch: putOptions.ifNoneMatch } : {}),
+          }),
+        );
+        return { etag: out.ETag ?? '' };
+      } catch (e) {
+        const status = s3Status(e);
+        const conditional = putOptions.ifMatch !== undefined || putOptions.ifNoneMatch !== undefined;
+        if (conditional && (status === 412 || status === 409)) {
+          const why = putOptions.ifNoneMatch ? 'the object already exists (ifNoneMatch: *)' : `the object changed (ifMatch ${putOptions.ifMatch})`;
+          throw new RegistryError('conflict', status === 409 ? 'a concurrent conditional write to the object won' : why, {
+            where: { key },
+            cause: e,
+          });
+        }
+        // AWS answers If-Match on a missing key with 404 NoSuchKey (others answer 412)
+        if (putOptions.ifMatch !== undefined && status === 404 && !isBucketMissing(e)) {
+          throw new RegistryError('conflict', `the object does not exist (ifMatch ${putOptions.ifMatch})`, { where: { key }, cause: e });
+        }
+        s3Failure(e, { key, where });
+      }
+    },
+
+    async exists(key: string): Promise<boolean> {
+      try {
+        await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: full(key) }));
+        return true;
+      } catch (e) {
+        if (s3Status(e) === 404 && !isBucketMissing(e)) return false;
+        s3Failure(e, { key, where });
+      }
+    },
+
+    async list(listPrefix: string): Promise<string[]> {
+      return (await store.listObjects!(listPrefix)).map((o) => o.key);
+    },
+
+    async listObjects(listPrefix: string): Promise<ListedObject[]> {
+      validatePrefix(listPrefix);
+      const out: ListedObject[] = [];
+      let ContinuationToken: string | undefined;
+      try {
+        do {
+          const page = await client.send(
+            new sdk.ListObjectsV2Command({ Bucket: bucket, Prefix: prefix + listPrefix, ...(ContinuationToken ? { ContinuationToken } : {}) }),
+          );
+          for (const item of page.Contents ?? []) {
+            if (!item.Key?.startsWith(prefix)) continue;
+            out.push({ key: item.Key.slice(prefix.length), size: item.Size ?? 0, lastModified: item.LastModified ?? new Date(0) });
+          }
+          ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (ContinuationToken);
+      } catch (e) {
+        s3Failure(e, { key: listPrefix, where });
+      }
+      // S3 orders by UTF-8 bytes; the interface promises plain string order
+      return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    },
+
+    async delete(keys: string[]): Promise<void> {
+      const all = keys.map(full);
+      for (let start = 0; start < all.length; start += 1000) {
+        const batch = all.slice(start, start + 1000);
+        let errors;
+        try {
+          const out = await client.send(
+            new sdk.DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
+          );
+          errors = (out.Errors ?? []).filter((err) => err.Code !== 'NoSuchKey');
+        } catch (e) {
+          s3Failure(e, { key: batch[0]!.slice(prefix.length), where });
+        }
+        if (errors.length > 0) {
+          const first = errors[0]!;
+          const key = (first.Key ?? '').slice(prefix.length);
+          throw new RegistryError(
+            first.Code === 'AccessDenied' ? 'auth_failed' : 'store_unavailable',
+            `S3 refused to delete ${errors.length} of ${batch.length} objects (${first.Code ?? 'error'}: ${first.Message ?? ''})`,
+            { where: { key, file: where }, transient: first.Code === 'InternalError' || first.Code === 'SlowDown' },
+          );
+        }
+      }
+    },
+
+    close(): void {
+      client.destroy();
+    },
+  };
+  return store;
+}
+
+function isBucketMissing(e: unknown): boolean {
+  return (e as { name?: string }).name === 'NoSuchBucket';
+}
