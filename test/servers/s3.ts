@@ -29,6 +29,8 @@ export interface TestS3 {
   credentials: { accessKeyId: string; secretAccessKey: string };
   /** s3rver itself, without the front: no conditional writes, no signature checks */
   rawEndpoint: string;
+  /** where s3rver keeps the bucket (removed by stop) */
+  dataDir: string;
   /** options for createS3Store (or an S3Client) */
   storeOptions(): { bucket: string; region: string; endpoint: string; forcePathStyle: true; credentials: { accessKeyId: string; secretAccessKey: string } };
   /** requests the front has answered so far, by kind (get, head, put, delete, post, list, other) */
@@ -102,6 +104,7 @@ export async function startS3Server(options: StartS3Options = {}): Promise<TestS
     region,
     credentials,
     rawEndpoint: `http://127.0.0.1:${ports.rawPort}`,
+    dataDir: directory,
     storeOptions: () => ({ bucket, region, endpoint, forcePathStyle: true, credentials }),
     counts: () =>
       new Promise((resolve) => {
