@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable, Transform, pipeline } from 'node:stream';
+import tls from 'node:tls';
 import zlib from 'node:zlib';
 import { Agent, request, type Dispatcher } from 'undici';
 import { RegistryError, type ErrorCode, type ErrorWhere } from '../errors.ts';
@@ -32,7 +33,11 @@ export interface HttpSession {
 
 export function createHttpSession(policy: ResolvedPolicy, source: string, logger?: Logger): HttpSession {
   const agent = new Agent({
-    connect: { timeout: policy.connectTimeoutMs, lookup: guardedLookup(policy, source) as never },
+    connect: {
+      timeout: policy.connectTimeoutMs,
+      lookup: guardedLookup(policy, source) as never,
+      ...(policy.ca ? { ca: [...tls.rootCertificates, policy.ca] } : {}),
+    },
     headersTimeout: policy.totalTimeoutMs,
     bodyTimeout: policy.totalTimeoutMs,
     keepAliveTimeout: 4_000,

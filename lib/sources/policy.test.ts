@@ -135,6 +135,7 @@ describe('policyFromEnv', () => {
       ['MCPREG_FETCH_MAX_REDIRECTS', '-1'],
       ['MCPREG_ALLOW_PRIVATE_NETWORKS', '10.0.0.0/99'],
       ['MCPREG_ALLOW_PRIVATE_NETWORKS', 'http://x'],
+      ['MCPREG_FETCH_CA_FILE', '/nonexistent/ca.pem'],
     ] as const) {
       assert.throws(() => policyFromEnv({ [k]: v }), (e: unknown) => e instanceof RegistryError && e.code === 'invalid_argument' && e.message.includes(k));
     }

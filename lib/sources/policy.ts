@@ -9,13 +9,14 @@
  * and a DNS answer that changes between check and connect (rebinding) cannot slip through.
  */
 import dns from 'node:dns';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { RegistryError, type ErrorWhere } from '../errors.ts';
 import type { FetchPolicy } from './types.ts';
 
 export const MiB = 1024 * 1024;
 
-export const DEFAULT_POLICY: Required<Omit<FetchPolicy, 'lookup'>> = {
+export const DEFAULT_POLICY: Required<Omit<FetchPolicy, 'lookup' | 'ca'>> = {
   maxBytes: 100 * MiB,
   connectTimeoutMs: 10_000,
   totalTimeoutMs: 60_000,
@@ -29,7 +30,7 @@ export const DEFAULT_POLICY: Required<Omit<FetchPolicy, 'lookup'>> = {
 };
 
 /** A policy with every optional knob filled in. */
-export type ResolvedPolicy = Required<Omit<FetchPolicy, 'lookup'>> & Pick<FetchPolicy, 'lookup'>;
+export type ResolvedPolicy = Required<Omit<FetchPolicy, 'lookup' | 'ca'>> & Pick<FetchPolicy, 'lookup' | 'ca'>;
 
 export function resolvePolicy(policy: Partial<FetchPolicy> = {}): ResolvedPolicy {
   const out: ResolvedPolicy = { ...DEFAULT_POLICY };
@@ -51,6 +52,7 @@ const ENV = {
   retryMaxWaitMs: 'MCPREG_FETCH_RETRY_MAX_WAIT',
   maxPages: 'MCPREG_REGISTRY_MAX_PAGES',
   maxEntries: 'MCPREG_REGISTRY_MAX_ENTRIES',
+  caFile: 'MCPREG_FETCH_CA_FILE',
 } as const;
 
 const SIZE_UNITS: Record<string, number> = {
@@ -129,6 +131,17 @@ export function policyFromEnv(env: NodeJS.ProcessEnv = process.env): ResolvedPol
     const entries = allow.split(',').map((s) => s.trim()).filter(Boolean);
     for (const e of entries) if (!isValidAllowEntry(e)) throw envError(ENV.allowPrivate, e, 'a CIDR (10.0.0.0/8, fd00::/8), an IP address or a host name');
     policy.allowPrivate = entries;
+  }
+  const caFile = get(ENV.caFile);
+  if (caFile !== undefined) {
+    let pem: string;
+    try {
+      pem = readFileSync(caFile, 'utf8');
+    } catch (e) {
+      throw envError(ENV.caFile, caFile, `a readable file (${(e as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+    }
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw envError(ENV.caFile, caFile, 'a file of PEM certificates');
+    policy.ca = pem;
   }
   return policy;
 }

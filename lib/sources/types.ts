@@ -34,6 +34,8 @@ export interface FetchPolicy {
   retryBaseMs?: number;
   /** cap on one backoff wait, and the longest Retry-After honoured (default 30 s) */
   retryMaxWaitMs?: number;
+  /** extra trusted CA certificates (PEM), added to Node's built-in roots (private registries) */
+  ca?: string;
   /** registry API source: most pages walked in one sync (default 5000) */
   maxPages?: number;
   /** registry API source: most entries accepted in one sync (default 250 000) */

@@ -4,6 +4,7 @@
  * truncated bodies, failures before success, 429 with Retry-After, oversized bodies.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 
@@ -66,13 +67,18 @@ function authorised(req: http.IncomingMessage, auth: NonNullable<RouteSpec['auth
   return false;
 }
 
-export async function startHttpServer(routes: Record<string, RouteSpec> = {}): Promise<TestHttpServer> {
+export interface HttpServerOptions {
+  /** serve https with this key and certificate (see tls.ts) */
+  tls?: { key: string; cert: string };
+}
+
+export async function startHttpServer(routes: Record<string, RouteSpec> = {}, options: HttpServerOptions = {}): Promise<TestHttpServer> {
   const table = new Map(Object.entries(routes));
   const counts = new Map<string, number>();
   const requests: RecordedRequest[] = [];
   const timers = new Set<NodeJS.Timeout>();
 
-  const server = http.createServer((req, res) => {
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0]!;
     requests.push({ method: req.method ?? 'GET', path, headers: req.headers, time: Date.now() });
     const spec = table.get(path);
@@ -162,12 +168,13 @@ export async function startHttpServer(routes: Record<string, RouteSpec> = {}): P
     headers['content-length'] = String(body.length);
     res.writeHead(spec.status ?? 200, headers);
     res.end(body);
-  });
+  };
+  const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, handle) : http.createServer(handle);
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,
     requests,
     route(path, spec) {

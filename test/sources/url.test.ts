@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createMemorySecretReader } from '../../lib/kube/secrets.ts';
 import { createUrlSource } from '../../lib/sources/url.ts';
 import { startHttpServer, type TestHttpServer } from '../servers/http.ts';
+import { makeSelfSignedCert } from '../servers/tls.ts';
 import { rejectsWith, testContext } from './helpers.ts';
 
 const FIXTURE = readFileSync(new URL('../../../shared/fixtures/real/toolhive-example-upstream-with-remotes.json', import.meta.url));
@@ -301,6 +302,40 @@ describe('url source', () => {
       await rejectsWith(createUrlSource({ url: 'file:///etc/passwd', allowHttp: true }).fetch(testContext()), 'url_forbidden');
       const e = await rejectsWith(createUrlSource({ url: `http://bob:hunter2@127.0.0.1:${srv.port}/x.json`, allowHttp: true }).fetch(testContext()), 'invalid_argument');
       assert.doesNotMatch(JSON.stringify({ m: e.message, w: e.where }), /hunter2/);
+    });
+  });
+
+  describe('https', () => {
+    const cert = makeSelfSignedCert();
+    const skip = cert ? false : 'openssl is not installed; cannot make a test certificate';
+    it('fetches over https with the extra CA; untrusted certificate is refused', { skip }, async () => {
+      const tlsSrv = await startHttpServer({ '/r.json': { body: FIXTURE } }, { tls: cert! });
+      try {
+        const src = createUrlSource({ url: `${tlsSrv.url}/r.json`, allowHttp: false });
+        const ok = await src.fetch(testContext({ policy: { ca: cert!.cert } }));
+        assert.equal(ok.kind, 'document');
+        const e = await rejectsWith(src.fetch(testContext({ policy: { retries: 0 } })), 'source_unavailable');
+        assert.match(e.message, /CERT|certificate/i);
+        assert.equal(e.transient, false);
+      } finally {
+        await tlsSrv.close();
+      }
+    });
+    it('a redirect from https to plain http is refused unless allowHttp', { skip }, async () => {
+      srv.route('/plain-target.json', { body: FIXTURE });
+      const tlsSrv = await startHttpServer({ '/down': { redirect: { to: `${srv.url}/plain-target.json` } } }, { tls: cert! });
+      try {
+        const e = await rejectsWith(
+          createUrlSource({ url: `${tlsSrv.url}/down`, allowHttp: false }).fetch(testContext({ policy: { ca: cert!.cert } })),
+          'url_forbidden',
+        );
+        assert.match(e.message, /https to plain http/);
+        assert.equal(srv.hits('/plain-target.json').length, 0);
+        const ok = await createUrlSource({ url: `${tlsSrv.url}/down`, allowHttp: true }).fetch(testContext({ policy: { ca: cert!.cert } }));
+        assert.equal(ok.kind, 'document');
+      } finally {
+        await tlsSrv.close();
+      }
     });
   });
 });
