@@ -27,6 +27,8 @@ export interface HttpSession {
   readonly source: string;
   readonly dispatcher: Dispatcher;
   readonly allow: AllowList;
+  /** hosts whose addresses passed the pre-request check in this session */
+  readonly checkedHosts: Set<string>;
   readonly logger?: Logger;
   close(): Promise<void>;
 }
@@ -47,6 +49,7 @@ export function createHttpSession(policy: ResolvedPolicy, source: string, logger
     source,
     dispatcher: agent,
     allow: new AllowList(policy.allowPrivate),
+    checkedHosts: new Set(),
     ...(logger ? { logger } : {}),
     close: () => agent.close(),
   };
@@ -236,7 +239,7 @@ export async function send(session: HttpSession, options: SendOptions): Promise<
   const plain = { ...options.headers };
   for (let redirects = 0; ; redirects++) {
     const where = { source: session.source, url: safeUrl(url) };
-    await checkUrl(url, session.policy, { allowHttp: options.allowHttp, source: session.source, allow: session.allow });
+    await checkUrl(url, session.policy, { allowHttp: options.allowHttp, source: session.source, allow: session.allow, checkedHosts: session.checkedHosts });
     const auth = url.origin === originalOrigin ? options.auth?.headers : undefined;
     let res: Dispatcher.ResponseData;
     try {

@@ -330,7 +330,7 @@ export function hostWhere(url: URL, source?: string): ErrorWhere {
 export async function checkUrl(
   url: URL,
   policy: Pick<FetchPolicy, 'allowPrivate' | 'lookup'>,
-  options: { allowHttp: boolean; source?: string; allow?: AllowList },
+  options: { allowHttp: boolean; source?: string; allow?: AllowList; checkedHosts?: Set<string> },
 ): Promise<void> {
   const where = hostWhere(url, options.source);
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
@@ -349,8 +349,12 @@ export async function checkUrl(
     checkAddress(host, host, allow, where);
     return;
   }
+  // a host already checked in this session is not resolved again here: every new connection
+  // is still checked by guardedLookup
+  if (options.checkedHosts?.has(host)) return;
   const addresses = await lookupAll(host, policy.lookup ?? systemLookup, where);
   for (const a of addresses) checkAddress(host, a.address, allow, where);
+  options.checkedHosts?.add(host);
 }
 
 async function lookupAll(host: string, lookup: LookupFunction, where: ErrorWhere): Promise<dns.LookupAddress[]> {
