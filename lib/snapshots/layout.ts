@@ -4,10 +4,10 @@
  *   registries/{namespace}/{name}/current.json                       the pointer (mutable)
  *   registries/{namespace}/{name}/snapshots/{hash}/toolhive.json     ToolHive registry.json
  *   registries/{namespace}/{name}/snapshots/{hash}/upstream.json     upstream list envelope
- *   registries/{namespace}/{name}/state.json                         source state (cursors, watermarks)
+ *   registries/{namespace}/{name}/snapshots/{hash}/source.json       unfiltered source content (when a filter applies)
  */
 
-export type SnapshotFile = 'toolhive.json' | 'upstream.json';
+export type SnapshotFile = 'toolhive.json' | 'upstream.json' | 'source.json';
 
 export interface RegistryRef {
   namespace: string;

@@ -39,6 +39,24 @@ export const SnapshotPointer = z.object({
    * Retention keeps the current snapshot plus the most recent of these (see README.md).
    * Optional: pointers written before it existed are still valid.
    */
+  /**
+   * The unfiltered source content the snapshot was built from, so that a filter change
+   * re-publishes without re-fetching and an incremental sync merges into it. `key` is
+   * `snapshots/{hash}/source.json` (the raw document, or the merged upstream list of a
+   * registry API source), or the snapshot's own upstream.json when nothing was filtered.
+   * `state` is the source's own state (registry API watermark, incremental count).
+   */
+  source: z
+    .object({
+      hash: z.string().regex(/^[0-9a-f]{64}$/),
+      key: z.string(),
+      /** how to read `key`: the raw fetched document, or an upstream list envelope */
+      kind: z.enum(['document', 'upstream-list']),
+      /** the document's file name or URL path, for messages when it is re-parsed */
+      file: z.string().optional(),
+      state: z.unknown().optional(),
+    })
+    .optional(),
   history: z
     .array(z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/), syncedAt: z.string() }))
     .max(100)
