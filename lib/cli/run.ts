@@ -2,6 +2,8 @@ import { type CliIo, type CommandModule, reportError } from './io.ts';
 
 /** Commands, loaded lazily. Add a line here when adding `commands/<name>.ts`. */
 const commands: Record<string, () => Promise<CommandModule>> = {
+  convert: () => import('./commands/convert.ts'),
+  validate: () => import('./commands/validate.ts'),
 };
 
 function usage(): string {
