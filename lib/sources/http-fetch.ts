@@ -173,6 +173,15 @@ export function networkError(e: unknown, context: { where: ErrorWhere; signal: A
   }
   const code = errCode(e);
   const name = (e as { name?: string } | undefined)?.name;
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') {
+    const err = new RegistryError('source_timeout', `${context.phase}: connection not established in time (MCPREG_FETCH_CONNECT_TIMEOUT)`, {
+      where: context.where,
+      transient: true,
+      cause: e,
+    });
+    CONNECT_TIMEOUTS.add(err);
+    return err;
+  }
   if (name === 'TimeoutError' || (context.signal.reason as { name?: string } | undefined)?.name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ABORT_ERR' || name === 'AbortError') {
     return new RegistryError('source_timeout', `${context.phase} did not finish within ${context.timeoutMs} ms (MCPREG_FETCH_TIMEOUT)`, {
       where: context.where,
@@ -180,13 +189,7 @@ export function networkError(e: unknown, context: { where: ErrorWhere; signal: A
       cause: e,
     });
   }
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') {
-    return new RegistryError('source_timeout', `${context.phase}: connection not established in time (MCPREG_FETCH_CONNECT_TIMEOUT)`, {
-      where: context.where,
-      transient: true,
-      cause: e,
-    });
-  }
+
   const detail = code ?? (e instanceof Error ? e.message : String(e));
   return new RegistryError('source_unavailable', `${context.phase} failed: ${detail}`, {
     where: context.where,
@@ -195,9 +198,11 @@ export function networkError(e: unknown, context: { where: ErrorWhere; signal: A
   });
 }
 
-/** Marks errors that the retry loop may retry (network-level, not timeouts of the whole fetch). */
+const CONNECT_TIMEOUTS = new WeakSet<RegistryError>();
+
+/** Errors the retry loop may retry: network-level failures and connect timeouts, not a whole request's timeout. */
 function isRetryableNetwork(e: RegistryError): boolean {
-  return e.code === 'source_unavailable' && e.transient;
+  return (e.code === 'source_unavailable' && e.transient) || CONNECT_TIMEOUTS.has(e);
 }
 
 // ---------------------------------------------------------------------------------------------
