@@ -17,6 +17,8 @@ export interface GitServerOptions {
   /** require `Authorization: Bearer <token>` (or basic, when also set) */
   token?: string;
   basic?: { user: string; pass: string };
+  /** wait this long before answering each request (timeout tests) */
+  delayMs?: number;
 }
 
 export interface RecordedGitRequest {
@@ -71,6 +73,7 @@ function parseCgiHead(buf: Buffer): { status: number; headers: Array<[string, st
 export async function startGitServer(options: GitServerOptions): Promise<TestGitServer> {
   const requests: RecordedGitRequest[] = [];
   const children = new Set<ReturnType<typeof spawn>>();
+  const timers = new Set<NodeJS.Timeout>();
   const server = http.createServer((req, res) => {
     const [pathname, query = ''] = (req.url ?? '/').split('?') as [string, string?];
     const record: RecordedGitRequest = {
@@ -88,6 +91,21 @@ export async function startGitServer(options: GitServerOptions): Promise<TestGit
       res.end('authentication required\n');
       return;
     }
+    if (options.delayMs) {
+      const t = setTimeout(() => serve(req, res, record, user), options.delayMs);
+      timers.add(t);
+      res.on('close', () => {
+        clearTimeout(t);
+        timers.delete(t);
+      });
+      return;
+    }
+    serve(req, res, record, user);
+  });
+
+  function serve(req: http.IncomingMessage, res: http.ServerResponse, record: RecordedGitRequest, user: string | undefined) {
+    if (res.destroyed) return;
+    const [pathname, query = ''] = (req.url ?? '/').split('?') as [string, string?];
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       GIT_PROJECT_ROOT: options.root,
@@ -150,7 +168,7 @@ export async function startGitServer(options: GitServerOptions): Promise<TestGit
     res.on('close', () => {
       if (child.exitCode === null) child.kill();
     });
-  });
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
@@ -158,6 +176,7 @@ export async function startGitServer(options: GitServerOptions): Promise<TestGit
     port,
     requests,
     async close() {
+      for (const t of timers) clearTimeout(t);
       for (const c of children) c.kill();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -158,6 +158,19 @@ describe('git source', () => {
     assert.deepEqual(readdirSync(scratch), []);
   });
 
+  it('a server slower than MCPREG_FETCH_TIMEOUT → source_timeout, temp dir removed', async () => {
+    const slow = await startGitServer({ root, delayMs: 2_000 });
+    try {
+      const t0 = Date.now();
+      const e = await rejectsWith(src({}, slow).fetch(testContext({ policy: { totalTimeoutMs: 300 } })), 'source_timeout');
+      assert.ok(Date.now() - t0 < 1_500, `gave up after ${Date.now() - t0} ms`);
+      assert.match(e.message, /300 ms/);
+      assert.deepEqual(readdirSync(scratch), []);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('the sync signal aborts a git fetch', async () => {
     const ac = new AbortController();
     ac.abort();
