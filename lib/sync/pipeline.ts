@@ -1,0 +1,410 @@
+import { RegistryError, toRegistryError } from '../errors.ts';
+import { filterHash } from '../filter/hash.ts';
+import { compileFilter } from '../filter/match.ts';
+import { filterServerResponses, filterToolhiveRegistry } from '../filter/apply.ts';
+import { createContentHasher } from '../formats/content-hash.ts';
+import type { Problem } from '../formats/issues.ts';
+import { parseRegistryDocument, parseRegistryValue, type ParsedDocument } from '../formats/parse.ts';
+import { upstreamToToolhive } from '../formats/registry-conversion.ts';
+import type { ToolhiveRegistry } from '../formats/toolhive-schema.ts';
+import { OFFICIAL_META_KEY, type ServerResponse } from '../formats/upstream-schema.ts';
+import type { MCPRegistrySpec } from '../kube/mcpregistry-spec.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import { snapshotKey, type RegistryRef } from '../snapshots/layout.ts';
+import type { SnapshotPointer } from '../snapshots/pointer.ts';
+import { publishSnapshot } from '../snapshots/publish.ts';
+import { readPointer, type PointerRead } from '../snapshots/read.ts';
+import { pruneSnapshots } from '../snapshots/retention.ts';
+import type { SnapshotStore } from '../snapshots/store.ts';
+import { mergeIncremental } from '../sources/merge.ts';
+import type { FetchResult, Source, SourceContext } from '../sources/types.ts';
+import { assignOfficialMeta, compareEntries, entryKeyOf, markLatest } from './official-meta.ts';
+
+/**
+ * The sync pipeline: fetch (or "unchanged") → detect format → validate → convert to both
+ * formats → filter → hash → publish (objects first, pointer last) → prune.
+ *
+ * The result is a typed value, never a throw: `failed` carries the RegistryError naming the
+ * cause, and in that case nothing the readers see has changed (the previous pointer and its
+ * snapshot are untouched).
+ */
+
+export const DEFAULT_DEADLINE_MS = 5 * 60_000;
+export const DEFAULT_KEEP_SNAPSHOTS = 3;
+
+export interface SyncRequest {
+  ref: RegistryRef;
+  spec: MCPRegistrySpec;
+  store: SnapshotStore;
+  source: Source;
+  /** what the source needs besides identity, signal and previous state */
+  context: Pick<SourceContext, 'secrets' | 'policy' | 'kubeConfig'>;
+  /** whole-sync deadline (default 5 min) */
+  deadlineMs?: number;
+  signal?: AbortSignal;
+  /** fetch even when the source could answer "unchanged" (manual triggers) */
+  force?: boolean;
+  now?: () => Date;
+  log?: Logger;
+  keepSnapshots?: number;
+}
+
+export interface SyncCounts {
+  /** entries the source delivered (all versions) */
+  fetched: number;
+  valid: number;
+  invalid: number;
+  filteredOut: number;
+  /** versions published */
+  published: number;
+  /** distinct server names published */
+  servers: number;
+}
+
+export type FetchMode = 'full' | 'incremental' | 'unchanged' | 'refiltered';
+
+export interface SyncResult {
+  outcome: 'published' | 'unchanged' | 'failed';
+  ref: RegistryRef;
+  fetch?: FetchMode;
+  counts: SyncCounts;
+  hash?: string;
+  revision?: string;
+  format?: 'toolhive' | 'upstream';
+  pointer?: SnapshotPointer;
+  /** each invalid entry with its reason (lenient mode) */
+  invalid: Problem[];
+  /** objects written to the store (0 for an unchanged sync) */
+  objectsWritten: number;
+  durationMs: number;
+  startedAt: string;
+  error?: RegistryError;
+}
+
+const EMPTY_COUNTS: SyncCounts = { fetched: 0, valid: 0, invalid: 0, filteredOut: 0, published: 0, servers: 0 };
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function rfc3339(d: Date): string {
+  return d.toISOString();
+}
+
+/** What the pipeline works on once the source has been read, whatever the source type. */
+interface SourceContent {
+  format: 'toolhive' | 'upstream';
+  /** the ToolHive registry as read (ToolHive sources), for a faithful toolhive.json */
+  toolhive?: ToolhiveRegistry;
+  /** every valid entry, upstream form */
+  servers: ServerResponse[];
+  invalid: Problem[];
+  fetched: number;
+  lastUpdated?: string;
+  version?: string;
+  /** bytes to store as source.json, and how to read them back */
+  stored: { bytes: Uint8Array; kind: 'document' | 'upstream-list'; file?: string };
+}
+
+export async function runSync(request: SyncRequest): Promise<SyncResult> {
+  const now = request.now ?? (() => new Date());
+  const log = request.log ?? silentLogger;
+  const started = now();
+  const t0 = performance.now();
+  const deadline = AbortSignal.timeout(request.deadlineMs ?? DEFAULT_DEADLINE_MS);
+  const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
+  const base = { ref: request.ref, invalid: [] as Problem[], objectsWritten: 0, startedAt: rfc3339(started) };
+  try {
+    const result = await sync(request, signal, now, log);
+    return { ...base, ...result, durationMs: Math.round(performance.now() - t0) };
+  } catch (e) {
+    let error = toRegistryError(e, 'internal', { source: request.spec.source.type });
+    if (deadline.aborted && (error.code === 'aborted' || error.code === 'source_timeout')) {
+      error = new RegistryError('deadline_exceeded', `sync did not finish within ${request.deadlineMs ?? DEFAULT_DEADLINE_MS} ms`, {
+        where: error.where,
+        transient: true,
+        cause: error,
+      });
+    }
+    log.warn('sync failed', { registry: `${request.ref.namespace}/${request.ref.name}`, code: error.code, error: error.describe() });
+    return { ...base, outcome: 'failed', counts: EMPTY_COUNTS, error, durationMs: Math.round(performance.now() - t0) };
+  }
+}
+
+async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log: Logger): Promise<Omit<SyncResult, 'durationMs' | 'startedAt' | 'ref'>> {
+  const { store, ref, spec } = req;
+  const current = await readPointer(store, ref).catch((e: unknown) => {
+    // a corrupt pointer must not block recovery: rebuild from the source, replacing it
+    if (e instanceof RegistryError && e.code === 'invalid_document') {
+      log.warn('current pointer is unreadable; rebuilding from the source', { registry: `${ref.namespace}/${ref.name}`, error: e.message });
+      return null;
+    }
+    throw e;
+  });
+  const previous = current?.pointer;
+  const filter = compileFilter(spec.filter);
+  const fHash = filterHash(spec.filter);
+  signal.throwIfAborted();
+
+  // A source can only answer "unchanged" when we still hold what it is unchanged from.
+  const canReuse = previous?.source !== undefined;
+  const fetched = await req.source.fetch({
+    ...req.context,
+    namespace: ref.namespace,
+    registryName: ref.name,
+    signal,
+    previous: canReuse ? { revision: previous?.revision, state: previous?.source?.state } : undefined,
+    force: req.force === true || !canReuse,
+  });
+  signal.throwIfAborted();
+
+  if (fetched.kind === 'unchanged' && previous && previous.filterHash === fHash) {
+    return {
+      outcome: 'unchanged',
+      fetch: 'unchanged',
+      counts: countsOf(previous),
+      hash: previous.hash,
+      revision: previous.revision ?? fetched.revision,
+      format: previous.format,
+      pointer: previous,
+      invalid: [],
+      objectsWritten: 0,
+    };
+  }
+
+  const content = await readContent(req, fetched, current, signal);
+  signal.throwIfAborted();
+  const fetchMode: FetchMode = fetched.kind === 'unchanged' ? 'refiltered' : fetched.kind === 'entries' ? fetched.mode : 'full';
+  const revision = fetched.revision;
+  const sourceState = fetched.kind === 'unchanged' ? previous?.source?.state : fetched.state;
+
+  // Timestamps carry forward from the previous snapshot's entries.
+  const syncedAt = rfc3339(now());
+  // (only document sources lack registry timestamps; registry API rows bring their own)
+  const needsPrevious = previous !== undefined && content.servers.some((e) => !e._meta?.[OFFICIAL_META_KEY]?.publishedAt);
+  const previousEntries = needsPrevious ? await loadUpstreamEntries(store, previous.objects.upstream) : undefined;
+  const previousByKey = previousEntries ? new Map(previousEntries.map((e) => [entryKeyOf(e), e] as const)) : undefined;
+  const all = assignOfficialMeta(content.servers, { previous: previousByKey, now: syncedAt });
+  signal.throwIfAborted();
+
+  const kept = filter.keepsAll ? all : filterServerResponses(all, filter);
+  const names = countNames(kept);
+  if (kept.length === 0 && !spec.allowEmpty) {
+    const why =
+      all.length === 0
+        ? content.invalid.length > 0
+          ? `the source has no valid entries (${content.invalid.length} invalid)`
+          : 'the source has no entries'
+        : `the filter removed all ${all.length} entries`;
+    throw new RegistryError('empty_result', `${why}; refusing to publish an empty registry (set spec.allowEmpty to allow it)`, {
+      where: { source: req.spec.source.type },
+    });
+  }
+
+  const toolhive = buildToolhive(content, kept, filter, syncedAt);
+  const hasher = createContentHasher().add(fHash).add(kept).add(toolhive);
+  const sourceHasher = filter.keepsAll ? undefined : createContentHasher().add(all);
+  const sourceHash = sourceHasher ? sourceHasher.digest() : undefined;
+  if (sourceHash) hasher.add(sourceHash);
+  const hash = hasher.digest();
+  signal.throwIfAborted();
+
+  const counts: SyncCounts = {
+    fetched: content.fetched,
+    valid: all.length,
+    invalid: content.invalid.length,
+    filteredOut: all.length - kept.length,
+    published: kept.length,
+    servers: names,
+  };
+
+  if (previous && current && previous.hash === hash) {
+    // Same content (timestamps aside): nothing new to serve. Record a new revision in the
+    // pointer so the next sync can answer "unchanged" without fetching the body again.
+    if (previous.revision === revision && previous.filterHash === fHash) {
+      return { outcome: 'unchanged', fetch: fetchMode, counts, hash, revision, format: content.format, pointer: previous, invalid: content.invalid, objectsWritten: 0 };
+    }
+  }
+
+  const upstreamBytes = encoder.encode(JSON.stringify({ servers: kept, metadata: { count: kept.length } }));
+  const toolhiveBytes = encoder.encode(JSON.stringify(toolhive));
+  // Where the unfiltered content lives. Without a filter the snapshot itself is it: toolhive.json
+  // for a ToolHive source (full fidelity), upstream.json otherwise. With a filter, source.json
+  // beside the snapshot holds the raw document (or the merged registry API list).
+  let source: { key: string; kind: 'document' | 'upstream-list'; file?: string };
+  let objectsWritten = 0;
+  if (filter.keepsAll) {
+    source = content.toolhive
+      ? { key: snapshotKey(ref, hash, 'toolhive.json'), kind: 'document', file: 'toolhive.json' }
+      : { key: snapshotKey(ref, hash, 'upstream.json'), kind: 'upstream-list' };
+  } else {
+    source = { key: snapshotKey(ref, hash, 'source.json'), kind: content.stored.kind, ...(content.stored.file !== undefined ? { file: content.stored.file } : {}) };
+    if (!(await store.exists(source.key))) {
+      await store.put(source.key, content.stored.bytes, { contentType: 'application/json' });
+      objectsWritten++;
+    }
+  }
+  signal.throwIfAborted();
+
+  const published = await publishSnapshot(store, ref, {
+    hash,
+    files: { toolhive: toolhiveBytes, upstream: upstreamBytes },
+    expectedPointerEtag: current?.etag ?? null,
+    pointer: {
+      revision,
+      format: content.format,
+      filterHash: fHash,
+      syncedAt,
+      counts: { servers: names, versions: kept.length, invalid: content.invalid.length, filteredOut: all.length - kept.length },
+      source: { hash: sourceHash ?? hash, ...source, ...(sourceState !== undefined ? { state: sourceState } : {}) },
+    },
+  });
+  objectsWritten += published.objectsWritten + 1;
+  const samePublished = previous?.hash === hash;
+  log.info(samePublished ? 'pointer refreshed' : 'snapshot published', {
+    registry: `${ref.namespace}/${ref.name}`,
+    hash: hash.slice(0, 12),
+    versions: kept.length,
+    servers: names,
+    invalid: content.invalid.length,
+  });
+
+  try {
+    await pruneSnapshots(store, ref, { keep: req.keepSnapshots ?? DEFAULT_KEEP_SNAPSHOTS });
+  } catch (e) {
+    // retention is housekeeping: a failure here must not fail a published sync
+    log.warn('pruning old snapshots failed', { registry: `${ref.namespace}/${ref.name}`, error: toRegistryError(e).message });
+  }
+
+  return {
+    outcome: samePublished ? 'unchanged' : 'published',
+    fetch: fetchMode,
+    counts,
+    hash,
+    revision,
+    format: content.format,
+    pointer: published.pointer,
+    invalid: content.invalid,
+    objectsWritten,
+  };
+}
+
+function countsOf(p: SnapshotPointer): SyncCounts {
+  return {
+    fetched: p.counts.versions + p.counts.filteredOut + p.counts.invalid,
+    valid: p.counts.versions + p.counts.filteredOut,
+    invalid: p.counts.invalid,
+    filteredOut: p.counts.filteredOut,
+    published: p.counts.versions,
+    servers: p.counts.servers,
+  };
+}
+
+function countNames(sorted: readonly ServerResponse[]): number {
+  let n = 0;
+  let last: string | undefined;
+  for (const e of sorted) {
+    if (e.server.name !== last) {
+      n++;
+      last = e.server.name;
+    }
+  }
+  return n;
+}
+
+/** The snapshot's toolhive.json: the source's own entries when it was ToolHive (full fidelity). */
+function buildToolhive(content: SourceContent, kept: readonly ServerResponse[], filter: ReturnType<typeof compileFilter>, syncedAt: string): ToolhiveRegistry {
+  if (content.toolhive) {
+    const filtered = filter.keepsAll ? content.toolhive : filterToolhiveRegistry(content.toolhive, filter);
+    return filtered.last_updated ? filtered : { ...filtered, last_updated: syncedAt };
+  }
+  let lastUpdated = content.lastUpdated;
+  if (!lastUpdated) {
+    for (const e of kept) {
+      const u = e._meta?.[OFFICIAL_META_KEY]?.updatedAt;
+      if (u && (!lastUpdated || u > lastUpdated)) lastUpdated = u;
+    }
+  }
+  return upstreamToToolhive(kept, { version: content.version, lastUpdated: lastUpdated ?? syncedAt }).registry;
+}
+
+async function readContent(req: SyncRequest, fetched: FetchResult, current: PointerRead | null, signal: AbortSignal): Promise<SourceContent> {
+  const { spec } = req;
+  const mode = spec.validation;
+  if (fetched.kind === 'document') {
+    return fromDocument(fetched.bytes, { file: fetched.file, format: spec.format, mode });
+  }
+  const previous = current?.pointer;
+  if (fetched.kind === 'unchanged') {
+    // only reached on a filter change: re-read what we stored instead of fetching again
+    const stored = previous?.source;
+    if (!stored) throw new RegistryError('internal', 'source answered unchanged but no source content is stored');
+    const object = await req.store.get(stored.key);
+    if (object === null || object === 'not-modified') {
+      throw new RegistryError('not_found', 'the stored source content of the current snapshot is missing; the next sync fetches the source again', {
+        where: { key: stored.key },
+        transient: true,
+      });
+    }
+    return stored.kind === 'document'
+      ? fromDocument(object.body, { file: stored.file, format: spec.format, mode })
+      : fromDocument(object.body, { file: stored.key, format: 'upstream', mode });
+  }
+  // registry API entries: validate each, then merge increments into what we hold
+  const invalid: Problem[] = [];
+  const valid: ServerResponse[] = [];
+  const validated = parseEntries(fetched.entries, mode);
+  valid.push(...validated.valid);
+  invalid.push(...validated.invalid);
+  let servers = valid;
+  if (fetched.mode === 'incremental') {
+    const stored = previous?.source;
+    if (!stored) throw new RegistryError('internal', 'incremental sync without stored source content');
+    const base = await loadUpstreamEntries(req.store, stored.key);
+    signal.throwIfAborted();
+    servers = mergeIncremental(base, valid).entries as ServerResponse[];
+  }
+  servers.sort(compareEntries);
+  markLatestWhereSourceFlagged(servers);
+  return {
+    format: 'upstream',
+    servers,
+    invalid,
+    fetched: fetched.entries.length,
+    stored: { bytes: encoder.encode(JSON.stringify({ servers, metadata: { count: servers.length } })), kind: 'upstream-list' },
+  };
+}
+
+/** the source's isLatest flags stand where they are consistent; markLatest repairs the rest */
+function markLatestWhereSourceFlagged(sorted: ServerResponse[]): void {
+  const needsOfficial = sorted.some((e) => e._meta?.[OFFICIAL_META_KEY] === undefined);
+  if (!needsOfficial) markLatest(sorted);
+}
+
+function fromDocument(bytes: Uint8Array, options: { file?: string | undefined; format?: 'toolhive' | 'upstream' | undefined; mode: 'strict' | 'lenient' }): SourceContent {
+  const parsed: ParsedDocument = parseRegistryDocument(bytes, { file: options.file, format: options.format, mode: options.mode });
+  const fetchedCount = parsed.servers.length + parsed.invalid.length;
+  const content: SourceContent = {
+    format: parsed.format,
+    servers: parsed.servers,
+    invalid: parsed.invalid,
+    fetched: fetchedCount,
+    stored: { bytes, kind: 'document', ...(options.file !== undefined ? { file: options.file } : {}) },
+  };
+  if (parsed.toolhive) content.toolhive = parsed.toolhive;
+  if (parsed.lastUpdated) content.lastUpdated = parsed.lastUpdated;
+  if (parsed.version) content.version = parsed.version;
+  return content;
+}
+
+function parseEntries(entries: readonly unknown[], mode: 'strict' | 'lenient'): { valid: ServerResponse[]; invalid: Problem[] } {
+  // The registry source hands over API rows; they go through the same validation as a document.
+  const parsed = parseRegistryValue({ servers: entries, metadata: { count: entries.length } }, { file: 'registry API', format: 'upstream', mode });
+  return { valid: parsed.servers, invalid: parsed.invalid };
+}
+
+async function loadUpstreamEntries(store: SnapshotStore, key: string): Promise<ServerResponse[]> {
+  const object = await store.get(key);
+  if (object === null || object === 'not-modified') return [];
+  const text = decoder.decode(object.body);
+  const doc = JSON.parse(text) as { servers?: ServerResponse[] };
+  return Array.isArray(doc.servers) ? doc.servers : [];
+}
