@@ -1,3 +1,37 @@
-// The query function's HTTP entry point. Built in the query-function issue.
-console.error('mcp-registry-query: not built yet');
-process.exitCode = 1;
+// The query function's HTTP entry point: configuration from the environment, the snapshot
+// store, the server, and a graceful exit on SIGTERM/SIGINT. Everything else is in lib/api/.
+import { queryConfigFromEnv } from '../../lib/api/config.ts';
+import { startQueryServer } from '../../lib/api/server.ts';
+import { isRegistryError } from '../../lib/errors.ts';
+import { createLogger } from '../../lib/log.ts';
+import { createStoreFromEnv } from '../../lib/snapshots/from-env.ts';
+
+const logger = createLogger({ fields: { component: 'query' } });
+
+async function main(): Promise<void> {
+  const config = queryConfigFromEnv(process.env);
+  const store = await createStoreFromEnv(process.env);
+  const server = await startQueryServer({ store, config, logger });
+  logger.info('listening', { url: server.url, store: store.description, auth: config.auth, defaultRegistry: config.defaultRegistry ? `${config.defaultRegistry.namespace}/${config.defaultRegistry.name}` : undefined });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal, inflight: server.handler.inflight });
+    server
+      .close()
+      .then(() => {
+        store.close?.();
+        process.exit(0);
+      })
+      .catch(() => process.exit(1));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((e: unknown) => {
+  logger.error('query function failed to start', { error: isRegistryError(e) ? e.describe() : e instanceof Error ? e.message : String(e) });
+  process.exit(1);
+});

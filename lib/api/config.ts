@@ -1,0 +1,114 @@
+import { RegistryError } from '../errors.ts';
+import type { RegistryRef } from '../snapshots/layout.ts';
+import { parseRegistryRef } from './router.ts';
+
+/**
+ * The query function's configuration from environment variables (the store's own variables
+ * are read by lib/snapshots/from-env.ts). Pure: validates and returns a plain value; a bad
+ * value is a RegistryError naming the variable. Every knob, with its default:
+ *
+ *   PORT                        listen port (8080)
+ *   MCPREG_DEFAULT_REGISTRY     namespace/name served at /v0.1/… and /v0/… (none)
+ *   MCPREG_AUTH                 anonymous | kubernetes (anonymous)
+ *   MCPREG_AUTH_CACHE_TTL       how long token and access decisions are reused (10s)
+ *   MCPREG_AUTH_AUDIENCES       comma-separated TokenReview audiences (the API server's)
+ *   MCPREG_KUBECONFIG           kubeconfig file for the reviews (in-cluster config, then $KUBECONFIG)
+ *   MCPREG_POINTER_TTL          revalidate a registry's current.json at most this often (2s)
+ *   MCPREG_REGISTRY_LIST_TTL    reuse the list of registries for this long (5s)
+ *   MCPREG_CACHE_MAX_AGE        Cache-Control max-age of data responses (10s)
+ *   MCPREG_RESPONSE_CACHE_MB    memory for prepared responses (64)
+ *   MCPREG_SNAPSHOT_PREFIX_KB   first bytes of upstream.json read to answer early pages (256)
+ *   MCPREG_PREFETCH             load the default registry at start (true)
+ *   MCPREG_ACCESS_LOG           one log line per request (false)
+ *   MCPREG_SHUTDOWN_TIMEOUT     on SIGTERM, wait this long for in-flight requests (25s)
+ *
+ * Durations are `500ms`, `2s`, `1m`, or a number of seconds.
+ */
+
+export interface QueryConfig {
+  port: number;
+  defaultRegistry: RegistryRef | undefined;
+  auth: 'anonymous' | 'kubernetes';
+  authCacheTtlMs: number;
+  authAudiences: string[] | undefined;
+  kubeconfigPath: string | undefined;
+  pointerTtlMs: number;
+  registryListTtlMs: number;
+  maxAgeSeconds: number;
+  responseCacheBytes: number;
+  prefixBytes: number;
+  prefetch: boolean;
+  accessLog: boolean;
+  shutdownTimeoutMs: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+function bad(variable: string, message: string): RegistryError {
+  return new RegistryError('invalid_argument', `${variable}: ${message}`, { where: { source: 'environment', path: variable } });
+}
+
+function raw(env: Env, variable: string): string | undefined {
+  const v = env[variable]?.trim();
+  return v === undefined || v === '' ? undefined : v;
+}
+
+export function parseDuration(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  return n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000);
+}
+
+function duration(env: Env, variable: string, fallbackMs: number): number {
+  const v = raw(env, variable);
+  if (v === undefined) return fallbackMs;
+  const ms = parseDuration(v);
+  if (ms === undefined) throw bad(variable, `expected a duration such as 500ms, 2s or 1m, got ${JSON.stringify(v)}`);
+  return ms;
+}
+
+function int(env: Env, variable: string, fallback: number, min: number, max: number): number {
+  const v = raw(env, variable);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < min || n > max) throw bad(variable, `expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function flag(env: Env, variable: string, fallback: boolean): boolean {
+  const v = raw(env, variable)?.toLowerCase();
+  if (v === undefined) return fallback;
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  throw bad(variable, `expected true or false, got ${JSON.stringify(v)}`);
+}
+
+export function queryConfigFromEnv(env: Env = process.env): QueryConfig {
+  const defaultRaw = raw(env, 'MCPREG_DEFAULT_REGISTRY');
+  const defaultRegistry = defaultRaw === undefined ? undefined : parseRegistryRef(defaultRaw);
+  if (defaultRaw !== undefined && !defaultRegistry) throw bad('MCPREG_DEFAULT_REGISTRY', `expected namespace/name, got ${JSON.stringify(defaultRaw)}`);
+  const auth = raw(env, 'MCPREG_AUTH')?.toLowerCase() ?? 'anonymous';
+  if (auth !== 'anonymous' && auth !== 'kubernetes') throw bad('MCPREG_AUTH', `expected anonymous or kubernetes, got ${JSON.stringify(auth)}`);
+  const audiences = raw(env, 'MCPREG_AUTH_AUDIENCES')
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  return {
+    port: int(env, 'PORT', 8080, 0, 65535),
+    defaultRegistry,
+    auth,
+    authCacheTtlMs: duration(env, 'MCPREG_AUTH_CACHE_TTL', 10_000),
+    authAudiences: audiences && audiences.length > 0 ? audiences : undefined,
+    kubeconfigPath: raw(env, 'MCPREG_KUBECONFIG'),
+    pointerTtlMs: duration(env, 'MCPREG_POINTER_TTL', 2000),
+    registryListTtlMs: duration(env, 'MCPREG_REGISTRY_LIST_TTL', 5000),
+    maxAgeSeconds: Math.round(duration(env, 'MCPREG_CACHE_MAX_AGE', 10_000) / 1000),
+    responseCacheBytes: int(env, 'MCPREG_RESPONSE_CACHE_MB', 64, 1, 65536) * 1024 * 1024,
+    prefixBytes: int(env, 'MCPREG_SNAPSHOT_PREFIX_KB', 256, 1, 1024 * 1024) * 1024,
+    prefetch: flag(env, 'MCPREG_PREFETCH', true),
+    accessLog: flag(env, 'MCPREG_ACCESS_LOG', false),
+    shutdownTimeoutMs: duration(env, 'MCPREG_SHUTDOWN_TIMEOUT', 25_000),
+  };
+}

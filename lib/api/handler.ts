@@ -1,0 +1,241 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isRegistryError, type RegistryError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { pointerKey } from '../snapshots/layout.ts';
+import type { AccessControl } from './auth.ts';
+import { plainReply, problemReply, type Ctx, type Reply, type Settings } from './context.ts';
+import { chooseEncoding, type PreparedResponse } from './prepared.ts';
+import { endpointNotFound, problem } from './problem.ts';
+import { ResponseCache } from './response-cache.ts';
+import { allowedMethods, matchRoute, type Route } from './router.ts';
+import type { SnapshotCache } from './snapshot-cache.ts';
+import { upstreamRoute } from './upstream-routes.ts';
+
+/**
+ * The query function's request handler: route, authenticate, answer from the caches, and
+ * write the reply with ETag/304, gzip or br, Cache-Control, Vary and CORS. Routes that are
+ * not on the hot path (ToolHive format, events, OpenAPI) are imported on first use.
+ * Errors become problem+json without internal detail; the detail goes to the log.
+ */
+
+export interface QueryHandlerOptions {
+  cache: SnapshotCache;
+  logger: Logger;
+  /** the access control, or a factory run on first need (kubernetes mode loads lazily) */
+  access: AccessControl | (() => Promise<AccessControl>);
+  settings?: Partial<Settings>;
+  /** bytes of prepared responses kept (default 64 MiB) */
+  responseCacheBytes?: number;
+  /** log one line per request (method, path, status, duration; never headers) */
+  accessLog?: boolean;
+}
+
+export interface QueryHandler {
+  (req: IncomingMessage, res: ServerResponse): void;
+  /** requests being answered right now */
+  readonly inflight: number;
+  readonly ctx: Ctx;
+}
+
+const CORS_HEADERS = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Expose-Headers': 'ETag, Content-Encoding, WWW-Authenticate',
+};
+
+const PREFLIGHT_HEADERS = {
+  ...CORS_HEADERS,
+  'Access-Control-Allow-Methods': 'GET, HEAD, POST, OPTIONS',
+  'Access-Control-Allow-Headers': 'Authorization, Content-Type, Accept, If-None-Match, Cache-Control',
+  'Access-Control-Max-Age': '86400',
+};
+
+function statusOf(e: RegistryError): number {
+  switch (e.code) {
+    case 'store_unavailable':
+    case 'source_unavailable':
+    case 'source_timeout':
+    case 'rate_limited':
+    case 'deadline_exceeded':
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+const GENERIC_500: Partial<Record<Route['kind'], string>> = {
+  'up-list': 'Failed to get registry list',
+  'up-version': 'Failed to get server details',
+  'up-versions': 'Failed to get server versions',
+};
+
+export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
+  const log = options.logger;
+  const accessLog = options.accessLog ?? false;
+  let accessPromise: Promise<AccessControl> | undefined;
+  const access = options.access;
+  const ctx: Ctx = {
+    cache: options.cache,
+    responses: new ResponseCache(options.responseCacheBytes ?? 64 * 1024 * 1024),
+    settings: {
+      defaultRegistry: options.settings?.defaultRegistry,
+      maxAgeSeconds: options.settings?.maxAgeSeconds ?? 10,
+      maxEventBytes: options.settings?.maxEventBytes ?? 1024 * 1024,
+      readyTtlMs: options.settings?.readyTtlMs ?? 5000,
+    },
+    log,
+    anonymous: typeof access !== 'function' && access.mode === 'anonymous',
+    access() {
+      if (typeof access !== 'function') return Promise.resolve(access);
+      accessPromise ??= access().catch((e: unknown) => {
+        accessPromise = undefined;
+        throw e;
+      });
+      return accessPromise;
+    },
+  };
+  options.cache.onChange((ref) => ctx.responses.dropPrefix(`${ref.namespace}/${ref.name}|`));
+
+  let ready: { at: number; reply: Promise<Reply> } | undefined;
+  function readiness(): Promise<Reply> {
+    const now = performance.now();
+    if (ready && now - ready.at < ctx.settings.readyTtlMs) return ready.reply;
+    const probe = ctx.settings.defaultRegistry ?? { namespace: 'readyz', name: 'probe' };
+    const reply = ctx.cache.store.exists(pointerKey(probe)).then(
+      () => plainReply({ status: 'ready', store: ctx.cache.store.description }),
+      (e: unknown) => {
+        log.warn('not ready: snapshot store unreachable', { error: isRegistryError(e) ? e.describe() : String(e) });
+        return problemReply(problem(503, 'The snapshot store is unreachable'));
+      },
+    );
+    ready = { at: now, reply };
+    return reply;
+  }
+
+  let openapi: Promise<Reply> | undefined;
+
+  async function dispatch(route: Route, method: string, rawQuery: string, req: IncomingMessage): Promise<Reply> {
+    if (!allowedMethods(route).includes(method === 'HEAD' ? 'GET' : method)) {
+      if (route.kind === 'not-found') return problemReply(endpointNotFound(pathOf(req)));
+      return problemReply(problem(405, `Method ${method} is not allowed here`), { Allow: [...allowedMethods(route), 'OPTIONS'].join(', ') });
+    }
+    switch (route.kind) {
+      case 'up-list':
+      case 'up-versions':
+      case 'up-version':
+      case 'up-ping':
+      case 'up-health':
+      case 'up-publish':
+        return upstreamRoute(ctx, route, rawQuery, req.headers);
+      case 'healthz':
+        return plainReply({ status: 'ok' });
+      case 'readyz':
+        return readiness();
+      case 'th-registries':
+      case 'th-registry':
+      case 'th-servers':
+      case 'th-server': {
+        const { toolhiveRoute } = await import('./toolhive-routes.ts');
+        return toolhiveRoute(ctx, route, rawQuery, req.headers);
+      }
+      case 'events': {
+        const { eventsRoute } = await import('./events-route.ts');
+        return eventsRoute(ctx, req);
+      }
+      case 'openapi':
+        openapi ??= import('./openapi.ts').then(({ openApiReply }) => openApiReply()).catch((e: unknown) => {
+          openapi = undefined;
+          throw e;
+        });
+        return openapi;
+      case 'bad-registry':
+        return problemReply(problem(404, 'Registry not found'));
+      case 'bad-encoding':
+        return problemReply(problem(400, 'Bad request: invalid percent-encoding in the path', { errors: [{ message: 'invalid percent-encoding', location: route.location, value: route.value }] }));
+      case 'not-found':
+        return problemReply(endpointNotFound(pathOf(req)));
+    }
+  }
+
+  let inflight = 0;
+
+  const handler = ((req: IncomingMessage, res: ServerResponse) => {
+    inflight++;
+    const started = accessLog ? performance.now() : 0;
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const rawQuery = q < 0 ? '' : url.slice(q + 1);
+    const method = req.method ?? 'GET';
+    const route = matchRoute(path);
+    const finish = () => {
+      inflight--;
+      if (accessLog) log.info('request', { method, path, status: res.statusCode, ms: Math.round((performance.now() - started) * 10) / 10 });
+    };
+    res.once('close', finish);
+    if (method === 'OPTIONS') {
+      res.writeHead(204, PREFLIGHT_HEADERS);
+      res.end();
+      return;
+    }
+    let pending: Promise<Reply>;
+    try {
+      pending = dispatch(route, method, rawQuery, req);
+    } catch (e) {
+      pending = Promise.reject(e);
+    }
+    pending
+      .catch((e: unknown) => failure(e, route, path))
+      .then((reply) => send(req, res, method, reply))
+      .catch((e: unknown) => {
+        log.error('failed to write a response', { path, error: e instanceof Error ? e.message : String(e) });
+        res.destroy();
+      });
+  }) as QueryHandler;
+
+  function failure(e: unknown, route: Route, path: string): Reply {
+    if (isRegistryError(e)) {
+      const status = statusOf(e);
+      log.error('request failed', { path, code: e.code, error: e.describe() });
+      if (status === 503) return problemReply(problem(503, 'The registry data is temporarily unavailable'), { 'Retry-After': '1' });
+      return problemReply(problem(500, GENERIC_500[route.kind] ?? 'Internal server error'));
+    }
+    log.error('request failed', { path, error: e instanceof Error ? e.message : String(e) });
+    return problemReply(problem(500, GENERIC_500[route.kind] ?? 'Internal server error'));
+  }
+
+  Object.defineProperty(handler, 'inflight', { get: () => inflight });
+  Object.defineProperty(handler, 'ctx', { value: ctx });
+  return handler;
+}
+
+function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
+async function send(req: IncomingMessage, res: ServerResponse, method: string, reply: Reply): Promise<void> {
+  const r: PreparedResponse = reply.response;
+  const headers: Record<string, string | number> = { ...CORS_HEADERS, 'Content-Type': r.contentType, 'Cache-Control': reply.cacheControl };
+  if (reply.headers) Object.assign(headers, reply.headers);
+  const ok = r.status === 200;
+  const encoding = ok && r.compressible ? chooseEncoding(req.headers['accept-encoding']) : 'identity';
+  const vary = [r.compressible && ok ? 'Accept-Encoding' : undefined, reply.vary].filter((v) => v !== undefined).join(', ');
+  if (vary) headers.Vary = vary;
+  if (ok) {
+    headers.ETag = r.etagFor(encoding);
+    if (r.matches(req.headers['if-none-match'])) {
+      delete headers['Content-Type'];
+      res.writeHead(304, headers);
+      res.end();
+      return;
+    }
+  }
+  const v = r.variant(encoding);
+  const body = v instanceof Buffer ? v : await v;
+  if (encoding !== 'identity') headers['Content-Encoding'] = encoding;
+  headers['Content-Length'] = body.length;
+  res.writeHead(r.status, headers);
+  if (method === 'HEAD') res.end();
+  else res.end(body);
+}

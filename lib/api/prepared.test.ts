@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gunzipSync, brotliDecompressSync } from 'node:zlib';
+import { PreparedResponse, chooseEncoding } from './prepared.ts';
+import { ResponseCache } from './response-cache.ts';
+
+test('strong ETags per representation; If-None-Match uses weak comparison and lists', () => {
+  const r = new PreparedResponse(200, 'application/json', Buffer.from(JSON.stringify({ a: 'x'.repeat(2000) })));
+  const other = new PreparedResponse(200, 'application/json', Buffer.from(JSON.stringify({ a: 'y'.repeat(2000) })));
+  assert.match(r.etag, /^"[A-Za-z0-9_-]{27}"$/);
+  assert.notEqual(r.etag, other.etag);
+  assert.notEqual(r.etagFor('gzip'), r.etag);
+  assert.notEqual(r.etagFor('br'), r.etagFor('gzip'));
+  assert.ok(r.matches(r.etag));
+  assert.ok(r.matches(`"nope", W/${r.etagFor('br')}`));
+  assert.ok(r.matches('*'));
+  assert.ok(!r.matches(other.etag));
+  assert.ok(!r.matches(undefined));
+});
+
+test('gzip and br variants decode to the body; small bodies stay identity', async () => {
+  const body = Buffer.from(JSON.stringify({ servers: Array.from({ length: 200 }, (_, i) => ({ name: `n${i}` })) }));
+  const r = new PreparedResponse(200, 'application/json', body);
+  assert.deepEqual(gunzipSync(await r.variant('gzip')), body);
+  assert.deepEqual(brotliDecompressSync(await r.variant('br')), body);
+  assert.ok((await r.variant('br')).length < body.length / 3);
+  assert.ok(r.variant('br') instanceof Buffer, 'memoised');
+  const small = new PreparedResponse(200, 'application/json', Buffer.from('{}'));
+  assert.equal(small.variant('gzip'), small.body);
+});
+
+test('Accept-Encoding negotiation honours q-values', () => {
+  assert.equal(chooseEncoding(undefined), 'identity');
+  assert.equal(chooseEncoding('gzip, deflate, br'), 'br');
+  assert.equal(chooseEncoding('gzip'), 'gzip');
+  assert.equal(chooseEncoding('br;q=0, gzip;q=0.5'), 'gzip');
+  assert.equal(chooseEncoding('br;q=0.4, gzip;q=0.8'), 'gzip');
+  assert.equal(chooseEncoding('*'), 'br');
+  assert.equal(chooseEncoding('identity'), 'identity');
+  assert.equal(chooseEncoding('gzip;q=0'), 'identity');
+});
+
+test('the response cache evicts least recently used entries by bytes', () => {
+  const cache = new ResponseCache(10_000);
+  const r = (n: number) => new PreparedResponse(200, 'application/json', Buffer.alloc(n, 32));
+  cache.set('a|1', r(2500));
+  cache.set('b|1', r(2500));
+  cache.set('c|1', r(2500));
+  assert.ok(cache.get('a|1'));
+  cache.set('d|1', r(2500));
+  cache.set('e|1', r(2500));
+  assert.ok(cache.bytes <= 10_000);
+  assert.equal(cache.get('b|1'), undefined, 'least recently used went first');
+  assert.ok(cache.get('a|1'));
+  cache.set('huge', r(9000));
+  assert.equal(cache.get('huge'), undefined, 'an entry over a quarter of the budget is not kept');
+  cache.dropPrefix('a|');
+  assert.equal(cache.get('a|1'), undefined);
+});

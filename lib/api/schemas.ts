@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { ImageMetadata, RemoteServerMetadata } from '../formats/toolhive-schema.ts';
+import { ServerJson } from '../formats/upstream-schema.ts';
+import { OFFICIAL_META } from './entry.ts';
+import { DEFAULT_LIMIT, MAX_LIMIT } from './params.ts';
+
+/**
+ * The query API's request and response shapes as zod schemas: the source of /openapi.json
+ * and of the response checks in the conformance tests. Server documents reuse the format
+ * schemas of lib/formats. Not imported on the serving hot path (zod costs cold start).
+ */
+
+const DateTime = z.string().describe('RFC 3339 timestamp');
+
+/** `_meta["io.modelcontextprotocol.registry/official"]`: closed, exactly the documented keys */
+export const OfficialMeta = z.strictObject({
+  status: z.enum(['active', 'deprecated', 'deleted']),
+  statusChangedAt: DateTime.optional(),
+  statusMessage: z.string().max(500).optional(),
+  publishedAt: DateTime,
+  updatedAt: DateTime,
+  isLatest: z.boolean(),
+});
+
+export const ServerResponse = z
+  .object({
+    server: ServerJson,
+    _meta: z.looseObject({ [OFFICIAL_META]: OfficialMeta }).describe('registry-managed metadata; other keys are namespaced (reverse DNS)'),
+  })
+  .meta({ id: 'ServerResponse' });
+
+export const ServerList = z
+  .strictObject({
+    servers: z.array(ServerResponse),
+    metadata: z.strictObject({
+      nextCursor: z.string().optional().describe('present only when the page is full; pass it as `cursor` for the next page'),
+      count: z.number().int().min(0).describe('items in this page'),
+    }),
+  })
+  .meta({ id: 'ServerList' });
+
+export const ProblemError = z.object({ message: z.string(), location: z.string().optional(), value: z.unknown().optional() });
+
+export const Problem = z
+  .looseObject({
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    errors: z.array(ProblemError).optional(),
+    candidates: z.array(z.string()).optional().describe('registries holding an ambiguous server name (409)'),
+  })
+  .meta({ id: 'Problem' });
+
+export const RegistryInfo = z
+  .object({
+    name: z.string(),
+    namespace: z.string(),
+    displayName: z.string().optional(),
+    format: z.enum(['toolhive', 'upstream']).describe('format the source was read as'),
+    serverCount: z.number().int().min(0),
+    versionCount: z.number().int().min(0),
+    lastSyncTime: DateTime,
+    snapshot: z.object({ hash: z.string(), revision: z.string().optional() }),
+    upstreamApi: z.string().describe('path of this registry’s upstream-compatible API'),
+  })
+  .meta({ id: 'RegistryInfo' });
+
+export const RegistryList = z.object({ registries: z.array(RegistryInfo) }).meta({ id: 'RegistryList' });
+
+const ItemFields = { name: z.string().describe('ToolHive name (registry key)'), registry: z.string().describe('namespace/name of the registry') };
+export const ToolhiveServer = z.union([ImageMetadata.extend(ItemFields), RemoteServerMetadata.extend(ItemFields)]).meta({ id: 'ToolhiveServer' });
+
+export const ToolhiveServerList = z.object({ servers: z.array(ToolhiveServer), total: z.number().int().min(0) }).meta({ id: 'ToolhiveServerList' });
+
+export const UpstreamServerList = z
+  .object({
+    servers: z.array(ServerResponse),
+    metadata: z.object({ count: z.number().int().min(0) }),
+  })
+  .meta({ id: 'UpstreamServerList' });
+
+export const Status = z.object({ status: z.string() });
+
+/** query parameters of GET /v0.1/servers (documentation; params.ts validates at runtime) */
+export const ListQuery = z.object({
+  cursor: z.string().optional().describe('`nextCursor` of the previous page (`name:version`)'),
+  limit: z.number().int().min(1).max(MAX_LIMIT).default(DEFAULT_LIMIT),
+  search: z.string().optional().describe('case-insensitive substring of the server name'),
+  updated_since: DateTime.optional().describe('only versions updated strictly after this instant (includes deleted ones)'),
+  version: z.string().optional().describe('`latest` or an exact version'),
+  include_deleted: z.boolean().default(false),
+});
+
+export const ServersQuery = z.object({
+  registry: z.string().optional().describe('namespace/name; repeat or comma-separate for several'),
+  category: z.string().optional(),
+  transport: z.string().optional(),
+  tier: z.string().optional(),
+  tag: z.string().optional(),
+  status: z.string().optional(),
+  search: z.string().optional().describe('case-insensitive substring of name, title, description or a tag'),
+  format: z.enum(['toolhive', 'upstream']).optional(),
+});

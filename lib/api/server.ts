@@ -1,0 +1,112 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { toRegistryError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { SnapshotStore } from '../snapshots/store.ts';
+import { anonymousAccess, type AccessControl } from './auth.ts';
+import type { QueryConfig } from './config.ts';
+import { createQueryHandler, type QueryHandler } from './handler.ts';
+import { SnapshotCache } from './snapshot-cache.ts';
+
+/**
+ * The query function's HTTP server (node:http): builds the caches and access control from
+ * a config, listens, prefetches the default registry, and shuts down gracefully (stop
+ * accepting, finish in-flight requests up to a deadline, then cut what is left).
+ */
+
+export interface QueryServerOptions {
+  store: SnapshotStore;
+  config: QueryConfig;
+  logger: Logger;
+  /** the Kubernetes credentials for TokenReview/SubjectAccessReview (kubernetes mode); default from MCPREG_KUBECONFIG or the environment */
+  kubeConfig?: KubeConfig;
+  host?: string;
+}
+
+export interface QueryServer {
+  url: string;
+  port: number;
+  server: Server;
+  handler: QueryHandler;
+  /** graceful: stop accepting, wait for in-flight requests (up to the shutdown timeout) */
+  close(): Promise<void>;
+}
+
+async function loadKubeConfig(config: QueryConfig): Promise<KubeConfig> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kc = new KubeConfig();
+  if (config.kubeconfigPath) kc.loadFromFile(config.kubeconfigPath);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+export async function startQueryServer(options: QueryServerOptions): Promise<QueryServer> {
+  const { config, logger } = options;
+  const cache = new SnapshotCache({
+    store: options.store,
+    logger,
+    pointerTtlMs: config.pointerTtlMs,
+    registryListTtlMs: config.registryListTtlMs,
+    prefixBytes: config.prefixBytes,
+  });
+  const access: AccessControl | (() => Promise<AccessControl>) =
+    config.auth === 'anonymous'
+      ? anonymousAccess
+      : async () => {
+          const { createKubeAccess } = await import('./kube-auth.ts');
+          const kubeConfig = options.kubeConfig ?? (await loadKubeConfig(config));
+          return createKubeAccess({ kubeConfig, logger, cacheTtlMs: config.authCacheTtlMs, ...(config.authAudiences ? { audiences: config.authAudiences } : {}) });
+        };
+  const handler = createQueryHandler({
+    cache,
+    logger,
+    access,
+    accessLog: config.accessLog,
+    responseCacheBytes: config.responseCacheBytes,
+    settings: { defaultRegistry: config.defaultRegistry, maxAgeSeconds: config.maxAgeSeconds },
+  });
+  const server = createServer({ keepAlive: true, requestTimeout: 60_000, headersTimeout: 20_000 }, handler);
+  // longer than the idle timeouts of the proxies in front (Knative's queue-proxy, load balancers)
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, options.host ?? '0.0.0.0', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = options.host ?? '127.0.0.1';
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+
+  if (config.prefetch && config.defaultRegistry) {
+    const ref = config.defaultRegistry;
+    cache.upstream(ref).catch((e: unknown) => logger.warn('prefetch of the default registry failed', { registry: `${ref.namespace}/${ref.name}`, error: toRegistryError(e).describe() }));
+  }
+  if (config.auth === 'kubernetes') {
+    // build the access control now, off the first request's path
+    handler.ctx.access().catch((e: unknown) => logger.error('kubernetes access control unavailable', { error: toRegistryError(e).describe() }));
+  }
+
+  let closing: Promise<void> | undefined;
+  async function close(): Promise<void> {
+    closing ??= (async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const deadline = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
+      deadline.unref();
+      // idle keep-alive sockets are closed as soon as their response is done
+      const poll = setInterval(() => server.closeIdleConnections(), 50);
+      try {
+        await closed;
+      } finally {
+        clearInterval(poll);
+        clearTimeout(deadline);
+      }
+    })();
+    return closing;
+  }
+
+  return { url, port, server, handler, close };
+}

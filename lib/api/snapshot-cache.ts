@@ -1,0 +1,344 @@
+import { RegistryError, toRegistryError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { pointerKey, type RegistryRef } from '../snapshots/layout.ts';
+import type { SnapshotPointer } from '../snapshots/pointer.ts';
+import type { GetOptions, SnapshotStore, StoredObject } from '../snapshots/store.ts';
+import { checkPointer } from './pointer-check.ts';
+import { UpstreamView } from './upstream-view.ts';
+
+/**
+ * The query function's view of the snapshot store, per registry, loaded lazily:
+ *
+ * - the pointer (`current.json`) is revalidated by ETag at most every `pointerTtlMs`; a
+ *   published event (`invalidate`) forces the next access to revalidate at once;
+ * - `upstream.json` becomes an UpstreamView, filled from a ranged read of its first bytes
+ *   (so a cold registry answers its first pages quickly) and then from the whole object in
+ *   small batches;
+ * - other snapshot files (`toolhive.json`) are parsed on first use by a caller-given function;
+ * - when the store is unreachable or a new snapshot cannot be read, the last good one keeps
+ *   serving (logged); a registry whose pointer disappeared is gone at once.
+ */
+
+export interface SnapshotCacheOptions {
+  store: SnapshotStore;
+  logger: Logger;
+  /** revalidate a pointer at most this often (default 2000 ms) */
+  pointerTtlMs?: number;
+  /** how long the list of registries is reused (default 5000 ms) */
+  registryListTtlMs?: number;
+  /** bytes of upstream.json read first with a range request (default 256 KiB) */
+  prefixBytes?: number;
+  /** entries added per event-loop turn while loading (default 1000) */
+  batchEntries?: number;
+  now?: () => number;
+}
+
+/** store options for a ranged read; stores that do not support it return the whole object */
+export type RangeGetOptions = GetOptions & { range?: { start: number; end?: number } };
+/** what a store that supports ranges adds to the object it returns */
+type RangedObject = StoredObject & { range?: { start: number; end: number; size: number } };
+
+export interface Current {
+  ref: RegistryRef;
+  pointer: SnapshotPointer;
+}
+
+export interface LoadedView {
+  pointer: SnapshotPointer;
+  /** the hash of the snapshot the view holds (the pointer's, or an older one still serving) */
+  hash: string;
+  view: UpstreamView;
+}
+
+interface UpstreamLoad {
+  hash: string;
+  view: UpstreamView;
+  started: Promise<void>;
+  failedAt?: number;
+}
+
+interface FileLoad {
+  hash: string;
+  value: Promise<unknown>;
+}
+
+interface RegistryState {
+  ref: RegistryRef;
+  /** undefined: never read; null: no pointer (registry not published or deleted) */
+  current: { pointer: SnapshotPointer; etag: string } | null | undefined;
+  checkedAt: number;
+  checking: Promise<void> | undefined;
+  upstream: UpstreamLoad | undefined;
+  goodUpstream: UpstreamLoad | undefined;
+  files: Map<string, FileLoad>;
+}
+
+const POINTER_KEY = /^registries\/([^/]+)\/([^/]+)\/current\.json$/;
+
+export class SnapshotCache {
+  readonly store: SnapshotStore;
+  readonly #log: Logger;
+  readonly #ttl: number;
+  readonly #listTtl: number;
+  readonly #prefixBytes: number;
+  readonly #batch: number;
+  readonly #now: () => number;
+  readonly #states = new Map<string, RegistryState>();
+  #list: { at: number; refs: RegistryRef[] } | undefined;
+  #listing: Promise<RegistryRef[]> | undefined;
+  readonly #listeners: Array<(ref: RegistryRef) => void> = [];
+
+  constructor(options: SnapshotCacheOptions) {
+    this.store = options.store;
+    this.#log = options.logger;
+    this.#ttl = options.pointerTtlMs ?? 2000;
+    this.#listTtl = options.registryListTtlMs ?? 5000;
+    this.#prefixBytes = options.prefixBytes ?? 256 * 1024;
+    this.#batch = options.batchEntries ?? 1000;
+    this.#now = options.now ?? (() => performance.now());
+  }
+
+  /** called when a registry's snapshot changes or disappears (response caches drop it) */
+  onChange(listener: (ref: RegistryRef) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  #state(ref: RegistryRef): RegistryState {
+    const key = `${ref.namespace}/${ref.name}`;
+    let st = this.#states.get(key);
+    if (!st) {
+      st = { ref, current: undefined, checkedAt: -Infinity, checking: undefined, upstream: undefined, goodUpstream: undefined, files: new Map() };
+      this.#states.set(key, st);
+    }
+    return st;
+  }
+
+  /** The registry's current pointer (revalidated when due), or null when it has none. */
+  async current(ref: RegistryRef): Promise<Current | null> {
+    const st = this.#state(ref);
+    if (st.current === undefined || this.#now() - st.checkedAt >= this.#ttl) await this.#revalidate(st);
+    return st.current ? { ref, pointer: st.current.pointer } : null;
+  }
+
+  #revalidate(st: RegistryState): Promise<void> {
+    st.checking ??= this.#readPointer(st).finally(() => {
+      st.checking = undefined;
+    });
+    return st.checking;
+  }
+
+  async #readPointer(st: RegistryState): Promise<void> {
+    const key = pointerKey(st.ref);
+    const cached = st.current;
+    let got: StoredObject | 'not-modified' | null;
+    try {
+      got = await this.store.get(key, cached ? { ifNoneMatch: cached.etag } : {});
+    } catch (e) {
+      const err = toRegistryError(e, 'store_unavailable', { key });
+      if (cached === undefined) throw err;
+      // keep serving what we have; try again in a second
+      this.#log.warn('snapshot store unreachable; serving the cached pointer', { registry: `${st.ref.namespace}/${st.ref.name}`, error: err.describe() });
+      st.checkedAt = this.#now() - this.#ttl + Math.min(this.#ttl, 1000);
+      return;
+    }
+    st.checkedAt = this.#now();
+    if (got === 'not-modified') return;
+    if (got === null) {
+      if (cached) this.#log.info('registry pointer removed', { registry: `${st.ref.namespace}/${st.ref.name}` });
+      this.#replace(st, null);
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(Buffer.from(got.body).toString('utf8'));
+    } catch {
+      parsed = undefined;
+    }
+    const checked = checkPointer(st.ref, parsed);
+    if ('error' in checked) {
+      const err = new RegistryError('invalid_document', `unreadable snapshot pointer: ${checked.error}`, { where: { key } });
+      if (!cached) throw err;
+      this.#log.error('ignoring an invalid snapshot pointer; the previous snapshot keeps serving', { error: err.describe() });
+      return;
+    }
+    if (cached && cached.pointer.hash === checked.pointer.hash) {
+      st.current = { pointer: checked.pointer, etag: got.etag };
+      return;
+    }
+    this.#replace(st, { pointer: checked.pointer, etag: got.etag });
+  }
+
+  #replace(st: RegistryState, next: { pointer: SnapshotPointer; etag: string } | null): void {
+    const had = st.current;
+    st.current = next;
+    if (next === null) {
+      st.upstream = undefined;
+      st.goodUpstream = undefined;
+      st.files.clear();
+    } else {
+      for (const [name, load] of st.files) if (load.hash !== next.pointer.hash) st.files.delete(name);
+    }
+    if (had) for (const l of this.#listeners) l(st.ref);
+  }
+
+  /**
+   * Forget what is known about a registry's pointer so that the next request revalidates it;
+   * when the new snapshot's hash is known and differs, drop the loaded snapshot at once.
+   */
+  invalidate(ref: RegistryRef, hash?: string): void {
+    const st = this.#states.get(`${ref.namespace}/${ref.name}`);
+    this.#list = undefined;
+    if (!st) return;
+    st.checkedAt = -Infinity;
+    if (hash !== undefined && st.current && st.current.pointer.hash !== hash) {
+      st.upstream = undefined;
+      st.files.clear();
+      for (const l of this.#listeners) l(st.ref);
+    }
+  }
+
+  /** The upstream view of the registry's snapshot, started loading if needed; null when unpublished. */
+  async upstream(ref: RegistryRef): Promise<LoadedView | null> {
+    const cur = await this.current(ref);
+    if (!cur) return null;
+    const st = this.#state(ref);
+    const hash = cur.pointer.hash;
+    let load = st.upstream;
+    const retry = load?.failedAt !== undefined && this.#now() - load.failedAt >= this.#ttl;
+    if (!load || load.hash !== hash || retry) {
+      load = this.#loadUpstream(st, cur.pointer);
+      st.upstream = load;
+    }
+    await load.started;
+    if (load.view.failure) {
+      const good = st.goodUpstream;
+      if (good && good.view.complete) return { pointer: cur.pointer, hash: good.hash, view: good.view };
+      throw this.#loadError(ref, load.view.failure);
+    }
+    return { pointer: cur.pointer, hash, view: load.view };
+  }
+
+  /** A view that failed while a request was waiting on it: the last good one, or an error. */
+  fallback(ref: RegistryRef, failed: UpstreamView): { hash: string; view: UpstreamView } {
+    const st = this.#state(ref);
+    const good = st.goodUpstream;
+    if (good && good.view !== failed && good.view.complete) return { hash: good.hash, view: good.view };
+    throw this.#loadError(ref, failed.failure ?? new Error('snapshot load failed'));
+  }
+
+  #loadError(ref: RegistryRef, e: Error): RegistryError {
+    if (e instanceof RegistryError) return e;
+    return new RegistryError('invalid_document', `snapshot of ${ref.namespace}/${ref.name} is unreadable: ${e.message}`, { cause: e });
+  }
+
+  #loadUpstream(st: RegistryState, pointer: SnapshotPointer): UpstreamLoad {
+    const view = new UpstreamView();
+    const key = pointer.objects.upstream;
+    const registry = `${st.ref.namespace}/${st.ref.name}`;
+    const load: UpstreamLoad = { hash: pointer.hash, view, started: Promise.resolve() };
+    const failed = (e: unknown) => {
+      const err = toRegistryError(e, 'store_unavailable', { key });
+      this.#log.error('snapshot load failed', { registry, error: err.describe() });
+      load.failedAt = this.#now();
+      view.fail(err);
+    };
+    const feedAll = (bytes: Uint8Array) => {
+      const step = () => {
+        try {
+          if (view.feed(bytes, true, this.#batch)) {
+            setImmediate(step);
+            return;
+          }
+        } catch (e) {
+          failed(e);
+          return;
+        }
+        if (view.failure) failed(view.failure);
+        else if (view.complete) {
+          if (st.upstream === load) st.goodUpstream = load;
+          if (view.skipped.length > 0) {
+            this.#log.warn('snapshot entries skipped', { registry, count: view.skipped.length, first: view.skipped[0] });
+          }
+        }
+      };
+      step();
+    };
+    load.started = (async () => {
+      try {
+        const options: RangeGetOptions = { range: { start: 0, end: this.#prefixBytes } };
+        const first = (await this.store.get(key, options)) as RangedObject | 'not-modified' | null;
+        if (first === null || first === 'not-modified') throw new RegistryError('not_found', 'snapshot object upstream.json is missing', { where: { key } });
+        const r = first.range;
+        if (!r || r.start !== 0 || r.end >= r.size) {
+          feedAll(first.body);
+          return;
+        }
+        view.feed(first.body, false);
+        // the whole object, in the background; the first pages are answered meanwhile
+        void this.store.get(key).then((all) => {
+          if (all === null || all === 'not-modified') throw new RegistryError('not_found', 'snapshot object upstream.json disappeared while loading', { where: { key } });
+          if (all.etag !== first.etag) throw new RegistryError('conflict', 'snapshot object upstream.json changed while loading', { where: { key } });
+          feedAll(all.body);
+        }, failed).catch(failed);
+      } catch (e) {
+        failed(e);
+      }
+    })();
+    return load;
+  }
+
+  /**
+   * A snapshot file other than upstream.json, parsed once per snapshot by `parse`
+   * (memoised under `name`, e.g. the ToolHive index).
+   */
+  async file<T>(ref: RegistryRef, name: string, object: 'toolhive' | 'upstream', parse: (bytes: Uint8Array, pointer: SnapshotPointer) => T): Promise<{ pointer: SnapshotPointer; value: T } | null> {
+    const cur = await this.current(ref);
+    if (!cur) return null;
+    const st = this.#state(ref);
+    let load = st.files.get(name);
+    if (!load || load.hash !== cur.pointer.hash) {
+      const pointer = cur.pointer;
+      const key = pointer.objects[object];
+      const value = (async () => {
+        const got = await this.store.get(key);
+        if (got === null || got === 'not-modified') throw new RegistryError('not_found', `snapshot object ${object}.json is missing`, { where: { key } });
+        return parse(got.body, pointer);
+      })();
+      load = { hash: pointer.hash, value };
+      st.files.set(name, load);
+      value.catch((e: unknown) => {
+        if (st.files.get(name) === load) st.files.delete(name);
+        this.#log.error('snapshot file load failed', { registry: `${ref.namespace}/${ref.name}`, file: object, error: toRegistryError(e).describe() });
+      });
+    }
+    return { pointer: cur.pointer, value: (await load.value) as T };
+  }
+
+  /** Every registry with a pointer in the store (reused for `registryListTtlMs`). */
+  async registries(): Promise<RegistryRef[]> {
+    const list = this.#list;
+    if (list && this.#now() - list.at < this.#listTtl) return list.refs;
+    this.#listing ??= (async () => {
+      try {
+        const keys = await this.store.list('registries/');
+        const refs: RegistryRef[] = [];
+        for (const key of keys) {
+          const m = POINTER_KEY.exec(key);
+          if (m) refs.push({ namespace: m[1]!, name: m[2]! });
+        }
+        refs.sort((a, b) => (a.namespace === b.namespace ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.namespace < b.namespace ? -1 : 1));
+        this.#list = { at: this.#now(), refs };
+        return refs;
+      } catch (e) {
+        if (list) {
+          this.#log.warn('snapshot store unreachable; serving the cached registry list', { error: toRegistryError(e).describe() });
+          return list.refs;
+        }
+        throw toRegistryError(e, 'store_unavailable');
+      } finally {
+        this.#listing = undefined;
+      }
+    })();
+    return this.#listing;
+  }
+}

@@ -1,0 +1,255 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { readExtension } from '../formats/toolhive-extension.ts';
+import { assignToolhiveKeys } from '../formats/names.ts';
+import type { ServerJson } from '../formats/upstream-schema.ts';
+import type { RegistryRef } from '../snapshots/layout.ts';
+import type { SnapshotPointer } from '../snapshots/pointer.ts';
+import type { Caller } from './auth.ts';
+import { answer, authenticate, authorize, dataReply, isReply, problemReply, readable, registryKey, registryNotFound, type Ctx, type Reply } from './context.ts';
+import type { Entry } from './entry.ts';
+import { PreparedResponse } from './prepared.ts';
+import { problem } from './problem.ts';
+import type { Route } from './router.ts';
+import { parseRegistryRef } from './router.ts';
+import { categoriesOf, indexToolhive, matchesFilter, parseServerFilter, toolhiveItem, answersTo, type Facets, type ServerFilter, type ToolhiveIndex } from './toolhive-view.ts';
+import { MORE, type Answer } from './upstream-query.ts';
+import type { UpstreamView } from './upstream-view.ts';
+
+/**
+ * The ToolHive-format API (`/api/v1/…`) across every registry the caller may read. Loaded on
+ * first use (it is not on the upstream hot path). `?format=upstream` or
+ * `Accept: application/json; format=upstream` switches server bodies to the upstream shapes.
+ */
+
+type ToolhiveRoute = Extract<Route, { kind: 'th-registries' | 'th-registry' | 'th-servers' | 'th-server' }>;
+type Format = 'toolhive' | 'upstream';
+
+/** the extra key in a response-level `_meta` naming the registry an entry comes from */
+export const SOURCE_META = 'io.toolhive.registry/source';
+
+function formatOf(query: URLSearchParams, headers: IncomingHttpHeaders): Format | Reply {
+  const f = query.get('format');
+  if (f) {
+    if (f === 'upstream' || f === 'toolhive') return f;
+    return problemReply(problem(400, `format must be toolhive or upstream, got ${JSON.stringify(f)}`, { errors: [{ message: 'expected toolhive or upstream', location: 'query.format', value: f }] }));
+  }
+  const accept = headers.accept;
+  if (accept && /;\s*format\s*=\s*"?upstream"?/i.test(accept)) return 'upstream';
+  return 'toolhive';
+}
+
+export function registryInfo(pointer: SnapshotPointer): Record<string, unknown> {
+  const extra = pointer as SnapshotPointer & { displayName?: unknown };
+  return {
+    name: pointer.name,
+    namespace: pointer.namespace,
+    ...(typeof extra.displayName === 'string' ? { displayName: extra.displayName } : {}),
+    format: pointer.format,
+    serverCount: pointer.counts.servers,
+    versionCount: pointer.counts.versions,
+    lastSyncTime: pointer.syncedAt,
+    snapshot: { hash: pointer.hash, ...(pointer.revision ? { revision: pointer.revision } : {}) },
+    upstreamApi: `/registries/${pointer.namespace}/${pointer.name}/v0.1`,
+  };
+}
+
+/** ToolHive index of a registry's toolhive.json, with its pre-serialised full listing */
+interface ToolhiveLoaded {
+  index: ToolhiveIndex;
+  /** JSON of every item, comma-joined, without brackets (the unfiltered listing) */
+  all?: Buffer;
+}
+
+function loadToolhive(ctx: Ctx, ref: RegistryRef) {
+  return ctx.cache.file<ToolhiveLoaded>(ref, 'toolhive-index', 'toolhive', (bytes) => ({ index: indexToolhive(JSON.parse(Buffer.from(bytes).toString('utf8'))) }));
+}
+
+/** the latest visible version of each server of an upstream snapshot, with facets */
+interface LatestUpstream {
+  servers: Array<{ entry: Entry; facets: Facets; key: string; item?: Buffer }>;
+}
+
+const latestCache = new WeakMap<UpstreamView, LatestUpstream>();
+
+function upstreamFacets(server: ServerJson, key: string): Facets {
+  const ext = readExtension(server, undefined) ?? {};
+  const names = [server.name.toLowerCase()];
+  if (key.toLowerCase() !== names[0]) names.push(key.toLowerCase());
+  const transports = new Set<string>();
+  for (const p of server.packages ?? []) if (typeof p.transport?.type === 'string') transports.add(p.transport.type.toLowerCase());
+  for (const r of server.remotes ?? []) if (typeof r.type === 'string') transports.add(r.type.toLowerCase());
+  const tags = Array.isArray(ext.tags) ? ext.tags.filter((t): t is string => typeof t === 'string').map((t) => t.toLowerCase()) : [];
+  return {
+    names,
+    ...(typeof ext.tier === 'string' ? { tier: ext.tier.toLowerCase() } : {}),
+    ...(typeof ext.status === 'string' ? { status: ext.status.toLowerCase() } : {}),
+    transports: [...transports],
+    tags,
+    categories: categoriesOf(ext).map((c) => c.toLowerCase()),
+    text: `${server.title ?? ''}\n${server.description ?? ''}`.toLowerCase(),
+  };
+}
+
+function latestOf(view: UpstreamView): Answer<LatestUpstream> {
+  if (!view.complete) return MORE;
+  let latest = latestCache.get(view);
+  if (!latest) {
+    const picked = view.entries.filter((e) => e.isLatest && e.status !== 'deleted');
+    const keys = assignToolhiveKeys(picked.map((e) => e.name));
+    latest = {
+      servers: picked.map((entry) => {
+        const parsed = JSON.parse(Buffer.from(entry.bytes).toString('utf8')) as { server: ServerJson };
+        const key = keys.get(entry.name) ?? entry.name;
+        return { entry, key, facets: upstreamFacets(parsed.server, key) };
+      }),
+    };
+    latestCache.set(view, latest);
+  }
+  return latest;
+}
+
+function upstreamItem(server: LatestUpstream['servers'][number], ref: RegistryRef): Buffer {
+  if (!server.item) {
+    const value = JSON.parse(Buffer.from(server.entry.bytes).toString('utf8')) as { server: unknown; _meta: Record<string, unknown> };
+    value._meta = { ...value._meta, [SOURCE_META]: { namespace: ref.namespace, name: ref.name } };
+    server.item = Buffer.from(JSON.stringify(value));
+  }
+  return server.item;
+}
+
+async function latestUpstream(ctx: Ctx, ref: RegistryRef): Promise<{ pointer: SnapshotPointer; latest: LatestUpstream } | null> {
+  const loaded = await ctx.cache.upstream(ref);
+  if (!loaded) return null;
+  const { value } = await answer(ctx, ref, loaded, latestOf);
+  return { pointer: loaded.pointer, latest: value };
+}
+
+function joinItems(open: string, items: readonly Buffer[], close: string): Buffer {
+  const parts: Buffer[] = [Buffer.from(open)];
+  items.forEach((b, i) => {
+    if (i > 0) parts.push(Buffer.from(','));
+    parts.push(b);
+  });
+  parts.push(Buffer.from(close));
+  return Buffer.concat(parts);
+}
+
+function isUnfiltered(f: ServerFilter): boolean {
+  return !f.categories && !f.transports && !f.tiers && !f.tags && !f.statuses && f.search === undefined;
+}
+
+/** the registries a server listing covers: the `registry` filter (each must be readable) or all readable */
+async function targetRegistries(ctx: Ctx, caller: Caller, filter: ServerFilter): Promise<RegistryRef[] | Reply> {
+  if (filter.registries) {
+    const refs = [...filter.registries].map((r) => parseRegistryRef(r)!);
+    for (const ref of refs) {
+      const denied = await authorize(ctx, caller, ref);
+      if (denied) return denied;
+    }
+    return refs;
+  }
+  return readable(ctx, caller, await ctx.cache.registries());
+}
+
+export async function toolhiveRoute(ctx: Ctx, route: ToolhiveRoute, rawQuery: string, headers: IncomingHttpHeaders): Promise<Reply> {
+  const caller = await authenticate(ctx, headers);
+  if (isReply(caller)) return caller;
+  const query = new URLSearchParams(rawQuery);
+
+  switch (route.kind) {
+    case 'th-registries': {
+      const refs = await readable(ctx, caller, await ctx.cache.registries());
+      const infos: Record<string, unknown>[] = [];
+      for (const ref of refs) {
+        const cur = await ctx.cache.current(ref);
+        if (cur) infos.push(registryInfo(cur.pointer));
+      }
+      return dataReply(ctx, new PreparedResponse(200, 'application/json', Buffer.from(JSON.stringify({ registries: infos }))));
+    }
+    case 'th-registry': {
+      const denied = await authorize(ctx, caller, route.registry);
+      if (denied) return denied;
+      const cur = await ctx.cache.current(route.registry);
+      if (!cur) return registryNotFound();
+      return dataReply(ctx, new PreparedResponse(200, 'application/json', Buffer.from(JSON.stringify(registryInfo(cur.pointer)))));
+    }
+    case 'th-servers':
+    case 'th-server': {
+      const format = formatOf(query, headers);
+      if (isReply(format)) return format;
+      const parsed = parseServerFilter(query);
+      if (!parsed.ok) return problemReply(parsed.problem);
+      const filter = parsed.value;
+      const refs = await targetRegistries(ctx, caller, filter);
+      if (isReply(refs)) return refs;
+      return route.kind === 'th-servers' ? listServers(ctx, refs, filter, format) : oneServer(ctx, refs, route.name, format, filter.registries !== undefined);
+    }
+  }
+}
+
+async function listServers(ctx: Ctx, refs: RegistryRef[], filter: ServerFilter, format: Format): Promise<Reply> {
+  const parts: Buffer[] = [];
+  let total = 0;
+  const hashes: string[] = [];
+  const filterKey = JSON.stringify([filter.categories, filter.transports, filter.tiers, filter.tags, filter.statuses, filter.search].map((s) => (s instanceof Set ? [...s].sort() : (s ?? null))));
+  // the listing is a pure function of the snapshots involved and the filter
+  const loadedAll = await Promise.all(refs.map(async (ref) => ({ ref, data: format === 'toolhive' ? await loadToolhive(ctx, ref) : await latestUpstream(ctx, ref) })));
+  for (const { ref, data } of loadedAll) if (data) hashes.push(`${registryKey(ref)}@${data.pointer.hash}`);
+  const cacheKey = `*|S|${format}|${filterKey}|${hashes.join(',')}`;
+  const hit = ctx.responses.get(cacheKey);
+  if (hit) return dataReply(ctx, hit, 'Accept');
+
+  for (const { ref, data } of loadedAll) {
+    if (!data) continue;
+    const rk = registryKey(ref);
+    if (format === 'toolhive') {
+      const t = (data as { value: ToolhiveLoaded }).value;
+      const matching = isUnfiltered(filter) ? t.index.servers : t.index.servers.filter((s) => matchesFilter(s.facets, filter));
+      if (matching.length === 0) continue;
+      if (isUnfiltered(filter)) {
+        t.all ??= Buffer.from(t.index.servers.map((s) => JSON.stringify(toolhiveItem(s, rk))).join(','));
+        parts.push(t.all);
+      } else parts.push(Buffer.from(matching.map((s) => JSON.stringify(toolhiveItem(s, rk))).join(',')));
+      total += matching.length;
+    } else {
+      const latest = (data as { latest: LatestUpstream }).latest;
+      for (const s of latest.servers) {
+        if (!matchesFilter(s.facets, filter)) continue;
+        parts.push(upstreamItem(s, ref));
+        total++;
+      }
+    }
+  }
+  const body = format === 'toolhive' ? joinItems('{"servers":[', parts, `],"total":${total}}`) : joinItems('{"servers":[', parts, `],"metadata":{"count":${total}}}`);
+  const response = new PreparedResponse(200, 'application/json', body);
+  ctx.responses.set(cacheKey, response);
+  return dataReply(ctx, response, 'Accept');
+}
+
+async function oneServer(ctx: Ctx, refs: RegistryRef[], name: string, format: Format, explicit: boolean): Promise<Reply> {
+  const found: Array<{ ref: RegistryRef; body: Buffer }> = [];
+  let anyRegistry = false;
+  for (const ref of refs) {
+    if (format === 'toolhive') {
+      const data = await loadToolhive(ctx, ref);
+      if (!data) continue;
+      anyRegistry = true;
+      for (const s of data.value.index.servers) if (answersTo(s, name)) found.push({ ref, body: Buffer.from(JSON.stringify(toolhiveItem(s, registryKey(ref)))) });
+    } else {
+      const data = await latestUpstream(ctx, ref);
+      if (!data) continue;
+      anyRegistry = true;
+      for (const s of data.latest.servers) if (s.entry.name === name || s.key === name) found.push({ ref, body: upstreamItem(s, ref) });
+    }
+  }
+  if (explicit && !anyRegistry) return registryNotFound();
+  if (found.length === 0) return problemReply(problem(404, 'Server not found'));
+  if (found.length > 1) {
+    const candidates = [...new Set(found.map((f) => registryKey(f.ref)))];
+    if (candidates.length > 1) {
+      return problemReply(problem(409, `Server ${JSON.stringify(name)} exists in several registries; choose one with ?registry=namespace/name`, { candidates }));
+    }
+    return problemReply(problem(409, `Several servers of ${candidates[0]} answer to ${JSON.stringify(name)}`, { candidates }));
+  }
+  return dataReply(ctx, new PreparedResponse(200, 'application/json', found[0]!.body), 'Accept');
+}
