@@ -20,13 +20,37 @@ export interface CanonicalOptions {
 /** refuse deeper values instead of overflowing the stack (parsed documents are limited to 64) */
 const MAX_DEPTH = 1000;
 
+/** quoted keys, memoised: registry documents repeat the same few hundred keys */
+const quotedKeys = new Map<string, string>();
+function quoteKey(key: string): string {
+  let q = quotedKeys.get(key);
+  if (q === undefined) {
+    q = JSON.stringify(key);
+    if (quotedKeys.size < 10000 && key.length < 64) quotedKeys.set(key, q);
+  }
+  return q;
+}
+
+/** strings JSON.stringify would change: quotes, backslashes, control characters, surrogates */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+function sortedKeys(obj: object): string[] {
+  const keys = Object.keys(obj);
+  for (let i = 1; i < keys.length; i++) {
+    if ((keys[i - 1] as string) > (keys[i] as string)) return keys.sort();
+  }
+  return keys;
+}
+
 export function writeCanonicalJson(value: unknown, sink: (chunk: string) => void, options: CanonicalOptions = {}): void {
   const omit = options.omit;
   const chunkSize = options.chunkSize ?? 65536;
   let buf = '';
   const write = (v: unknown, parentKey: string | undefined, depth: number): void => {
     if (depth > MAX_DEPTH) throw new RegistryError('too_deep', `value nested deeper than ${MAX_DEPTH} levels`);
-    if (v === null || typeof v !== 'object') {
+    if (typeof v === 'string') {
+      buf += NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`;
+    } else if (v === null || typeof v !== 'object') {
       buf += v === undefined || typeof v === 'function' || typeof v === 'symbol' ? 'null' : JSON.stringify(v);
     } else if (Array.isArray(v)) {
       buf += '[';
@@ -37,7 +61,7 @@ export function writeCanonicalJson(value: unknown, sink: (chunk: string) => void
       buf += ']';
     } else {
       const obj = v as Record<string, unknown>;
-      const keys = Object.keys(obj).sort();
+      const keys = sortedKeys(obj);
       buf += '{';
       let first = true;
       for (const key of keys) {
@@ -46,7 +70,7 @@ export function writeCanonicalJson(value: unknown, sink: (chunk: string) => void
         if (omit !== undefined && omit(key, parentKey, depth)) continue;
         if (!first) buf += ',';
         first = false;
-        buf += JSON.stringify(key);
+        buf += quoteKey(key);
         buf += ':';
         write(child, key, depth + 1);
       }

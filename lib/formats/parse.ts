@@ -184,6 +184,7 @@ function validateToolhiveMaps(reg: { servers?: unknown; remote_servers?: unknown
       const list = seen.get(key);
       if (list) list.push(path);
       else seen.set(key, [path]);
+      if (duplicates.has(key)) continue; // reported above; JSON kept only one of the values
       if (key.trim() === '') {
         c.add([{ path, message: 'server name (the map key) must not be empty', code: 'invalid_document' }]);
         continue;
