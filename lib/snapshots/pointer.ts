@@ -35,11 +35,6 @@ export const SnapshotPointer = z.object({
     upstream: z.string(),
   }),
   /**
-   * Earlier snapshots of this registry, newest first (bounded), filled in by publishSnapshot.
-   * Retention keeps the current snapshot plus the most recent of these (see README.md).
-   * Optional: pointers written before it existed are still valid.
-   */
-  /**
    * The unfiltered source content the snapshot was built from, so that a filter change
    * re-publishes without re-fetching and an incremental sync merges into it. `key` is
    * `snapshots/{hash}/source.json` (the raw document, or the merged upstream list of a
@@ -57,6 +52,11 @@ export const SnapshotPointer = z.object({
       state: z.unknown().optional(),
     })
     .optional(),
+  /**
+   * Earlier snapshots of this registry, newest first (bounded), filled in by publishSnapshot.
+   * Retention keeps the current snapshot plus the most recent of these (see README.md).
+   * Optional: pointers written before it existed are still valid.
+   */
   history: z
     .array(z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/), syncedAt: z.string() }))
     .max(100)

@@ -2,7 +2,7 @@ import { RegistryError } from '../errors.ts';
 import { validateRef } from './keys.ts';
 import { pointerKey, snapshotKey, type RegistryRef } from './layout.ts';
 import { SnapshotPointer } from './pointer.ts';
-import { parsePointer } from './read.ts';
+import { parsePointer, pointerProblem } from './read.ts';
 import type { SnapshotStore } from './store.ts';
 
 /**
@@ -76,29 +76,11 @@ export async function publishSnapshot(store: SnapshotStore, ref: RegistryRef, in
     }
   }
 
-  // 2. immutable objects
+  // the new pointer, checked before anything is uploaded
   const objects = {
     toolhive: snapshotKey(ref, input.hash, 'toolhive.json'),
     upstream: snapshotKey(ref, input.hash, 'upstream.json'),
   };
-  const files = [
-    [objects.toolhive, input.files.toolhive],
-    [objects.upstream, input.files.upstream],
-  ] as const;
-  let objectsWritten = 0;
-  let objectsReused = 0;
-  await Promise.all(
-    files.map(async ([objectKey, body]) => {
-      if (await store.exists(objectKey)) {
-        objectsReused++;
-        return;
-      }
-      await store.put(objectKey, body, { contentType: 'application/json' });
-      objectsWritten++;
-    }),
-  );
-
-  // 3. the pointer
   const limit = input.historyLength ?? 10;
   const history: { hash: string; syncedAt: string }[] = [];
   if (previous) {
@@ -121,6 +103,28 @@ export async function publishSnapshot(store: SnapshotStore, ref: RegistryRef, in
     throw new RegistryError('invalid_argument', `pointer field ${issue.path.map(String).join('.')}: ${issue.message}`, { where: { key } });
   }
   const pointer = checked.data;
+  const problem = pointerProblem(ref, pointer);
+  if (problem) throw new RegistryError('invalid_argument', `the new pointer ${problem}`, { where: { key } });
+
+  // 2. immutable objects
+  const files = [
+    [objects.toolhive, input.files.toolhive],
+    [objects.upstream, input.files.upstream],
+  ] as const;
+  let objectsWritten = 0;
+  let objectsReused = 0;
+  await Promise.all(
+    files.map(async ([objectKey, body]) => {
+      if (await store.exists(objectKey)) {
+        objectsReused++;
+        return;
+      }
+      await store.put(objectKey, body, { contentType: 'application/json' });
+      objectsWritten++;
+    }),
+  );
+
+  // 3. the pointer
   const body = encoder.encode(`${JSON.stringify(pointer, null, 2)}\n`);
   let etag: string;
   try {

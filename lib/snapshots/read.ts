@@ -1,6 +1,6 @@
 import { RegistryError } from '../errors.ts';
-import { validateRef } from './keys.ts';
-import { pointerKey, snapshotKey, type RegistryRef } from './layout.ts';
+import { validateKey, validateRef } from './keys.ts';
+import { pointerKey, snapshotKey, snapshotsPrefix, type RegistryRef } from './layout.ts';
 import { SnapshotPointer } from './pointer.ts';
 import type { SnapshotStore, StoredObject } from './store.ts';
 
@@ -29,6 +29,32 @@ export class CorruptPointerError extends RegistryError {
   }
 }
 
+/**
+ * What makes a schema-valid pointer unusable for `ref`, or undefined: it must name this
+ * registry, and only this registry's own objects (the snapshot's for its hash; the source
+ * content somewhere under its snapshots/).
+ */
+export function pointerProblem(ref: RegistryRef, pointer: SnapshotPointer): string | undefined {
+  if (pointer.namespace !== ref.namespace || pointer.name !== ref.name) {
+    return `belongs to ${pointer.namespace}/${pointer.name}, not ${ref.namespace}/${ref.name}`;
+  }
+  for (const file of ['toolhive', 'upstream'] as const) {
+    const expected = snapshotKey(ref, pointer.hash, `${file}.json`);
+    if (pointer.objects[file] !== expected) return `names ${JSON.stringify(pointer.objects[file])} for ${file}, expected ${JSON.stringify(expected)}`;
+  }
+  if (pointer.source) {
+    const base = snapshotsPrefix(ref);
+    let inside = pointer.source.key.startsWith(base);
+    try {
+      validateKey(pointer.source.key);
+    } catch {
+      inside = false;
+    }
+    if (!inside) return `has a source key ${JSON.stringify(pointer.source.key)} outside ${base}`;
+  }
+  return undefined;
+}
+
 export function parsePointer(ref: RegistryRef, object: StoredObject): SnapshotPointer {
   const key = pointerKey(ref);
   let json: unknown;
@@ -44,26 +70,8 @@ export function parsePointer(ref: RegistryRef, object: StoredObject): SnapshotPo
     throw new CorruptPointerError('invalid_document', `the snapshot pointer is invalid at ${path}: ${issue.message}`, key, object.etag, parsed.error);
   }
   const pointer = parsed.data;
-  if (pointer.namespace !== ref.namespace || pointer.name !== ref.name) {
-    throw new CorruptPointerError(
-      'invalid_document',
-      `the snapshot pointer belongs to ${pointer.namespace}/${pointer.name}, not ${ref.namespace}/${ref.name}`,
-      key,
-      object.etag,
-    );
-  }
-  // a pointer may only name this registry's own objects for its own hash
-  for (const file of ['toolhive', 'upstream'] as const) {
-    const expected = snapshotKey(ref, pointer.hash, `${file}.json`);
-    if (pointer.objects[file] !== expected) {
-      throw new CorruptPointerError(
-        'invalid_document',
-        `the snapshot pointer names ${JSON.stringify(pointer.objects[file])} for ${file}, expected ${JSON.stringify(expected)}`,
-        key,
-        object.etag,
-      );
-    }
-  }
+  const problem = pointerProblem(ref, pointer);
+  if (problem) throw new CorruptPointerError('invalid_document', `the snapshot pointer ${problem}`, key, object.etag);
   return pointer;
 }
 

@@ -70,6 +70,12 @@ export async function pruneSnapshots(store: SnapshotStore, ref: RegistryRef, opt
     const known = [pointer.hash, ...(pointer.history ?? []).map((h) => h.hash)].filter((h, i, all) => all.indexOf(h) === i);
     const kept = known.slice(0, keep);
     const retired = new Set(known.slice(keep));
+    // the unfiltered source content the current snapshot was built from stays too
+    const sourceDir = pointer.source?.key.slice(snapshotsPrefix(ref).length).split('/')[0];
+    if (sourceDir && !kept.includes(sourceDir)) {
+      kept.push(sourceDir);
+      retired.delete(sourceDir);
+    }
 
     const groups = groupByHash(ref, await listDetailed(store, snapshotsPrefix(ref)));
     const doomed: string[] = [];

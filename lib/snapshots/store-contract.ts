@@ -342,7 +342,7 @@ export function storeContract(label: string, open: () => Promise<ContractSubject
         await assert.rejects(publishSnapshot(store, r, { hash: 'ABC', files: files('x'), pointer: pointerFields(), expectedPointerEtag: null }), isError('invalid_argument'));
         const badCounts = pointerFields({ counts: { servers: -1, versions: 0, invalid: 0, filteredOut: 0 } });
         await assert.rejects(publishSnapshot(store, r, { hash: hashOf('x'), files: files('x'), pointer: badCounts, expectedPointerEtag: null }), isError('invalid_argument'));
-        assert.equal(await readPointer(store, r), null);
+        assert.deepEqual(await store.list(registryPrefix(r)), [], 'nothing uploaded');
       });
 
       it('reports a snapshot object that is gone as not_found', async () => {
@@ -390,6 +390,34 @@ export function storeContract(label: string, open: () => Promise<ContractSubject
         assert.deepEqual(result.deleted, [hashOf('orphan')]);
         assert.deepEqual(await snapshotsOf(r), [hashOf('live')]);
         assert.equal((await readPointer(store, r))?.etag, etag);
+      });
+
+      it("keeps the snapshot directory holding the current pointer's source content", async () => {
+        const r = ref();
+        let etag: string | null = null;
+        const sourceKey = snapshotKey(r, hashOf('src-1'), 'source.json');
+        for (const label of ['src-1', 'src-2', 'src-3']) {
+          if (label === 'src-1') await store.put(sourceKey, text('{"raw":true}'));
+          const source = { hash: hashOf('raw'), key: sourceKey, kind: 'document' as const, file: 'registry.json', state: { cursor: label } };
+          ({ etag } = await publishSnapshot(store, r, { hash: hashOf(label), files: files(label), pointer: pointerFields({ source }), expectedPointerEtag: etag }));
+        }
+        const result = await pruneSnapshots(store, r, { keep: 1 });
+        assert.deepEqual(result.deleted, [hashOf('src-2')]);
+        assert.equal(await getBody(store, sourceKey), '{"raw":true}');
+        assert.deepEqual((await readPointer(store, r))?.pointer.source?.state, { cursor: 'src-3' });
+      });
+
+      it('refuses to publish, and to read, a pointer whose source key leaves the registry', async () => {
+        const r = ref();
+        const source = { hash: hashOf('s'), key: 'registries/other/reg/snapshots/x/source.json', kind: 'document' as const };
+        await assert.rejects(
+          publishSnapshot(store, r, { hash: hashOf('s'), files: files('s'), pointer: pointerFields({ source }), expectedPointerEtag: null }),
+          isError('invalid_argument'),
+        );
+        assert.deepEqual(await store.list(registryPrefix(r)), [], 'nothing uploaded');
+        const good = await publishSnapshot(store, r, { hash: hashOf('s'), files: files('s'), pointer: pointerFields(), expectedPointerEtag: null });
+        const forged = await store.put(pointerKey(r), text(JSON.stringify({ ...good.pointer, source })));
+        await assert.rejects(readPointer(store, r), (e: unknown) => e instanceof CorruptPointerError && e.etag === forged.etag && /outside/.test(e.message));
       });
 
       it('does nothing without a pointer', async () => {
