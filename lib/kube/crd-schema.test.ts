@@ -16,11 +16,9 @@ describe('toStructuralSchema', () => {
         labels: z.record(z.string(), z.string()).optional(),
         when: z.iso.datetime().optional(),
         fixed: z.literal('v1'),
-      })
-      .prefault({});
+      });
     assert.deepEqual(toStructuralSchema(schema), {
       type: 'object',
-      default: {},
       properties: {
         name: { description: 'a name', type: 'string', pattern: '^[a-z]+$', minLength: 1, maxLength: 10 },
         count: { type: 'integer', default: 3, minimum: 0 },
@@ -32,6 +30,11 @@ describe('toStructuralSchema', () => {
         fixed: { type: 'string', enum: ['v1'] },
       },
       required: ['name', 'ratio', 'fixed'],
+    });
+    // an object whose fields all have defaults defaults to {}, so the API server fills them in
+    const policy = z.object({ retry: z.object({ max: z.number().int().default(3) }).prefault({}) });
+    assert.deepEqual(toStructuralSchema(policy).properties, {
+      retry: { type: 'object', default: {}, properties: { max: { type: 'integer', default: 3 } } },
     });
   });
 

@@ -126,7 +126,7 @@ export const GitSource = withRules(
         .max(255)
         .regex(new RegExp(GIT_REF_PATTERN), 'a git branch name')
         .optional()
-        .describe('Branch to follow. When none of branch, tag and commit is set, the remote HEAD is used.'),
+        .describe('Branch to follow. When none of branch, tag and commit is set, branch main is used.'),
       tag: z.string().min(1).max(255).regex(new RegExp(GIT_REF_PATTERN), 'a git tag name').optional().describe('Tag to read.'),
       commit: z
         .string()

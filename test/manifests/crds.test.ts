@@ -264,3 +264,36 @@ describe('zod and CRD schemas agree (parity corpus)', () => {
     }
   });
 });
+
+describe('crds/README.md', () => {
+  it('documents every MCPRegistry spec field with its default, and every status field', async () => {
+    const readme = await readFile(join(crdDir, 'README.md'), 'utf8');
+    const rows = new Map<string, string>();
+    for (const line of readme.split('\n')) {
+      const m = /^\| `([^`]+)` \|/.exec(line);
+      if (m) rows.set(m[1]!, line);
+    }
+    const schema = schemaOf(await loadCrd('mcpregistries.yaml'));
+    const documented = (path: string) =>
+      path.replace(/^source\.(url|git|registry)\.authSecret\./, 'authSecret.').replace(/^filter\.(include|exclude)\.(\w+)$/, 'filter.{include,exclude}.$2');
+    const missing: string[] = [];
+    const walk = (node: Obj, prefix: string, withDefaults: boolean) => {
+      for (const [k, sub] of Object.entries((node.properties ?? {}) as Record<string, Obj>)) {
+        const path = `${prefix}${k}`;
+        const key = documented(path);
+        const row = rows.get(key);
+        if (!row) {
+          // filter.include / filter.exclude are documented through their dimensions
+          if (!/^filter\.(include|exclude)$/.test(path)) missing.push(`${path} (as \`${key}\`)`);
+        } else if (withDefaults && sub.default !== undefined) {
+          const shown = typeof sub.default === 'object' ? JSON.stringify(sub.default) : String(sub.default);
+          if (!row.includes(`\`${shown}\``)) missing.push(`${path}: default ${shown} not in its row`);
+        }
+        if (sub.type === 'object' && !/^conditions$/.test(path)) walk(sub, `${path}.`, withDefaults);
+      }
+    };
+    walk(schema.properties.spec, '', true);
+    walk(schema.properties.status, '', false);
+    assert.deepEqual(missing, []);
+  });
+});

@@ -159,7 +159,7 @@ describe('knative/ manifests', { skip: noKubectl || noSchemas }, () => {
     const ping = structuredClone(named('PingSource', 'mcp-registry-resync'));
     ping.spec.data = '["not", "an object"]';
     assert.match(pingSourceProblems(ping).join(), /must be a JSON object/);
-    const trigger = structuredClone(ofKind('Trigger')[0]);
+    const trigger = structuredClone(ofKind('Trigger')[0]!);
     delete trigger.spec.subscriber;
     assert.match(triggerProblems(trigger).join(), /spec\.subscriber: needs ref or uri/);
     const source = structuredClone(named('ApiServerSource', 'mcp-registry-watch'));
@@ -186,7 +186,7 @@ describe('knative/ manifests', { skip: noKubectl || noSchemas }, () => {
       assert.ok((crd.spec.versions as Obj[]).some((v) => v.name === version && v.served), `${r.apiVersion} is served`);
     }
     assert.deepEqual(kinds, ['MCPRegistry', 'MCPRegistrySyncJob', 'ConfigMap']);
-    const cm = (source.spec.resources as Obj[]).find((r) => r.kind === 'ConfigMap');
+    const cm = (source.spec.resources as Obj[]).find((r) => r.kind === 'ConfigMap')!;
     assert.deepEqual(cm.selector, { matchLabels: { 'toolhive.stacklok.io/registry-source': 'true' } });
     assert.deepEqual(source.spec.namespaceSelector, {}, 'registries in every namespace');
   });
