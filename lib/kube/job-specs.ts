@@ -68,7 +68,12 @@ export const JobStatus = z
   .describe('Observed state of the job.');
 export type JobStatus = z.infer<typeof JobStatus>;
 
-/** A job's spec never changes after creation: create a new job instead. */
+/**
+ * A job's spec never changes after creation: create a new job instead. Only for specs whose
+ * every field is bounded (maxLength, enum): the API server estimates the cost of a CEL rule
+ * from those bounds and refuses a CRD whose rule could be too expensive, and comparing an
+ * import job's unbounded source headers and filter lists could be.
+ */
 function immutable<S extends z.ZodType>(schema: S): S {
   return schema.meta({
     'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'spec is immutable: create a new job instead' }],
@@ -98,17 +103,15 @@ export const ImportTarget = withRules(
   ],
 );
 
-export const MCPRegistryImportJobSpec = immutable(
-  z
-    .object({
-      source: SourceSpec,
-      format: RegistryFormat.optional().describe('Format of the source document; detected when absent.'),
-      convertTo: RegistryFormat.optional().describe('Format to write; the source format when absent.'),
-      filter: FilterSpec.optional().describe('Which servers are imported.'),
-      target: ImportTarget,
-    })
-    .describe(`Load a registry document from a source into a ConfigMap or a stored registry. ${NOT_YET_EXECUTED}`),
-);
+export const MCPRegistryImportJobSpec = z
+  .object({
+    source: SourceSpec,
+    format: RegistryFormat.optional().describe('Format of the source document; detected when absent.'),
+    convertTo: RegistryFormat.optional().describe('Format to write; the source format when absent.'),
+    filter: FilterSpec.optional().describe('Which servers are imported.'),
+    target: ImportTarget,
+  })
+  .describe(`Load a registry document from a source into a ConfigMap or a stored registry. ${NOT_YET_EXECUTED}`);
 export type MCPRegistryImportJobSpec = z.infer<typeof MCPRegistryImportJobSpec>;
 
 export const ExportTarget = withRules(
