@@ -2,7 +2,7 @@ import { RegistryError, toRegistryError } from '../errors.ts';
 import { filterHash } from '../filter/hash.ts';
 import { compileFilter } from '../filter/match.ts';
 import { filterServerResponses, filterToolhiveRegistry } from '../filter/apply.ts';
-import { createContentHasher } from '../formats/content-hash.ts';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Problem } from '../formats/issues.ts';
 import { parseRegistryDocument, parseRegistryValue, type ParsedDocument } from '../formats/parse.ts';
 import { upstreamToToolhive } from '../formats/registry-conversion.ts';
@@ -79,6 +79,13 @@ export interface SyncResult {
   durationMs: number;
   startedAt: string;
   error?: RegistryError;
+}
+
+/** stands in for the registry's last_updated while hashing; unique per process */
+const LAST_UPDATED_PLACEHOLDER = `mcpreg-last-updated-${randomUUID()}`;
+
+function sha256(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
 }
 
 const EMPTY_COUNTS: SyncCounts = { fetched: 0, valid: 0, invalid: 0, filteredOut: 0, published: 0, servers: 0 };
@@ -199,12 +206,16 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
     });
   }
 
+  // The content hash covers the bytes we publish, minus the registry's own last_updated.
+  // Entry timestamps are carried forward (official-meta.ts), so unchanged content serialises
+  // to the same bytes; hashing them is several times cheaper than a canonical re-walk.
   const toolhive = buildToolhive(content, kept, filter, syncedAt);
-  const hasher = createContentHasher().add(fHash).add(kept).add(toolhive);
-  const sourceHasher = filter.keepsAll ? undefined : createContentHasher().add(all);
-  const sourceHash = sourceHasher ? sourceHasher.digest() : undefined;
-  if (sourceHash) hasher.add(sourceHash);
-  const hash = hasher.digest();
+  const lastUpdated = toolhive.last_updated;
+  const toolhiveText = JSON.stringify({ ...toolhive, last_updated: LAST_UPDATED_PLACEHOLDER });
+  const upstreamBytes = encoder.encode(JSON.stringify({ servers: kept, metadata: { count: kept.length } }));
+  const sourceHash = filter.keepsAll ? undefined : sha256(JSON.stringify(all));
+  const hash = sha256([fHash, sha256(upstreamBytes), sha256(toolhiveText), sourceHash ?? ''].join('\n'));
+  const toolhiveBytes = encoder.encode(toolhiveText.replace(`"${LAST_UPDATED_PLACEHOLDER}"`, JSON.stringify(lastUpdated ?? syncedAt)));
   signal.throwIfAborted();
 
   const counts: SyncCounts = {
@@ -224,8 +235,6 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
     }
   }
 
-  const upstreamBytes = encoder.encode(JSON.stringify({ servers: kept, metadata: { count: kept.length } }));
-  const toolhiveBytes = encoder.encode(JSON.stringify(toolhive));
   // Where the unfiltered content lives. Without a filter the snapshot itself is it: toolhive.json
   // for a ToolHive source (full fidelity), upstream.json otherwise. With a filter, source.json
   // beside the snapshot holds the raw document (or the merged registry API list).

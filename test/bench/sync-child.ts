@@ -1,0 +1,53 @@
+/**
+ * One sync benchmark scenario in a process of its own, so that `peak_rss_mb` is the sync's
+ * alone (the source servers and S3 live in the parent and in s3rver's process).
+ * Input: a JSON config in argv[2]. Output: one JSON line on stdout.
+ */
+import { createS3Store } from '../../lib/snapshots/s3-store.ts';
+import { createSource } from '../../lib/sources/index.ts';
+import { createMemorySecretReader } from '../../lib/kube/secrets.ts';
+import { resolvePolicy } from '../../lib/sources/policy.ts';
+import { MCPRegistrySpec } from '../../lib/kube/mcpregistry-spec.ts';
+import { runSync } from '../../lib/sync/pipeline.ts';
+
+interface ChildConfig {
+  spec: unknown;
+  store: { bucket: string; region: string; endpoint: string; forcePathStyle: true; credentials: { accessKeyId: string; secretAccessKey: string } };
+  ref: { namespace: string; name: string };
+  /** bytes of the source document, for the floor (JSON.parse + JSON.stringify); absent: no floor */
+  floorFile?: string;
+}
+
+const config = JSON.parse(process.argv[2] ?? '{}') as ChildConfig;
+const spec = MCPRegistrySpec.parse(config.spec);
+const store = await createS3Store(config.store);
+const context = {
+  secrets: createMemorySecretReader({}),
+  policy: resolvePolicy({ allowPrivate: ['127.0.0.0/8'], maxBytes: 1024 * 1024 * 1024, totalTimeoutMs: 300_000 }),
+};
+// warm the modules the sync uses, outside the measured time (a function instance is warm too)
+const t0 = performance.now();
+const result = await runSync({ ref: config.ref, spec, store, source: createSource(spec.source), context, deadlineMs: 300_000 });
+const wallMs = performance.now() - t0;
+const peakRssMb = process.resourceUsage().maxRSS / 1024;
+
+let floorMs: number | undefined;
+if (config.floorFile) {
+  const { readFile } = await import('node:fs/promises');
+  const bytes = await readFile(config.floorFile);
+  const f0 = performance.now();
+  JSON.stringify(JSON.parse(bytes.toString('utf8')));
+  floorMs = performance.now() - f0;
+}
+process.stdout.write(
+  JSON.stringify({
+    outcome: result.outcome,
+    fetch: result.fetch,
+    error: result.error?.describe(),
+    published: result.counts.published,
+    wall_ms: Math.round(wallMs),
+    sync_ms: result.durationMs,
+    peak_rss_mb: Math.round(peakRssMb),
+    floor_ms: floorMs === undefined ? undefined : Math.round(floorMs),
+  }) + '\n',
+);

@@ -1,0 +1,146 @@
+/**
+ * `npm run bench -- sync [scenario…]`: the sync pipeline on generated data shaped like the
+ * real fixtures, into S3 (s3rver behind test/servers/s3.ts). One JSON line per scenario:
+ * `scenario`, `servers` (entries: upstream versions or ToolHive servers), `wall_ms`,
+ * `peak_rss_mb`, `floor_ms` (JSON.parse + JSON.stringify of the same input bytes, same
+ * run) and `ratio` (= wall/floor), plus `object_writes` (S3 PUTs the scenario caused).
+ * Each sync runs in a fresh process (sync-child.ts) so peak RSS is its own.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startHttpServer } from '../servers/http.ts';
+import { startS3Server, type TestS3 } from '../servers/s3.ts';
+import { startUpstreamApi, type Entry } from '../servers/upstream-api.ts';
+import { startGitServer, TestRepo } from '../servers/git.ts';
+import { toolhiveRegistryJson, upstreamListJson, generateUpstreamServers } from './generate.ts';
+
+const CHILD_SOURCE = join(import.meta.dirname, 'sync-child.ts');
+
+/** The child runs bundled, as production does (no type stripping, one file). */
+async function bundleChild(dir: string): Promise<string> {
+  const { build } = await import('esbuild');
+  const outfile = join(dir, 'sync-child.mjs');
+  await build({
+    entryPoints: [CHILD_SOURCE],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'esm',
+    minify: true,
+    logLevel: 'warning',
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  });
+  return outfile;
+}
+
+let CHILD = CHILD_SOURCE;
+
+interface ChildLine {
+  outcome: string;
+  fetch?: string;
+  error?: string;
+  published: number;
+  wall_ms: number;
+  sync_ms: number;
+  peak_rss_mb: number;
+  floor_ms?: number;
+}
+
+function runChild(config: object): Promise<ChildLine> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--max-old-space-size=4096', CHILD, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const line = out.trim().split('\n').at(-1);
+      if (code !== 0 || !line) return reject(new Error(`sync child exited ${code}: ${out}`));
+      resolve(JSON.parse(line) as ChildLine);
+    });
+  });
+}
+
+async function puts(s3: TestS3): Promise<number> {
+  return (await s3.counts()).put;
+}
+
+function emit(fields: Record<string, unknown>): void {
+  process.stdout.write(JSON.stringify(fields) + '\n');
+}
+
+async function scenarioPair(s3: TestS3, name: string, servers: number, spec: object, floorFile: string | undefined, ref: { namespace: string; name: string }) {
+  const store = s3.storeOptions();
+  let before = await puts(s3);
+  const first = await runChild({ spec, store, ref, floorFile });
+  const firstWrites = (await puts(s3)) - before;
+  if (first.outcome !== 'published') throw new Error(`${name}: ${first.outcome} ${first.error ?? ''}`);
+  emit({
+    scenario: name,
+    servers,
+    wall_ms: first.wall_ms,
+    peak_rss_mb: first.peak_rss_mb,
+    floor_ms: first.floor_ms,
+    ratio: first.floor_ms ? Number((first.wall_ms / first.floor_ms).toFixed(2)) : undefined,
+    object_writes: firstWrites,
+  });
+  before = await puts(s3);
+  const again = await runChild({ spec, store, ref });
+  const againWrites = (await puts(s3)) - before;
+  emit({ scenario: `${name}-unchanged`, servers, wall_ms: again.wall_ms, peak_rss_mb: again.peak_rss_mb, outcome: again.outcome, fetch: again.fetch, object_writes: againWrites });
+}
+
+const ALL = ['url-1k', 'url-10k', 'url-100k', 'registry-10k', 'git-1k'] as const;
+
+export async function run(args: string[]): Promise<void> {
+  const wanted = args.length > 0 ? args : [...ALL];
+  const work = await mkdtemp(join(tmpdir(), 'mcpreg-bench-sync-'));
+  CHILD = await bundleChild(work);
+  const s3 = await startS3Server({ verifySignatures: false });
+  const http = await startHttpServer();
+  try {
+    for (const scenario of wanted) {
+      const ref = { namespace: 'bench', name: scenario };
+      if (scenario.startsWith('url-')) {
+        const n = { 'url-1k': 1_000, 'url-10k': 10_000, 'url-100k': 100_000 }[scenario as 'url-1k'];
+        const bytes = upstreamListJson(n);
+        const file = join(work, `${scenario}.json`);
+        await writeFile(file, bytes);
+        http.route(`/${scenario}.json`, { body: bytes, etag: `"${scenario}"` });
+        await scenarioPair(s3, scenario, n, { source: { type: 'url', url: { url: `${http.url}/${scenario}.json`, allowHttp: true } } }, file, ref);
+      } else if (scenario === 'registry-10k') {
+        const entries = generateUpstreamServers(10_000) as unknown as Entry[];
+        const api = await startUpstreamApi({ entries });
+        try {
+          const file = join(work, `${scenario}.json`);
+          await writeFile(file, JSON.stringify({ servers: entries, metadata: { count: entries.length } }));
+          await scenarioPair(s3, scenario, entries.length, { source: { type: 'registry', registry: { url: api.url, allowHttp: true } } }, file, ref);
+        } finally {
+          await api.close();
+        }
+      } else if (scenario === 'git-1k') {
+        const root = join(work, 'git');
+        const repo = new TestRepo(root, 'registry');
+        const bytes = toolhiveRegistryJson(1_000);
+        const file = join(work, `${scenario}.json`);
+        await writeFile(file, bytes);
+        repo.commit({ files: { 'registry.json': bytes } });
+        const git = await startGitServer({ root });
+        try {
+          await scenarioPair(s3, scenario, 1_000, { source: { type: 'git', git: { repository: `${git.url}/registry.git`, branch: 'main', allowHttp: true } } }, file, ref);
+        } finally {
+          await git.close();
+          repo.dispose();
+        }
+      } else {
+        throw new Error(`unknown sync scenario ${scenario} (known: ${ALL.join(', ')})`);
+      }
+    }
+  } finally {
+    await http.close();
+    await s3.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+}
