@@ -190,12 +190,18 @@ export function lineColumn(text: string, position: number): string {
 function syntaxError(text: string, e: unknown, file: string | undefined): RegistryError {
   const raw = e instanceof Error ? e.message : String(e);
   if (/^Unexpected end of JSON input/.test(raw)) {
-    return new RegistryError('invalid_json', `truncated JSON: the document ends before its value is complete (after ${lineColumn(text, text.length)})`, {
+    return new RegistryError('invalid_json', `truncated JSON: the document ends before its value is complete (at ${lineColumn(text, text.length)})`, {
       where: whereFile(file),
       cause: e,
     });
   }
   const at = /at position (\d+)/.exec(raw);
+  if (at && Number(at[1]) >= text.trimEnd().length) {
+    return new RegistryError('invalid_json', `truncated JSON: the document ends before its value is complete (at ${lineColumn(text, Number(at[1]))})`, {
+      where: whereFile(file),
+      cause: e,
+    });
+  }
   let message = raw.replace(/ in JSON at position \d+ \(line \d+ column \d+\)$/, '').replace(/ in JSON at position \d+$/, '');
   message = message.replace(/\r?\n/g, '\\n');
   if (message.length > 200) message = `${message.slice(0, 200)}…`;

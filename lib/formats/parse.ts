@@ -91,7 +91,7 @@ function validate(doc: unknown, options: ParseOptions, duplicates: DuplicateKey[
     });
   }
   if (options.format !== undefined && (shape === undefined || shapeFormat(shape) !== options.format)) {
-    throw new RegistryError('invalid_document', `expected ${options.format === 'toolhive' ? 'a ToolHive registry (an object with a "servers" map)' : 'an upstream document (a "servers" array, a "data.servers" array or a server.json)'}; found ${shape ? `a ${shapeFormat(shape)} document: ` : ''}${describeDocument(doc)}`, { where: base });
+    throw new RegistryError('invalid_document', `expected ${options.format === 'toolhive' ? 'a ToolHive registry (an object with a "servers" map)' : 'an upstream document (a "servers" array, a "data.servers" array or a server.json)'}; found ${shape ? `${shapeFormat(shape) === 'upstream' ? 'an upstream' : 'a ToolHive'} document, ` : ''}${describeDocument(doc)}`, { where: base });
   }
   if (shape === undefined) throw unknownFormat(doc, base);
   const collector = new Collector(options.mode, base);
