@@ -44,14 +44,15 @@ export function generateUpstreamEntries(options: GenerateOptions): ServerRespons
 function generateEntry(name: string, version: string, isLatest: boolean, random: () => number): ServerResponse {
   const kind = random();
   const registryType = REGISTRY_TYPES[Math.floor(random() * REGISTRY_TYPES.length)] as string;
-  const identifier = registryType === 'oci' ? `ghcr.io/${name.replace('/', '-')}:${version}` : `@${name.split('/')[0]}/${name.split('/')[1]}`;
+  const [namespace = '', simple = ''] = name.split('/');
+  const identifier = registryType === 'oci' ? `ghcr.io/${name.replace('/', '-')}:${version}` : `@${namespace}/${simple}`;
   const server: ServerResponse['server'] = {
     $schema: 'https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json',
     name,
     description: `An MCP server number ${Math.floor(random() * 1e6)} that talks to an API and returns data`,
-    title: `Server ${name.split('/')[1]}`,
+    title: `Server ${simple}`,
     version,
-    repository: { url: `https://github.com/${name.split('/')[0].slice(10)}/${name.split('/')[1]}`, source: 'github' },
+    repository: { url: `https://github.com/${namespace.slice(10)}/${simple}`, source: 'github' },
   };
   if (kind < 0.75) {
     server.packages = [
