@@ -10,7 +10,7 @@ import { primaryExtensionKey } from '../formats/upstream-to-toolhive.ts';
  * (matching is case-insensitive).
  */
 export interface FilterSubject {
-  /** every name the server is known by: its ToolHive key and its upstream name */
+  /** every name the server is known by: its ToolHive key, its upstream name and that name's simple part */
   names: string[];
   tags: string[];
   tiers: string[];
@@ -44,8 +44,9 @@ export function categoriesOf(customMetadata: unknown, tags: readonly string[]): 
 /** A ToolHive entry; `key` is its registry key. The default transport is the one conversion uses. */
 export function toolhiveSubject(key: string, entry: ToolhiveEntry, kind: ToolhiveKind): FilterSubject {
   const tags = lower(stringList(entry.tags));
+  const upstreamName = entry.name || buildReverseDnsName(key);
   return {
-    names: lower([key, entry.name || buildReverseDnsName(key)]),
+    names: lower([key, upstreamName, extractSimpleName(upstreamName)]),
     tags,
     tiers: lower([entry.tier]),
     transports: lower([entry.transport || (kind === 'image' ? 'stdio' : 'sse')]),
