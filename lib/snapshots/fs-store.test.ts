@@ -47,17 +47,19 @@ describe('filesystem store specifics', () => {
     assert.equal(store.description, new URL(`file://${dir}`).href);
   });
 
-  it('never lets two writers in different processes lose an update', async () => {
+  it('never lets two writers in different processes lose an update', async (t) => {
     const dir = await tempDir();
+    const barrier = await tempDir();
     const times = 120;
     const outputs = await Promise.all(
-      [1, 2].map(() => run(process.execPath, [worker, 'increment', dir, 'counter/value', String(times)], { timeout: 60_000 })),
+      [1, 2].map((id) => run(process.execPath, [worker, 'increment', dir, 'counter/value', String(times), barrier, String(id), '2'], { timeout: 60_000 })),
     );
     const store = createFsStore({ dir });
     const got = await store.get('counter/value');
     assert.ok(got && got !== 'not-modified');
     assert.equal(new TextDecoder().decode(got.body), String(2 * times), 'every increment of both processes is counted');
     const conflicts = outputs.map((o) => (JSON.parse(o.stdout) as { conflicts: number }).conflicts);
+    t.diagnostic(`conflicts retried: ${conflicts.join(' + ')}`);
     // the race was real: at least one process had to retry (it loses ~half the time when interleaved)
     assert.ok(conflicts[0]! + conflicts[1]! > 0, `no conflicts seen: ${JSON.stringify(conflicts)}`);
     assert.deepEqual(await allFiles(dir), ['counter/value']);

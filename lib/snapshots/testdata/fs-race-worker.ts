@@ -1,12 +1,17 @@
 /**
  * Child process for fs-store.test.ts: writers in separate processes racing on one directory.
  *
- *   increment <dir> <key> <times>   read-modify-write a counter with ifMatch, retrying conflicts
+ *   increment <dir> <key> <times> <barrier-dir> <id> <parties>
+ *       wait until <parties> workers have checked in at <barrier-dir>, then read-modify-write
+ *       a counter with ifMatch <times> times, retrying conflicts
  *   publish <dir> <namespace> <name> <label> <etag|null>   one publishSnapshot over that ETag
  *
  * Prints one JSON line with the outcome.
  */
 import { createHash } from 'node:crypto';
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { RegistryError } from '../../errors.ts';
 import { createFsStore } from '../fs-store.ts';
 import { publishSnapshot } from '../publish.ts';
@@ -16,7 +21,14 @@ const store = createFsStore({ dir: dir! });
 const enc = new TextEncoder();
 
 if (mode === 'increment') {
-  const [key, times] = rest as [string, string];
+  const [key, times, barrier, id, parties] = rest as [string, string, string, string, string];
+  // start together, so that the writers really overlap
+  await writeFile(join(barrier, `ready-${id}`), '');
+  const until = Date.now() + 30_000;
+  while ((await readdir(barrier)).length < Number(parties)) {
+    if (Date.now() > until) throw new Error('the other workers never arrived');
+    await sleep(2);
+  }
   let conflicts = 0;
   for (let i = 0; i < Number(times); ) {
     const current = await store.get(key);
