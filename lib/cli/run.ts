@@ -2,6 +2,7 @@ import { type CliIo, type CommandModule, reportError } from './io.ts';
 
 /** Commands, loaded lazily. Add a line here when adding `commands/<name>.ts`. */
 const commands: Record<string, () => Promise<CommandModule>> = {
+  'control-plane': () => import('./commands/control-plane.ts'),
   convert: () => import('./commands/convert.ts'),
   validate: () => import('./commands/validate.ts'),
 };

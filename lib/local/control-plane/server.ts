@@ -57,6 +57,8 @@ export interface ControlPlaneOptions {
   host?: string;
   /** keep state in `<dataDir>/state.json` and write `<dataDir>/kubeconfig` */
   dataDir?: string;
+  /** where to write the kubeconfig (default `<dataDir>/kubeconfig`; none without a data directory) */
+  kubeconfigPath?: string;
   /** a kube-apiserver static token file: `token,user,uid,"group1,group2"` per line */
   tokensFile?: string;
   /** tokens given in code (tests) */
@@ -119,6 +121,7 @@ class ControlPlaneServer implements ControlPlane {
   url = '';
   port = 0;
   kubeconfigPath: string | undefined;
+  readonly kubeconfigTarget: string | undefined;
   closed = false;
 
   constructor(options: ControlPlaneOptions, authorization: 'RBAC' | 'AlwaysAllow', anonymous: boolean) {
@@ -131,6 +134,7 @@ class ControlPlaneServer implements ControlPlane {
     this.authorization = authorization;
     this.rbac = authorization === 'RBAC' ? new RbacAuthorizer(this.store) : undefined;
     this.dataDir = options.dataDir;
+    this.kubeconfigTarget = options.kubeconfigPath ?? (options.dataDir ? join(options.dataDir, 'kubeconfig') : undefined);
     this.server = createServer({ keepAliveTimeout: 30_000, requestTimeout: 60_000, headersTimeout: 30_000 }, (req, res) => {
       this.#handle(req, res).catch((e: unknown) => {
         this.log.error('control plane request failed', { method: req.method, url: req.url, error: e instanceof Error ? e.message : String(e) });
@@ -188,8 +192,8 @@ class ControlPlaneServer implements ControlPlane {
     this.port = address.port;
     const shownHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
     this.url = `http://${shownHost}:${this.port}`;
-    if (this.dataDir) {
-      this.kubeconfigPath = join(this.dataDir, 'kubeconfig');
+    if (this.kubeconfigTarget) {
+      this.kubeconfigPath = this.kubeconfigTarget;
       await writeKubeconfig(this.kubeconfigPath, this.url, ADMIN_USER, this.authn.tokenFor(ADMIN_USER));
     }
     this.log.info('control plane listening', { url: this.url, authz: this.authorization, anonymous: this.authn.anonymous, dataDir: this.dataDir });
