@@ -125,8 +125,24 @@ export class FsStore implements SnapshotStore {
       const readAll = async () => (body = await handle.readFile());
       const { etag } = await this.#etagOf(path, info, readAll);
       if (options.ifNoneMatch !== undefined && sameEtag(options.ifNoneMatch, etag)) return 'not-modified';
-      body ??= await handle.readFile();
       const contentType = contentTypeOf(key);
+      const size = Number(info.size);
+      const range = options.range;
+      if (range && body === undefined && (range.start > 0 || (range.end ?? size) < size)) {
+        const start = Math.min(Math.max(0, range.start), size);
+        const end = Math.max(start, Math.min(range.end ?? size, size));
+        const part = Buffer.alloc(end - start);
+        let read = 0;
+        while (read < part.length) {
+          const { bytesRead } = await handle.read(part, read, part.length - read, start + read);
+          if (bytesRead === 0) break;
+          read += bytesRead;
+        }
+        const partial: StoredObject = { body: part.subarray(0, read), etag, range: { start, end: start + read, size } };
+        if (contentType) partial.contentType = contentType;
+        return partial;
+      }
+      body ??= await handle.readFile();
       return contentType ? { body, etag, contentType } : { body, etag };
     } catch (e) {
       this.#fail(e, key, 'read the object');

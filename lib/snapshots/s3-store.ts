@@ -92,17 +92,27 @@ export async function createS3Store(options: S3StoreOptions): Promise<S3Store> {
     async get(key: string, getOptions: GetOptions = {}): Promise<StoredObject | 'not-modified' | null> {
       const Key = full(key);
       try {
+        const range = getOptions.range;
+        const Range = range ? `bytes=${Math.max(0, range.start)}-${range.end === undefined ? '' : Math.max(range.start, range.end - 1)}` : undefined;
         const out = await client.send(
-          new sdk.GetObjectCommand({ Bucket: bucket, Key, ...(getOptions.ifNoneMatch ? { IfNoneMatch: getOptions.ifNoneMatch } : {}) }),
+          new sdk.GetObjectCommand({ Bucket: bucket, Key, ...(getOptions.ifNoneMatch ? { IfNoneMatch: getOptions.ifNoneMatch } : {}), ...(Range ? { Range } : {}) }),
         );
         if (!out.Body) throw new RegistryError('store_unavailable', 'S3 returned no body', { where: { key }, transient: true });
         const body = await out.Body.transformToByteArray();
         const object: StoredObject = { body, etag: out.ETag ?? '' };
         if (out.ContentType) object.contentType = out.ContentType;
+        // `bytes 0-262143/20966820`: a part; a server that ignored the Range sent everything
+        const part = out.ContentRange ? /^bytes (\d+)-(\d+)\/(\d+)$/.exec(out.ContentRange) : null;
+        if (part) {
+          const [start, last, size] = [Number(part[1]), Number(part[2]), Number(part[3])];
+          if (start > 0 || last + 1 < size) object.range = { start, end: start + body.length, size };
+        }
         return object;
       } catch (e) {
         const status = s3Status(e);
         if (status === 304) return 'not-modified';
+        // a range past the end (an empty object): read it whole
+        if (status === 416 && getOptions.range) return store.get(key, { ...(getOptions.ifNoneMatch ? { ifNoneMatch: getOptions.ifNoneMatch } : {}) });
         if (status === 404 && !isBucketMissing(e)) return null;
         s3Failure(e, { key, where });
       }

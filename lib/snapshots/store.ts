@@ -9,6 +9,11 @@ export interface StoredObject {
   /** strong validator of exactly these bytes, quoted as an HTTP ETag */
   etag: string;
   contentType?: string;
+  /**
+   * Present when `body` is only part of the object (a `range` read): the bytes it holds,
+   * [start, end), and the object's full size. Absent when `body` is the whole object.
+   */
+  range?: { start: number; end: number; size: number };
 }
 
 export interface PutOptions {
@@ -25,6 +30,12 @@ export interface PutOptions {
 export interface GetOptions {
   /** when the stored ETag equals this, `get` returns `'not-modified'` without the body */
   ifNoneMatch?: string;
+  /**
+   * Read only bytes [start, end) (to the end when `end` is absent). Optional for stores: one
+   * that does not support it returns the whole object (no `range` on the result), which is
+   * always a correct answer. The ETag is the whole object's.
+   */
+  range?: { start: number; end?: number };
 }
 
 /** one entry of a detailed listing */
