@@ -33,14 +33,14 @@ function doc(rows: Row[]): Uint8Array {
   return new TextEncoder().encode(JSON.stringify({ servers: rows.map((r) => response(r)), metadata: { count: rows.length } }));
 }
 
-const ROWS: Row[] = [
+const ROWS: Row[] = ([
   { name: 'io.a/alpha', version: '1.0.0', published: '2025-01-01T00:00:00Z' },
   { name: 'io.a/alpha', version: '2.0.0', latest: true, published: '2025-03-01T00:00:00.000002Z', updated: '2025-03-01T00:00:00.000002Z' },
   { name: 'io.a/alpha', version: '2.0.0-rc.1', status: 'deprecated', published: '2025-02-01T00:00:00Z' },
   { name: 'io.b/beta_x', version: '0.1.0', latest: true, status: 'deleted', updated: '2025-03-01T00:00:00.000001Z' },
   { name: 'io.c/Gamma', version: '1.0.0+build.5', latest: true },
   { name: 'io.c/gamma', version: '1.0.0', latest: true },
-].sort((x, y) => (x.name === y.name ? (x.version < y.version ? -1 : 1) : x.name < y.name ? -1 : 1));
+] as Row[]).sort((x, y) => (x.name === y.name ? (x.version < y.version ? -1 : 1) : x.name < y.name ? -1 : 1));
 
 function params(q: string): ListParams {
   const r = parseListParams(new URLSearchParams(q));
