@@ -60,11 +60,13 @@ export interface ParsedDocument {
   invalid: Problem[];
 }
 
-// Compiled once: a generated fast path for valid input, the regular parser for errors.
-const ServerJsonC = z.compile(ServerJson);
-const ServerResponseC = z.compile(ServerResponse);
-const ImageMetadataC = z.compile(ImageMetadata);
-const RemoteServerMetadataC = z.compile(RemoteServerMetadata);
+// Compiled on first use (not at import, which the query function's cold start would pay): a
+// generated fast path for valid input, the regular parser for errors.
+let compiled: { server: typeof ServerJson; response: typeof ServerResponse; image: typeof ImageMetadata; remote: typeof RemoteServerMetadata } | undefined;
+function schemas() {
+  compiled ??= { server: z.compile(ServerJson), response: z.compile(ServerResponse), image: z.compile(ImageMetadata), remote: z.compile(RemoteServerMetadata) };
+  return compiled;
+}
 
 export function parseRegistryDocument(input: Uint8Array | string, options: ParseOptions): ParsedDocument {
   const duplicates: DuplicateKey[] = [];
@@ -178,7 +180,7 @@ function validateToolhiveMaps(reg: { servers?: unknown; remote_servers?: unknown
   for (const map of ['servers', 'remote_servers'] as const) {
     const entries = reg[map] as Record<string, unknown> | undefined;
     if (entries === undefined) continue;
-    const schema = map === 'servers' ? ImageMetadataC : RemoteServerMetadataC;
+    const schema = map === 'servers' ? schemas().image : schemas().remote;
     for (const key in entries) {
       const path = joinPath(prefix, [map, key]);
       const list = seen.get(key);
@@ -272,7 +274,7 @@ function validateEntries(items: readonly unknown[], prefix: string, kind: 'serve
     const item = items[i];
     const path = single ? prefix : joinPath(prefix, [i]);
     const asResponse = kind === 'response' || (kind === 'auto' && isObject(item) && isObject(item.server));
-    const r = asResponse ? ServerResponseC.safeParse(item) : ServerJsonC.safeParse(item);
+    const r = asResponse ? schemas().response.safeParse(item) : schemas().server.safeParse(item);
     if (!r.success) {
       c.add(issuesToProblems(r.error.issues, path, item, nameOf(item, asResponse)));
       continue;
