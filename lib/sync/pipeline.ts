@@ -13,7 +13,7 @@ import { silentLogger, type Logger } from '../log.ts';
 import { snapshotKey, type RegistryRef } from '../snapshots/layout.ts';
 import type { SnapshotPointer } from '../snapshots/pointer.ts';
 import { publishSnapshot } from '../snapshots/publish.ts';
-import { readPointer, type PointerRead } from '../snapshots/read.ts';
+import { CorruptPointerError, readPointer, type PointerRead } from '../snapshots/read.ts';
 import { pruneSnapshots } from '../snapshots/retention.ts';
 import type { SnapshotStore } from '../snapshots/store.ts';
 import { mergeIncremental } from '../sources/merge.ts';
@@ -138,14 +138,19 @@ export async function runSync(request: SyncRequest): Promise<SyncResult> {
 
 async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log: Logger): Promise<Omit<SyncResult, 'durationMs' | 'startedAt' | 'ref'>> {
   const { store, ref, spec } = req;
-  const current = await readPointer(store, ref).catch((e: unknown) => {
-    // a corrupt pointer must not block recovery: rebuild from the source, replacing it
-    if (e instanceof RegistryError && e.code === 'invalid_document') {
-      log.warn('current pointer is unreadable; rebuilding from the source', { registry: `${ref.namespace}/${ref.name}`, error: e.message });
-      return null;
-    }
-    throw e;
-  });
+  // A corrupt pointer must not wedge the registry: rebuild from the source and replace it
+  // (conditionally, on the corrupt object's own ETag).
+  let current: PointerRead | null;
+  let expectedEtag: string | null;
+  try {
+    current = await readPointer(store, ref);
+    expectedEtag = current?.etag ?? null;
+  } catch (e) {
+    if (!(e instanceof CorruptPointerError)) throw e;
+    log.warn('current pointer is unreadable; rebuilding it from the source', { registry: `${ref.namespace}/${ref.name}`, error: e.message });
+    current = null;
+    expectedEtag = e.etag;
+  }
   const previous = current?.pointer;
   const filter = compileFilter(spec.filter);
   const fHash = filterHash(spec.filter);
@@ -256,7 +261,7 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
   const published = await publishSnapshot(store, ref, {
     hash,
     files: { toolhive: toolhiveBytes, upstream: upstreamBytes },
-    expectedPointerEtag: current?.etag ?? null,
+    expectedPointerEtag: expectedEtag,
     pointer: {
       revision,
       format: content.format,

@@ -185,6 +185,14 @@ describe('sync pipeline with a URL source and the filesystem store', () => {
     assert.equal(result.counts.published, 0);
   });
 
+  test('a corrupt pointer is replaced by the next sync instead of wedging the registry', async () => {
+    const ref = { namespace: 'team-a', name: 'corrupt' };
+    await store.put('registries/team-a/corrupt/current.json', new TextEncoder().encode('{"not": "a pointer"'));
+    const result = await runSync(request(store, urlSpec(`${http.url}/registry.json`), { ref }));
+    assert.equal(result.outcome, 'published', result.error?.describe());
+    assert.equal((await readPointer(store, ref))?.pointer.hash, result.hash);
+  });
+
   test('the deadline aborts a slow source cleanly', async () => {
     http.route('/slow.json', { body: body, slow: { chunkBytes: 1000, intervalMs: 50 } });
     const result = await runSync(request(store, urlSpec(`${http.url}/slow.json`), { ref: { namespace: 'team-a', name: 'slow' }, deadlineMs: 300 }));

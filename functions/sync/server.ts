@@ -1,0 +1,145 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { RegistryError, isRegistryError } from '../../lib/errors.ts';
+import { decodeEvent, PoisonEvent } from '../../lib/events/decode.ts';
+import type { Logger } from '../../lib/log.ts';
+import type { HandleResult } from '../../lib/sync/controller.ts';
+import type { DecodedEvent } from '../../lib/events/decode.ts';
+
+/**
+ * The sync function's HTTP surface. CloudEvents in (binary or structured), 204 out.
+ *
+ * | answer | when | what a Broker does |
+ * | --- | --- | --- |
+ * | 204 | handled, including "nothing to do" | done |
+ * | 400 / 415 / 422 | poison: not a CloudEvent, unknown type, unhandled kind | no retry; dead letter |
+ * | 413 | body over the limit | no retry |
+ * | 503 | transient: Kubernetes API unreachable, store unavailable | retried with backoff |
+ * | 500 | a bug | retried |
+ *
+ * Bodies of error answers are one line of text; never a stack trace, never a status code
+ * passed through from a client library.
+ */
+
+export interface SyncServerOptions {
+  handle(event: DecodedEvent): Promise<HandleResult>;
+  log: Logger;
+  /** largest request body (default 8 MiB: a ConfigMap can hold 1 MiB plus managedFields) */
+  maxBodyBytes?: number;
+}
+
+export interface SyncServer {
+  server: http.Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<string | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) over = true;
+      else if (!over) chunks.push(c);
+    });
+    req.on('end', () => resolve(over ? 'too-large' : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function answer(res: http.ServerResponse, status: number, text?: string): void {
+  if (text === undefined) {
+    res.writeHead(status);
+    res.end();
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+  res.end(`${text}\n`);
+}
+
+export function createSyncRequestHandler(options: SyncServerOptions) {
+  const { log } = options;
+  const limit = options.maxBodyBytes ?? 8 * 1024 * 1024;
+  let inflight = 0;
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && (path === '/healthz' || path === '/readyz' || path === '/health/readiness' || path === '/health/liveness')) {
+      return answer(res, 200, 'ok');
+    }
+    if (req.method !== 'POST' || (path !== '/' && path !== '/dead-letter')) {
+      return answer(res, path === '/' || path === '/dead-letter' ? 405 : 404, path === '/' ? 'POST CloudEvents here' : 'not found');
+    }
+    const body = await readBody(req, limit);
+    if (body === 'too-large') {
+      log.warn('event refused: body too large', { limit });
+      return answer(res, 413, `request body over ${limit} bytes`);
+    }
+    let event: DecodedEvent;
+    try {
+      event = decodeEvent({ headers: req.headers, body });
+    } catch (e) {
+      if (e instanceof PoisonEvent) {
+        log.warn('poison event refused', { status: e.status, reason: e.message });
+        return answer(res, e.status, e.message);
+      }
+      throw e;
+    }
+    if (path === '/dead-letter') {
+      // events the Broker gave up on: say so once, loudly, and accept them
+      const h = req.headers;
+      log.error('event dead-lettered', { type: event.type, id: event.id, errorCode: h['ce-knativeerrorcode'], errorDest: h['ce-knativeerrordest'] });
+      return answer(res, 204);
+    }
+    inflight++;
+    try {
+      const result = await options.handle(event);
+      log.debug('event handled', { event: result.event, id: event.id, registries: result.registries.map((r) => `${r.registry}:${r.outcome}`).join(',') });
+      return answer(res, 204);
+    } catch (e) {
+      const transient = isRegistryError(e) && e.transient;
+      const message = isRegistryError(e) ? e.describe() : 'internal error';
+      log.error(transient ? 'event failed, will be retried' : 'event failed', { id: event.id, error: isRegistryError(e) ? e.describe() : e instanceof Error ? e.message : String(e) });
+      return answer(res, transient ? 503 : 500, message);
+    } finally {
+      inflight--;
+    }
+  }
+
+  return {
+    get inflight() {
+      return inflight;
+    },
+    listener(req: http.IncomingMessage, res: http.ServerResponse): void {
+      handle(req, res).catch((e: unknown) => {
+        log.error('request failed', { error: e instanceof Error ? e.message : String(e) });
+        if (!res.headersSent) answer(res, 500, 'internal error');
+        else res.destroy();
+      });
+    },
+  };
+}
+
+export async function startSyncServer(options: SyncServerOptions & { port?: number; host?: string }): Promise<SyncServer> {
+  const handler = createSyncRequestHandler(options);
+  const server = http.createServer(handler.listener);
+  server.requestTimeout = 0; // a sync may run for minutes; Knative's timeoutSeconds bounds it
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    server,
+    url: `http://${options.host && options.host !== '0.0.0.0' && options.host !== '::' ? options.host : '127.0.0.1'}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+export { RegistryError };

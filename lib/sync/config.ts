@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { parseDuration } from './duration.ts';
+
+/**
+ * The sync function's settings, from its environment. Every knob, its default and meaning:
+ *
+ * | variable | default | meaning |
+ * | --- | --- | --- |
+ * | `PORT` | 8080 | HTTP port (Knative sets it) |
+ * | `MCPREG_SYNC_DEADLINE` | 5m | one sync's deadline; the sync aborts cleanly after it |
+ * | `MCPREG_SYNC_CONCURRENCY` | 4 | registries synced at once on a ping |
+ * | `MCPREG_LEASE_NAMESPACE` | `POD_NAMESPACE`, else mcp-registry | where the per-registry Leases live |
+ * | `MCPREG_LEASE_DURATION` | deadline + 1m | a lease not released after this is taken over |
+ * | `MCPREG_KEEP_SNAPSHOTS` | 3 | snapshots kept per registry (the current one included) |
+ * | `MCPREG_API_BASE_URL` | (none) | base URL of the query API, for `status.apiEndpoint` |
+ * | `K_SINK` | (none) | where `io.toolhive.registry.snapshot.published` events go |
+ * | `MCPREG_STORE`, `MCPREG_S3_*`, … | | the snapshot store (lib/snapshots/README.md) |
+ * | `MCPREG_FETCH_*`, `MCPREG_ALLOW_PRIVATE_NETWORKS` | | fetch limits and SSRF policy (lib/sources/README.md) |
+ */
+
+export interface SyncConfig {
+  port: number;
+  deadlineMs: number;
+  concurrency: number;
+  leaseNamespace: string;
+  leaseDurationSeconds: number;
+  identity: string;
+  keepSnapshots: number;
+  apiBaseUrl?: string;
+  sink?: string;
+}
+
+function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+export function syncConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SyncConfig {
+  const deadlineMs = env.MCPREG_SYNC_DEADLINE ? parseDuration(env.MCPREG_SYNC_DEADLINE, 'MCPREG_SYNC_DEADLINE') : 5 * 60_000;
+  const leaseMs = env.MCPREG_LEASE_DURATION ? parseDuration(env.MCPREG_LEASE_DURATION, 'MCPREG_LEASE_DURATION') : deadlineMs + 60_000;
+  const config: SyncConfig = {
+    port: positiveInt(env, 'PORT', 8080),
+    deadlineMs,
+    concurrency: positiveInt(env, 'MCPREG_SYNC_CONCURRENCY', 4),
+    leaseNamespace: env.MCPREG_LEASE_NAMESPACE || env.POD_NAMESPACE || 'mcp-registry',
+    leaseDurationSeconds: Math.ceil(leaseMs / 1000),
+    identity: `${env.HOSTNAME || hostname()}-${randomBytes(4).toString('hex')}`,
+    keepSnapshots: positiveInt(env, 'MCPREG_KEEP_SNAPSHOTS', 3),
+  };
+  if (env.MCPREG_API_BASE_URL) config.apiBaseUrl = env.MCPREG_API_BASE_URL.replace(/\/+$/, '');
+  if (env.K_SINK) config.sink = env.K_SINK;
+  return config;
+}

@@ -1,0 +1,329 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import { RegistryError, toRegistryError } from '../errors.ts';
+import type { DecodedEvent } from '../events/decode.ts';
+import { publishedEvent, sendEvent } from '../events/publish.ts';
+import { createEventRecorder, type EventRecorder } from '../kube/events.ts';
+import { MCPRegistrySyncJobSpec, type JobStatus } from '../kube/job-specs.ts';
+import { createLeaseLocker, type LeaseLocker } from '../kube/lease.ts';
+import { MCPRegistrySpec, type SourceSpec } from '../kube/mcpregistry-spec.ts';
+import type { MCPRegistryStatus } from '../kube/mcpregistry-status.ts';
+import { objectRef, type KubeObject } from '../kube/objects.ts';
+import { createResourceClient, type ResourceClient } from '../kube/registry-client.ts';
+import { MCP_REGISTRY, MCP_REGISTRY_SYNC_JOB } from '../kube/resources.ts';
+import { createKubeSecretReader } from '../kube/secrets.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import { deleteRegistry } from '../snapshots/retention.ts';
+import type { SnapshotPointer } from '../snapshots/pointer.ts';
+import type { SnapshotStore } from '../snapshots/store.ts';
+import { createSource as defaultCreateSource } from '../sources/index.ts';
+import type { FetchPolicy, Source } from '../sources/types.ts';
+import type { SyncConfig } from './config.ts';
+import { decide, FINALIZER, type Decision } from './decide.ts';
+import { runSync, type SyncResult } from './pipeline.ts';
+import { invalidSpecStatus, resultStatus, syncingStatus } from './status.ts';
+
+/**
+ * What the sync function does with each event. Events are hints: every decision is taken on
+ * the object as the API server has it now (read after taking the registry's lease), so
+ * duplicated, re-ordered and self-caused events do no harm.
+ */
+
+export interface ControllerDeps {
+  kubeConfig: KubeConfig;
+  store: SnapshotStore;
+  policy: FetchPolicy;
+  config: Pick<SyncConfig, 'deadlineMs' | 'concurrency' | 'leaseNamespace' | 'leaseDurationSeconds' | 'identity' | 'keepSnapshots' | 'apiBaseUrl' | 'sink'>;
+  now?: () => Date;
+  random?: () => number;
+  log?: Logger;
+  createSource?: (spec: SourceSpec) => Source;
+  /** called after a snapshot is published (local mode notifies its query function directly) */
+  onPublished?: (pointer: SnapshotPointer) => void;
+}
+
+export type SyncOutcome = 'published' | 'unchanged' | 'failed' | 'skipped' | 'busy' | 'invalid-spec' | 'cleaned-up' | 'gone';
+
+export interface SyncSummary {
+  registry: string;
+  outcome: SyncOutcome;
+  reason?: string;
+  result?: SyncResult;
+}
+
+export interface HandleResult {
+  event: string;
+  registries: SyncSummary[];
+}
+
+type Via = 'event' | 'ping' | 'configmap' | 'job';
+
+const MAX_PASSES = 3;
+
+export function createSyncController(deps: ControllerDeps) {
+  const now = deps.now ?? (() => new Date());
+  const random = deps.random ?? Math.random;
+  const log = deps.log ?? silentLogger;
+  const makeSource = deps.createSource ?? ((spec: SourceSpec) => defaultCreateSource(spec));
+  const registries: ResourceClient = createResourceClient(deps.kubeConfig, MCP_REGISTRY.plural as 'mcpregistries');
+  const jobs: ResourceClient = createResourceClient(deps.kubeConfig, MCP_REGISTRY_SYNC_JOB.plural as 'mcpregistrysyncjobs');
+  const leases: LeaseLocker = createLeaseLocker(deps.kubeConfig, {
+    namespace: deps.config.leaseNamespace,
+    identity: deps.config.identity,
+    durationSeconds: deps.config.leaseDurationSeconds,
+    now,
+  });
+  const events: EventRecorder = createEventRecorder(deps.kubeConfig, 'mcp-registry-sync', now, (e) =>
+    log.warn('could not record a Kubernetes Event', { error: toRegistryError(e).message }),
+  );
+
+  function apiEndpoint(ns: string, name: string): string | undefined {
+    return deps.config.apiBaseUrl ? `${deps.config.apiBaseUrl}/registries/${ns}/${name}` : undefined;
+  }
+
+  /** Writes a status computed from the freshest object; re-reads and recomputes on a conflict. */
+  async function writeStatus(object: KubeObject, compute: (previous: MCPRegistryStatus | undefined, o: KubeObject) => MCPRegistryStatus): Promise<KubeObject> {
+    let current = object;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await registries.replaceStatus(current, compute(current.status as MCPRegistryStatus | undefined, current));
+      } catch (e) {
+        if (!(e instanceof RegistryError) || e.code !== 'conflict' || attempt >= 4) throw e;
+        const fresh = await registries.get(current.metadata.namespace ?? '', current.metadata.name);
+        if (!fresh) throw new RegistryError('not_found', `${objectRef(current)} was deleted while its status was being written`);
+        current = fresh;
+      }
+    }
+  }
+
+  async function cleanup(ns: string, name: string, object: KubeObject | null): Promise<SyncSummary> {
+    const ref = `${ns}/${name}`;
+    const { deletedObjects } = await deleteRegistry(deps.store, { namespace: ns, name });
+    log.info('registry deleted: snapshots removed', { registry: ref, objects: deletedObjects });
+    if (object?.metadata.finalizers?.includes(FINALIZER)) {
+      try {
+        await registries.patchMetadata(object, { finalizers: object.metadata.finalizers.filter((f) => f !== FINALIZER) });
+      } catch (e) {
+        // gone already, or changed meanwhile: the next event or ping retries
+        if (!(e instanceof RegistryError && (e.code === 'not_found' || e.code === 'conflict'))) throw e;
+      }
+    }
+    return { registry: ref, outcome: 'cleaned-up' };
+  }
+
+  async function syncOnce(object: KubeObject, decision: Extract<Decision, { action: 'sync' }>, force: boolean): Promise<{ object: KubeObject; summary: SyncSummary }> {
+    const ns = object.metadata.namespace ?? 'default';
+    const name = object.metadata.name;
+    const registry = `${ns}/${name}`;
+    const generation = object.metadata.generation;
+    const parsed = MCPRegistrySpec.safeParse(object.spec);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const message = `spec.${issue?.path.map(String).join('.') ?? ''}: ${issue?.message ?? 'invalid'}`;
+      const updated = await writeStatus(object, (previous) => invalidSpecStatus({ previous, generation, trigger: decision.trigger, now: now() }, message));
+      await events.record(object, 'Warning', 'InvalidSpec', message);
+      return { object: updated, summary: { registry, outcome: 'invalid-spec', reason: message } };
+    }
+    const spec = parsed.data;
+    let current = object;
+    if (!current.metadata.finalizers?.includes(FINALIZER)) {
+      current = await registries.patchMetadata(current, { finalizers: [...(current.metadata.finalizers ?? []), FINALIZER] });
+    }
+    current = await writeStatus(current, (previous) => syncingStatus({ previous, generation, now: now() }));
+
+    let source: Source;
+    let result: SyncResult;
+    try {
+      source = makeSource(spec.source);
+      result = await runSync({
+        ref: { namespace: ns, name },
+        spec,
+        store: deps.store,
+        source,
+        context: { secrets: createKubeSecretReader(deps.kubeConfig, ns), policy: deps.policy, kubeConfig: deps.kubeConfig },
+        deadlineMs: deps.config.deadlineMs,
+        force,
+        now,
+        log,
+        keepSnapshots: deps.config.keepSnapshots,
+      });
+    } catch (e) {
+      // createSource refuses a spec whose block is missing; runSync itself never throws
+      const error = toRegistryError(e, 'invalid_argument');
+      result = { outcome: 'failed', ref: { namespace: ns, name }, counts: { fetched: 0, valid: 0, invalid: 0, filteredOut: 0, published: 0, servers: 0 }, invalid: [], objectsWritten: 0, durationMs: 0, startedAt: now().toISOString(), error };
+    }
+    const finished = now();
+    current = await writeStatus(current, (previous) =>
+      resultStatus({ previous, generation, policy: spec.syncPolicy, trigger: decision.trigger, apiEndpoint: apiEndpoint(ns, name), now: finished, random: random() }, result),
+    );
+    if (result.outcome === 'published' && result.pointer) {
+      await events.record(current, 'Normal', 'Synced', `published snapshot ${result.pointer.hash.slice(0, 12)} with ${result.counts.servers} servers`);
+      deps.onPublished?.(result.pointer);
+      if (deps.config.sink) {
+        try {
+          const status = await sendEvent(deps.config.sink, publishedEvent(result.pointer));
+          if (status >= 300) log.warn('snapshot-published event not accepted', { registry, status });
+        } catch (e) {
+          log.warn('could not send the snapshot-published event', { registry, error: toRegistryError(e).message });
+        }
+      }
+    } else if (result.outcome === 'failed') {
+      await events.record(current, 'Warning', 'SyncFailed', result.error?.describe() ?? 'sync failed');
+    }
+    log.info(`sync ${result.outcome}`, {
+      registry,
+      reason: decision.reason,
+      servers: result.counts.servers,
+      ms: result.durationMs,
+      ...(result.error ? { error: result.error.describe() } : {}),
+    });
+    return { object: current, summary: { registry, outcome: result.outcome, reason: decision.reason, result } };
+  }
+
+  /**
+   * Syncs one registry if it needs it, under its lease. After a sync, the object is read
+   * again: a spec change or a new trigger that arrived meanwhile is synced at once.
+   */
+  async function syncRegistry(ns: string, name: string, via: Via): Promise<SyncSummary[]> {
+    const registry = `${ns}/${name}`;
+    const lock = await leases.acquire(ns, name);
+    if (!lock) return [{ registry, outcome: 'busy', reason: 'another sync of this registry holds its lease' }];
+    const summaries: SyncSummary[] = [];
+    try {
+      let mode: Via = via;
+      for (let pass = 0; pass < MAX_PASSES; pass++) {
+        const object = await registries.get(ns, name);
+        if (!object) {
+          if (pass === 0) summaries.push({ ...(await cleanup(ns, name, null)), outcome: 'gone' });
+          break;
+        }
+        if (object.metadata.deletionTimestamp) {
+          summaries.push(await cleanup(ns, name, object));
+          break;
+        }
+        let decision = decide(object, mode === 'ping' ? 'ping' : 'event', now());
+        if ((mode === 'configmap' || mode === 'job') && decision.action === 'skip') {
+          const disabled = (object.spec as { syncPolicy?: { enabled?: boolean } } | undefined)?.syncPolicy?.enabled === false;
+          if (mode === 'job' || !disabled) decision = { action: 'sync', reason: mode === 'job' ? 'sync-job' : 'configmap-changed' };
+        }
+        if (decision.action === 'cleanup') {
+          summaries.push(await cleanup(ns, name, object));
+          break;
+        }
+        if (decision.action === 'skip') {
+          if (pass === 0) summaries.push({ registry, outcome: 'skipped', reason: decision.why });
+          break;
+        }
+        const force = decision.reason === 'manual-trigger' || decision.reason === 'sync-job';
+        const { summary } = await syncOnce(object, decision, force);
+        summaries.push(summary);
+        mode = 'event';
+      }
+    } finally {
+      await lock.release();
+    }
+    return summaries;
+  }
+
+  async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+    let next = 0;
+    const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const item = items[next++] as T;
+        await work(item);
+      }
+    });
+    await Promise.all(runners);
+  }
+
+  async function runJob(job: KubeObject): Promise<SyncSummary[]> {
+    const ns = job.metadata.namespace ?? 'default';
+    const fresh = await jobs.get(ns, job.metadata.name);
+    const status = (fresh?.status ?? {}) as JobStatus;
+    if (!fresh || status.completionTime) return [];
+    const parsed = MCPRegistrySyncJobSpec.safeParse(fresh.spec);
+    const stamp = () => now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const finish = async (phase: 'Succeeded' | 'Failed', message: string, summary?: SyncSummary) => {
+      const result = summary?.result;
+      const jobStatus: JobStatus = {
+        ...status,
+        observedGeneration: fresh.metadata.generation,
+        phase,
+        startTime: status.startTime ?? stamp(),
+        completionTime: stamp(),
+        conditions: [
+          { type: phase === 'Succeeded' ? 'Complete' : 'Failed', status: 'True', reason: phase === 'Succeeded' ? 'Synced' : 'SyncFailed', message: message.slice(0, 32768), lastTransitionTime: stamp() },
+        ],
+        result: {
+          message: message.slice(0, 32768),
+          ...(result?.counts ? { serverCount: result.counts.servers, invalidCount: result.counts.invalid } : {}),
+          ...(result?.hash ? { snapshotHash: result.hash } : {}),
+        },
+      };
+      await jobs.replaceStatus(fresh, jobStatus).catch((e: unknown) => log.warn('could not write sync job status', { job: objectRef(fresh), error: toRegistryError(e).message }));
+    };
+    if (!parsed.success) {
+      await finish('Failed', `spec: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+      return [];
+    }
+    const target = parsed.data.registryRef.name;
+    const summaries = await syncRegistry(ns, target, 'job');
+    const main = summaries[0];
+    if (!main || main.outcome === 'busy') {
+      // another sync of that registry is running: the job stays pending; the ping retries it
+      return summaries;
+    }
+    if (main.outcome === 'gone') await finish('Failed', `MCPRegistry ${ns}/${target} not found`, main);
+    else if (main.outcome === 'published' || main.outcome === 'unchanged') await finish('Succeeded', `${main.outcome}: ${main.result?.counts.servers ?? 0} servers`, main);
+    else await finish('Failed', main.result?.error?.describe() ?? main.reason ?? main.outcome, main);
+    return summaries;
+  }
+
+  async function ping(): Promise<SyncSummary[]> {
+    const all = await registries.list();
+    const t = now();
+    const due = all.filter((o) => decide(o, 'ping', t).action !== 'skip');
+    const out: SyncSummary[] = [];
+    await pool(due, deps.config.concurrency, async (o) => {
+      try {
+        out.push(...(await syncRegistry(o.metadata.namespace ?? 'default', o.metadata.name, 'ping')));
+      } catch (e) {
+        // one failing registry never blocks the others
+        const err = toRegistryError(e);
+        log.error('sync failed unexpectedly', { registry: objectRef(o), error: err.describe() });
+        out.push({ registry: objectRef(o), outcome: 'failed', reason: err.message });
+      }
+    });
+    const pending = (await jobs.list()).filter((j) => !(j.status as JobStatus | undefined)?.completionTime);
+    for (const job of pending) out.push(...(await runJob(job)));
+    return out;
+  }
+
+  async function handle(event: DecodedEvent): Promise<HandleResult> {
+    if (event.type === 'ping') return { event: 'ping', registries: await ping() };
+    if (event.type === 'published') return { event: 'published', registries: [] };
+    const { object, kind, action } = event;
+    const ns = object.metadata.namespace ?? 'default';
+    const label = `${kind} ${action}`;
+    if (kind === 'MCPRegistry') {
+      if (action === 'delete') return { event: label, registries: [await cleanup(ns, object.metadata.name, null)] };
+      return { event: label, registries: await syncRegistry(ns, object.metadata.name, 'event') };
+    }
+    if (kind === 'ConfigMap') {
+      const users = (await registries.list(ns)).filter((r) => {
+        const source = (r.spec as { source?: { type?: string; configMap?: { name?: string } } } | undefined)?.source;
+        return source?.type === 'configmap' && source.configMap?.name === object.metadata.name;
+      });
+      const out: SyncSummary[] = [];
+      await pool(users, deps.config.concurrency, async (r) => {
+        out.push(...(await syncRegistry(ns, r.metadata.name, 'configmap')));
+      });
+      return { event: label, registries: out };
+    }
+    if (action === 'delete') return { event: label, registries: [] };
+    return { event: label, registries: await runJob(object) };
+  }
+
+  return { handle, syncRegistry, ping };
+}
+
+export type SyncController = ReturnType<typeof createSyncController>;
