@@ -82,6 +82,26 @@ describe('parseRegistryDocument', () => {
     ]);
   });
 
+  it('ToolHive entries that cannot be published upstream are invalid: bad names, non-http remote URLs, no description', () => {
+    const doc = {
+      servers: {
+        'my server': { image: 'x', description: 'd' },
+        named: { image: 'x', description: 'd', name: 'a/b/c' },
+        empty: { image: 'x', description: '' },
+        fine: { image: 'x', description: 'd' },
+      },
+      remote_servers: { ftp: { url: 'ftp://files.example', description: 'd' } },
+    };
+    const parsed = parseRegistryDocument(JSON.stringify(doc), { mode: 'lenient' });
+    assert.deepEqual(Object.keys(parsed.toolhive?.servers ?? {}), ['fine']);
+    assert.deepEqual(parsed.invalid.map((p) => `${p.path}: ${p.message}`), [
+      'servers["my server"]: "io.github.stacklok/my server" is not a valid upstream server name (a reverse-DNS namespace and a name of letters, digits, ".", "_" or "-", separated by one "/")',
+      'servers.named.name: "a/b/c" is not a valid upstream server name (a reverse-DNS namespace and a name of letters, digits, ".", "_" or "-", separated by one "/")',
+      'servers.empty.description: must not be empty',
+      'remote_servers.ftp.url: must be an http(s) URL (found "ftp://files.example")',
+    ]);
+  });
+
   it('two entries that would share an upstream name are both left out', () => {
     const doc = { servers: { a: { image: 'x', description: 'd', name: 'com.acme/tool' }, b: { image: 'y', description: 'd', name: 'com.acme/tool' }, c: { image: 'z', description: 'd' } } };
     const parsed = parseRegistryDocument(JSON.stringify(doc), { mode: 'lenient' });

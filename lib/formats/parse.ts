@@ -15,6 +15,7 @@ import {
   type ToolhiveRegistry,
 } from './toolhive-schema.ts';
 import {
+  SERVER_NAME_PATTERN,
   ServerJson,
   ServerListShell,
   ServerResponse,
@@ -199,6 +200,10 @@ function validateToolhiveMaps(reg: { servers?: unknown; remote_servers?: unknown
       }
       const typed = entry as ImageMetadata | RemoteServerMetadata;
       const upstream = typed.name || buildReverseDnsName(key);
+      if (!SERVER_NAME_PATTERN.test(upstream) || upstream.length > 200) {
+        c.add([{ path: typed.name ? joinPath(path, ['name']) : path, server: key, code: 'invalid_document', message: `${JSON.stringify(upstream)} is not a valid upstream server name (a reverse-DNS namespace and a name of letters, digits, ".", "_" or "-", separated by one "/")` }]);
+        continue;
+      }
       const names = upstreamNames.get(upstream);
       if (names) names.push(path);
       else upstreamNames.set(upstream, [path]);

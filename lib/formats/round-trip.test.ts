@@ -59,7 +59,7 @@ describe('toolhive → upstream → toolhive', () => {
     assert.deepEqual(sortByPath(differences(remote, backRemote)), ['added name', 'added tool_definitions[0].annotations']);
   });
 
-  it('fields ToolHive\'s converter would drop survive in the extension (stdio target_port, stateless, unknown fields, long texts, remote proxy_port)', () => {
+  it('fields ToolHive\'s converter would drop survive in the extension (stdio target_port, stateless, unknown fields, long texts, remote proxy_port, a repository that is not a URL)', () => {
     const registry: ToolhiveRegistry = {
       $schema: TOOLHIVE_REGISTRY_SCHEMA_URL,
       version: '1.0.0',
@@ -80,6 +80,7 @@ describe('toolhive → upstream → toolhive', () => {
             { name: 'MODE', description: 'a mode', required: false, default: 'fast' },
           ],
           args: ['--flag', 'value'],
+          repository_url: 'git@github.com:acme/edge.git',
           x_vendor_field: { kept: true },
         },
       },

@@ -19,9 +19,9 @@ export const EXTENSION_REMOTE_FIELDS = ['oauth_config', 'env_vars'] as const;
  * Fields this project adds to the extension so that nothing is lost; ToolHive ignores them:
  * `stateless`; `description`/`title` when the upstream ones had to be shortened to 100
  * characters; `target_port` of a stdio image (it has no place in a stdio transport);
- * `proxy_port` of a remote server.
+ * `proxy_port` of a remote server; a `repository_url` that is not a URL.
  */
-export const EXTENSION_OWN_FIELDS = ['stateless', 'description', 'title', 'target_port', 'proxy_port'] as const;
+export const EXTENSION_OWN_FIELDS = ['stateless', 'description', 'title', 'target_port', 'proxy_port', 'repository_url'] as const;
 
 /** Entry fields whose place is in server.json itself; never read back from the extension. */
 export const UPSTREAM_HOME_FIELDS = ['name', 'transport', 'image', 'url', 'headers', 'repository_url'] as const;

@@ -94,7 +94,7 @@ const baseFields = {
   /** the upstream (reverse-DNS) name; when absent it is derived from the registry key */
   name: z.string().min(1).optional(),
   title: z.string().max(MAX_TITLE).optional(),
-  description: z.string().max(MAX_DESCRIPTION),
+  description: z.string().min(1).max(MAX_DESCRIPTION),
   tier: z.string().optional(),
   status: z.string().optional(),
   stateless: z.boolean().optional(),
@@ -126,7 +126,7 @@ export type ImageMetadata = z.infer<typeof ImageMetadata>;
 export const RemoteServerMetadata = z.looseObject({
   ...baseFields,
   transport: z.enum(REMOTE_TRANSPORTS).optional(),
-  url: z.string().min(1),
+  url: z.string().regex(/^https?:\/\/\S+$/, 'must be an http(s) URL'),
   proxy_port: Port.optional(),
   headers: z.array(Header).optional(),
   oauth_config: OAuthConfig.optional(),

@@ -84,7 +84,11 @@ function baseServer(key: string, entry: ToolhiveEntry, ext: Extension): ServerJs
     server.title = clampText(entry.title);
     if (server.title !== entry.title) ext.title = entry.title;
   }
-  if (entry.repository_url) server.repository = { url: entry.repository_url, source: 'github' };
+  if (entry.repository_url) {
+    // the official schema wants a URI; anything else travels in the extension
+    if (URL.canParse(entry.repository_url)) server.repository = { url: entry.repository_url, source: 'github' };
+    else ext.repository_url = entry.repository_url;
+  }
   return server;
 }
 

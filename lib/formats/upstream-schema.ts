@@ -124,7 +124,7 @@ export const ServerJson = z.looseObject({
     .min(3)
     .max(200)
     .regex(SERVER_NAME_PATTERN, 'must be a reverse-DNS namespace and a name separated by one "/" (e.g. io.github.user/weather)'),
-  description: z.string().max(MAX_DESCRIPTION),
+  description: z.string().min(1).max(MAX_DESCRIPTION),
   title: z.string().max(MAX_TITLE).optional(),
   version: z.string().min(1).max(255),
   websiteUrl: z.string().optional(),

@@ -130,6 +130,7 @@ function base(server: ServerJson, transport: string, ext: Extension | undefined)
   entry.tools = Array.isArray(ext?.tools) ? ext.tools : [];
   if (ext) setIfNotEmpty(entry, 'metadata', ext.metadata);
   if (server.repository?.url) entry.repository_url = server.repository.url;
+  else if (typeof ext?.repository_url === 'string' && ext.repository_url !== '') entry.repository_url = ext.repository_url;
   if (ext) {
     setIfNotEmpty(entry, 'tags', ext.tags);
     setIfNotEmpty(entry, 'overview', ext.overview);
