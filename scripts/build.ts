@@ -1,9 +1,12 @@
 /**
- * Bundles each function and the CLI into one ESM file under dist/ with esbuild.
+ * Bundles each function and the CLI into one ESM entry file under dist/ with esbuild.
+ * Code reached only through dynamic `import()` (the AWS SDK, the Kubernetes client, zod on the
+ * query function's cold path…) goes into chunks under dist/chunks/ that are loaded on first
+ * use: an entry file holds only what starting it needs. Ship dist/ as a whole.
  * Usage: node scripts/build.ts [--minify=false] [--metafile]
  */
 import { build } from 'esbuild';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 
 const entries = {
   sync: 'functions/sync/main.ts',
@@ -14,6 +17,7 @@ const entries = {
 const minify = !process.argv.includes('--minify=false');
 const wantMeta = process.argv.includes('--metafile');
 
+await rm('dist/chunks', { recursive: true, force: true });
 await mkdir('dist', { recursive: true });
 const started = performance.now();
 const result = await build({
@@ -23,7 +27,10 @@ const result = await build({
   platform: 'node',
   target: 'node24',
   format: 'esm',
-  splitting: false,
+  // dynamic imports stay lazy: a single-file bundle would still parse every lazily used
+  // dependency at startup (the query function started in ~150 ms instead of ~50 ms)
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   minify,
   sourcemap: 'linked',
   legalComments: 'linked',
