@@ -44,7 +44,8 @@ export function decodeUtf8(bytes: Uint8Array, file?: string): string {
 /** Decode (when given bytes), check limits and structure, and parse. */
 export function parseJsonText(input: Uint8Array | string, options: JsonTextOptions = {}): unknown {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
-  const size = typeof input === 'string' ? input.length : input.byteLength;
+  // a string's UTF-8 size is at most three bytes per UTF-16 unit: only count when it matters
+  const size = typeof input === 'string' ? (input.length * 3 <= maxBytes ? input.length : Buffer.byteLength(input, 'utf8')) : input.byteLength;
   if (size > maxBytes) {
     throw new RegistryError('too_large', `document is ${size} bytes, over the limit of ${maxBytes} bytes`, { where: whereFile(options.file) });
   }
