@@ -441,6 +441,8 @@ export class ObjectApi {
     const obj = clone(body) as KubeObject;
     const expected = apiVersionOf(type.group, version);
     const expectedKind = type.kind;
+    // built-in kinds decode into their type, which fills in a missing kind; custom resources must carry it
+    if ((obj.kind === undefined || obj.kind === '') && !type.crd) obj.kind = expectedKind;
     if (obj.kind === undefined || obj.kind === '') throw apiError.badRequest(`Object 'Kind' is missing in '${shortJson(body)}'`);
     if (obj.kind !== expectedKind) throw apiError.badRequest(`the kind in the data (${String(obj.kind)}) does not match the expected kind (${expectedKind})`);
     if (obj.apiVersion === undefined || obj.apiVersion === '') obj.apiVersion = expected;
