@@ -65,7 +65,10 @@ export async function createS3Store(options: S3StoreOptions): Promise<S3Store> {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RegistryError('invalid_argument', 'the S3 endpoint must be an http(s) URL');
     where += ` at ${url.host}`;
   }
-  const sdk = await import('@aws-sdk/client-s3');
+  const loaded = await import('@aws-sdk/client-s3');
+  // a bundle with code splitting (scripts/build.ts) exposes a CommonJS package's dynamic
+  // import as its `default` export only
+  const sdk = ('S3Client' in loaded ? loaded : (loaded as unknown as { default: typeof loaded }).default) as typeof loaded;
 
   const config: S3ClientConfig = {
     maxAttempts: options.maxAttempts ?? 3,
