@@ -80,7 +80,8 @@ function walkPrune(value: unknown, schema: Schema | undefined, path: string, roo
   const additional = schema.additionalProperties;
   for (const key of Object.keys(value)) {
     const at = child(path, key);
-    if (embedded && OBJECT_META_KEYS.has(key) && !props?.[key]) continue;
+    // apiVersion, kind and metadata (ObjectMeta) are pruned by the server itself, never by the CRD schema
+    if (embedded && OBJECT_META_KEYS.has(key)) continue;
     const sub = props?.[key];
     if (sub) {
       walkPrune(value[key], sub, at, false, removed);
