@@ -148,17 +148,47 @@ export function negotiate(header: string | undefined, allow: { table?: boolean; 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 const MAX_DEPTH = 1000;
 
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/** How much of a rejected upload is read and thrown away so that the client sees the 413, not a reset. */
+const DRAIN_LIMIT = 64 * 1024 * 1024;
+
+/** Reads and discards the rest of a request body; a client that sends more than DRAIN_LIMIT is cut off. */
+export function drain(req: IncomingMessage): void {
+  let drained = 0;
+  req.removeAllListeners('data');
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > DRAIN_LIMIT) req.destroy();
+  });
+  req.on('error', () => {});
+  req.resume();
+}
+
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw apiError.tooLarge(limit);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw apiError.tooLarge(limit);
-    chunks.push(chunk);
+  if (Number.isFinite(declared) && declared > limit) {
+    drain(req);
+    return Promise.reject(apiError.tooLarge(limit));
   }
-  return Buffer.concat(chunks);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off('data', onData);
+        req.off('end', onEnd);
+        chunks.length = 0;
+        drain(req);
+        reject(apiError.tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => resolve(Buffer.concat(chunks));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', reject);
+  });
 }
 
 export function utf8(body: Buffer): string {

@@ -352,10 +352,10 @@ class ControlPlaneServer implements ControlPlane {
       if (info.resourceRequest) code = await this.#resource(req, res, url, info, user);
       else code = this.#nonResource(req, res, url, method);
     } catch (e) {
+      // after a rejected upload the connection is not reused (the rest of the body is drained)
+      if (e instanceof Error && (e as { code?: number }).code === 413 && !res.headersSent) res.setHeader('Connection', 'close');
       code = sendError(res, e).code;
       if (code >= 500) this.log.error('control plane request failed', { method, path: url.pathname, error: e instanceof Error ? e.message : String(e) });
-      // a rejected upload is not read further: close the connection after the reply
-      if (code === 413) res.on('finish', () => req.destroy());
     }
     this.log.debug('request', { method, path: url.pathname, code, ms: Date.now() - started });
   }
@@ -464,6 +464,10 @@ class ControlPlaneServer implements ControlPlane {
     if (vinfo.deprecated) scope.warnings.push(vinfo.deprecationWarning ?? `${apiVersionOf(type.group, info.version)} ${type.kind} is deprecated`);
 
     if (type.review) return this.#review(req, res, type, scope, info, user);
+    const itemVerbs = ['get', 'update', 'patch', 'delete', 'watch'];
+    const collectionVerbs = ['list', 'watch', 'create', 'deletecollection'];
+    if (!(info.name === undefined ? collectionVerbs : itemVerbs).includes(info.verb)) throw apiError.methodNotAllowed(req.method ?? '');
+    if (!type.verbs.includes(info.verb === 'watch' && info.name !== undefined ? 'watch' : info.verb) && info.subresource === undefined) throw apiError.methodNotAllowed(req.method ?? '');
 
     if (info.subresource !== undefined) {
       if (info.subresource === 'token' && type.resource === 'serviceaccounts') {
