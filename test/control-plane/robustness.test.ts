@@ -90,7 +90,7 @@ describe('control plane robustness', () => {
     } as RequestInit);
     assert.equal(res.status, 413, 'the client reads the 413, not a connection reset');
     assert.equal(res.headers.get('connection'), 'close');
-    assert.equal((await res.json()).reason, 'RequestEntityTooLarge');
+    assert.equal(((await res.json()) as { reason: string }).reason, 'RequestEntityTooLarge');
     await stillHealthy();
   });
 
