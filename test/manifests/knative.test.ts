@@ -301,6 +301,11 @@ describe('knative/ manifests', { skip: noKubectl || noSchemas }, () => {
     assert.ok(cc >= 1 && cc <= 10, 'containerConcurrency bounded');
     assert.ok(svc.spec.template.spec.timeoutSeconds * 1000 > parseDuration(config.MCPREG_SYNC_DEADLINE), 'timeoutSeconds > MCPREG_SYNC_DEADLINE');
     assert.equal(svc.metadata.labels['networking.knative.dev/visibility'], 'cluster-local', 'sync is never exposed outside the cluster');
+    assert.equal(svc.spec.template.spec.containers[0].readinessProbe.httpGet.path, '/readyz');
+    // the Leases are kept where the sync function's Role grants them
+    const leaseRole = named('Role', 'mcp-registry-sync-leases');
+    assert.equal(config.MCPREG_LEASE_NAMESPACE, leaseRole.metadata.namespace);
+    assert.ok((leaseRole.rules as Obj[]).some((r) => r.resources.includes('leases')));
   });
 
   it('the query Service scales to zero with burst settings and a /readyz readiness probe', () => {
