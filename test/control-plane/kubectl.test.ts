@@ -153,6 +153,18 @@ describe('kubectl against the control plane', { skip }, () => {
     assert.equal(r.stdout.trim(), 'yes', 'anonymous holds cluster-admin here');
   });
 
+  test('create token issues a service-account token that authenticates as the account', async () => {
+    const token = (await ok(['create', 'token', 'default', '--duration=1h'])).trim();
+    const res = await raw(cp, 'POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
+      contentType: 'application/json',
+      body: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } }),
+    });
+    const review = res.json();
+    assert.equal(review.status.authenticated, true);
+    assert.equal(review.status.user.username, 'system:serviceaccount:default:default');
+    assert.ok(review.status.user.groups.includes('system:serviceaccounts:default'));
+  });
+
   test("the project's MCPRegistry CRDs and examples apply, validate and print", async (t) => {
     const crd = join(REPO, 'crds', 'mcpregistries.yaml');
     if (!existsSync(crd)) return t.skip('crds/mcpregistries.yaml is not in the repository yet');

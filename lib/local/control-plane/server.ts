@@ -466,7 +466,7 @@ class ControlPlaneServer implements ControlPlane {
     if (type.review) return this.#review(req, res, type, scope, info, user);
     const itemVerbs = ['get', 'update', 'patch', 'delete', 'watch'];
     const collectionVerbs = ['list', 'watch', 'create', 'deletecollection'];
-    if (!(info.name === undefined ? collectionVerbs : itemVerbs).includes(info.verb)) throw apiError.methodNotAllowed(req.method ?? '');
+    if (info.subresource === undefined && !(info.name === undefined ? collectionVerbs : itemVerbs).includes(info.verb)) throw apiError.methodNotAllowed(req.method ?? '');
     if (!type.verbs.includes(info.verb === 'watch' && info.name !== undefined ? 'watch' : info.verb) && info.subresource === undefined) throw apiError.methodNotAllowed(req.method ?? '');
 
     if (info.subresource !== undefined) {
