@@ -418,6 +418,58 @@ describe('control plane watches and persistence', () => {
     }
   });
 
+  test('a watch with a label selector sees objects enter (ADDED) and leave (DELETED) the selection', async () => {
+    const cp = await startControlPlane();
+    const ac = new AbortController();
+    try {
+      const core = cp.kubeConfig().makeApiClient(CoreV1Api);
+      const list = await core.listNamespacedConfigMap({ namespace: NS });
+      const res = await fetch(`${cp.url}/api/v1/namespaces/${NS}/configmaps?watch=1&labelSelector=team%3Dblue&resourceVersion=${list.metadata!.resourceVersion}`, {
+        headers: { authorization: `Bearer ${cp.tokenFor()}` },
+        signal: ac.signal,
+      });
+      const reader = res.body!.getReader();
+      let buffer = '';
+      const events: string[] = [];
+      const next = async () => {
+        while (!buffer.includes('\n')) buffer += new TextDecoder().decode((await reader.read()).value);
+        const line = buffer.slice(0, buffer.indexOf('\n'));
+        buffer = buffer.slice(line.length + 1);
+        const e = JSON.parse(line);
+        events.push(`${e.type} ${e.object.metadata.name} ${e.object.metadata.labels?.team ?? '-'}`);
+      };
+      await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'red', labels: { team: 'red' } } } });
+      await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'blue', labels: { team: 'blue' } } } });
+      await next();
+      const patch = (name: string, team: string) =>
+        core.patchNamespacedConfigMap({ name, namespace: NS, body: { metadata: { labels: { team } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+      await patch('red', 'blue');
+      await next();
+      await patch('blue', 'green');
+      await next();
+      assert.deepEqual(events, ['ADDED blue blue', 'ADDED red blue', 'DELETED blue green']);
+      await reader.cancel().catch(() => {});
+    } finally {
+      ac.abort();
+      await cp.stop();
+    }
+  });
+
+  test('an unreadable state file stops the start with an error naming the file', async () => {
+    const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'cp-corrupt-'));
+    try {
+      await writeFile(join(dir, 'state.json'), '{"version":1,"savedAt":"x","resourceVersion":"not a number"');
+      await assert.rejects(startControlPlane({ dataDir: dir }), (e: { code: string; describe(): string }) => e.code === 'invalid_json' && e.describe().startsWith(join(dir, 'state.json')));
+      await writeFile(join(dir, 'state.json'), '{"version":1,"savedAt":"x","resourceVersion":-1,"collections":{}}');
+      await assert.rejects(startControlPlane({ dataDir: dir }), (e: { code: string; describe(): string }) => e.code === 'invalid_document' && e.describe().includes('resourceVersion'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test('state survives a restart from the data directory', async () => {
     const { mkdtemp, readFile, rm } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
