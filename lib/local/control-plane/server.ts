@@ -285,8 +285,8 @@ class ControlPlaneServer implements ControlPlane {
 
   #onCrdEvent(e: StoreEvent): void {
     if (e.type !== 'DELETED') {
-      const previous = e.previous ? crdToType(e.previous) : undefined;
-      if (previous && e.previous?.metadata.generation === e.object.metadata.generation) return;
+      // status and metadata writes do not change what is served
+      if (e.previous && e.previous.metadata.generation === e.object.metadata.generation) return;
       this.#serveCrd(e.object);
       return;
     }
