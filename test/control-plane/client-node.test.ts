@@ -63,6 +63,34 @@ describe('control plane through @kubernetes/client-node', () => {
     assert.equal(status.message, 'configmaps "crud" not found');
   });
 
+  test('Secrets (stringData folded into data), Leases, Events and ServiceAccounts behave as built-in kinds', async () => {
+    const { CoordinationV1Api } = await import('@kubernetes/client-node');
+    const secret = await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 's' }, stringData: { password: 'hunter2' } } });
+    assert.deepEqual(secret.data, { password: Buffer.from('hunter2').toString('base64') });
+    assert.equal(secret.type, 'Opaque');
+    assert.equal(secret.stringData, undefined, 'stringData is write-only');
+    await rejects(core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 's2' }, data: { k: 'not base64!' } } }), 422);
+
+    const leases = cp.kubeConfig().makeApiClient(CoordinationV1Api);
+    const now = new Date();
+    const lease = await leases.createNamespacedLease({ namespace: NS, body: { metadata: { name: 'leader' }, spec: { holderIdentity: 'pod-a', leaseDurationSeconds: 15, renewTime: now } } });
+    lease.spec!.holderIdentity = 'pod-b';
+    const taken = await leases.replaceNamespacedLease({ name: 'leader', namespace: NS, body: lease });
+    assert.equal(taken.spec!.holderIdentity, 'pod-b');
+    await rejects(leases.replaceNamespacedLease({ name: 'leader', namespace: NS, body: lease }), 409, 'Conflict');
+
+    await core.createNamespacedEvent({
+      namespace: NS,
+      body: { metadata: { name: 'e1' }, involvedObject: { kind: 'Widget', name: 'w', namespace: NS }, reason: 'Synced', message: 'ok', type: 'Normal' },
+    });
+    const events = await core.listNamespacedEvent({ namespace: NS, fieldSelector: 'involvedObject.kind=Widget,reason=Synced' });
+    assert.deepEqual(events.items.map((e) => e.metadata!.name), ['e1']);
+
+    await core.createNamespace({ body: { metadata: { name: 'with-sa' } } });
+    const sa = await core.readNamespacedServiceAccount({ name: 'default', namespace: 'with-sa' });
+    assert.equal(sa.metadata!.namespace, 'with-sa', 'each namespace gets a default ServiceAccount');
+  });
+
   test('creating twice is AlreadyExists; a namespace that does not exist is NotFound', async () => {
     await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'twice' } } });
     await rejects(core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'twice' } } }), 409, 'AlreadyExists');
