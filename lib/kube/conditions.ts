@@ -1,18 +1,13 @@
+import type { RegistryCondition } from './mcpregistry-status.ts';
+
 /**
  * Status conditions as Kubernetes API conventions define them: one entry per type, and
  * `lastTransitionTime` changes only when `status` changes.
  */
 
-export type ConditionStatus = 'True' | 'False' | 'Unknown';
-
-export interface Condition {
-  type: string;
-  status: ConditionStatus;
-  reason: string;
-  message: string;
-  lastTransitionTime: string;
-  observedGeneration?: number;
-}
+/** A `metav1.Condition`, typed from the status schema; `type` is open so jobs can use it too. */
+export type Condition = Omit<RegistryCondition, 'type'> & { type: string };
+export type ConditionStatus = Condition['status'];
 
 export type ConditionUpdate = Omit<Condition, 'lastTransitionTime'>;
 
