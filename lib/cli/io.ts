@@ -1,3 +1,4 @@
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { isRegistryError } from '../errors.ts';
 
 /** What a command may touch: streams and the exit code. Tests pass their own. */
@@ -37,4 +38,13 @@ export function reportError(e: unknown, io: CliIo): number {
   const message = e instanceof Error ? (e.stack ?? e.message) : String(e);
   io.stderr.write(`mcpreg: internal error: ${message}\n`);
   return 70;
+}
+
+/** `util.parseArgs` for a command: a mistake becomes a UsageError naming the command. */
+export function parseCommandArgs<const T extends ParseArgsOptionsConfig>(command: string, args: string[], options: T, allowPositionals = true) {
+  try {
+    return parseArgs({ args, options, allowPositionals, strict: true });
+  } catch (e) {
+    throw new UsageError(`${command}: ${(e as Error).message}`);
+  }
 }

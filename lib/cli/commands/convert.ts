@@ -1,5 +1,4 @@
 import { writeFile, rename, unlink } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { RegistryError } from '../../errors.ts';
 import {
   TOOLHIVE_UPSTREAM_FILE_SCHEMA_URL,
@@ -13,7 +12,7 @@ import {
   type RegistryFormat,
   type UpstreamRegistryFile,
 } from '../../formats/index.ts';
-import { UsageError, type CliIo } from '../io.ts';
+import { parseCommandArgs, UsageError, type CliIo } from '../io.ts';
 import { readDocument } from '../read-document.ts';
 
 export const summary = 'convert a registry between the ToolHive and the upstream (official MCP) format';
@@ -48,24 +47,14 @@ exit status: 0 written, 1 invalid input, 2 usage error
 `;
 
 export async function run(args: string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
+  const { values, positionals } = parseCommandArgs('convert', args, {
         to: { type: 'string' },
         from: { type: 'string' },
         out: { type: 'string' },
         list: { type: 'boolean', default: false },
         lenient: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError(`convert: ${(e as Error).message}`);
-  }
-  const { values, positionals } = parsed;
+      });
   if (values.help) {
     io.stdout.write(HELP);
     return 0;

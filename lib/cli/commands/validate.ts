@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import { isRegistryError, type RegistryError } from '../../errors.ts';
 import { parseRegistryDocument, type Problem, type RegistryFormat } from '../../formats/index.ts';
-import { UsageError, type CliIo } from '../io.ts';
+import { parseCommandArgs, UsageError, type CliIo } from '../io.ts';
 import { readDocument } from '../read-document.ts';
 
 export const summary = 'check a registry document (ToolHive or upstream format) and list its problems';
@@ -30,22 +29,12 @@ interface Reported {
 }
 
 export async function run(args: string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
+  const { values, positionals } = parseCommandArgs('validate', args, {
         format: { type: 'string' },
         strict: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError(`validate: ${(e as Error).message}`);
-  }
-  const { values, positionals } = parsed;
+      });
   if (values.help) {
     io.stdout.write(HELP);
     return 0;
