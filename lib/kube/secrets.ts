@@ -4,7 +4,7 @@
  * per reader (one reader per sync). Values never appear in errors, logs or status — only the
  * namespace, Secret name and key names do.
  */
-import { CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
+import type { CoreV1Api, KubeConfig, V1Secret } from '@kubernetes/client-node';
 import { RegistryError } from '../errors.ts';
 import type { SecretReader } from '../sources/types.ts';
 import { kubeApiError } from '../sources/kube-api-errors.ts';
@@ -21,12 +21,14 @@ function keysOf(secret: V1Secret): string[] {
 }
 
 export function createKubeSecretReader(kubeConfig: KubeConfig, namespace: string): SecretReader {
-  const api = kubeConfig.makeApiClient(CoreV1Api);
+  // the API classes are loaded on first read: most syncs read no Secret
+  let api: Promise<CoreV1Api> | undefined;
   const cache = new Map<string, Promise<V1Secret>>();
   const load = (name: string) => {
     let p = cache.get(name);
     if (!p) {
-      p = api.readNamespacedSecret({ name, namespace }).catch((e: unknown) => {
+      api ??= import('@kubernetes/client-node').then((m) => kubeConfig.makeApiClient(m.CoreV1Api));
+      p = api.then((client) => client.readNamespacedSecret({ name, namespace })).catch((e: unknown) => {
         cache.delete(name);
         throw kubeApiError(e, { kind: 'Secret', namespace, name, notFound: 'secret_not_found' });
       });

@@ -6,7 +6,6 @@
  * object was read, but its content is not handed on). Both `data` (text) and `binaryData`
  * (base64) keys are supported.
  */
-import { CoreV1Api } from '@kubernetes/client-node';
 import { RegistryError } from '../errors.ts';
 import type { ConfigMapSource as ConfigMapSpec } from '../kube/mcpregistry-spec.ts';
 import { kubeApiError } from './kube-api-errors.ts';
@@ -30,6 +29,8 @@ export class ConfigMapSource implements Source {
       throw new RegistryError('internal', 'the configmap source needs a Kubernetes client configuration', { where });
     }
     if (context.signal.aborted) throw new RegistryError('aborted', `reading ConfigMap ${namespace}/${name} was cancelled`, { where });
+    // loaded on first use: other source types never need the Kubernetes client's API classes
+    const { CoreV1Api } = await import('@kubernetes/client-node');
     const api = context.kubeConfig.makeApiClient(CoreV1Api);
     const read = api.readNamespacedConfigMap({ name, namespace });
     // the generated client takes no AbortSignal: race it so that a cancelled sync returns at once

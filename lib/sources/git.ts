@@ -14,13 +14,20 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import git from 'isomorphic-git';
 import { RegistryError, type ErrorWhere } from '../errors.ts';
 import type { GitSource as GitSpec } from '../kube/mcpregistry-spec.ts';
 import { createGitHttp, type LimitedGitHttp } from './git-http.ts';
 import { networkError, resolveAuth, safeUrl, withHttpSession } from './http-fetch.ts';
 import { resolvePolicy } from './policy.ts';
 import type { FetchResult, Source, SourceContext } from './types.ts';
+
+type Git = typeof import('isomorphic-git').default;
+let loadedGit: Promise<Git> | undefined;
+/** isomorphic-git is loaded on first use: only git sources need it (memory and start-up of the others) */
+function loadGit(): Promise<Git> {
+  loadedGit ??= import('isomorphic-git').then((m) => (m as { default?: Git }).default ?? (m as unknown as Git));
+  return loadedGit;
+}
 
 export interface GitState {
   ref: string;
@@ -121,13 +128,14 @@ export class GitSource implements Source {
     }
 
     const auth = await resolveAuth(this.spec.authSecret, context.secrets, where);
+    const git = await loadGit();
     const signal = AbortSignal.any([context.signal, AbortSignal.timeout(policy.totalTimeoutMs)]);
     return withHttpSession(policy, 'git', context.logger, async (session) => {
       const client = createGitHttp(session, { maxBytes: policy.maxBytes, signal, allowHttp: this.spec.allowHttp ?? false, auth, where });
       const fail = (e: unknown, phase: string) => gitError(e, client, where, context.signal, policy.totalTimeoutMs, phase);
 
       // 1. which commit?
-      const { commit, fetchRef } = await this.resolve(client, url.toString(), selection, where).catch((e) => {
+      const { commit, fetchRef } = await this.resolve(git, client, url.toString(), selection, where).catch((e) => {
         throw fail(e, `listing the refs of the repository`);
       });
       const state: GitState = { ref: refLabel, commit, path: filepath };
@@ -168,7 +176,7 @@ export class GitSource implements Source {
   }
 
   /** The commit the selection points at, and what to ask `fetch` for. */
-  private async resolve(client: LimitedGitHttp, url: string, sel: Selection, where: ErrorWhere): Promise<{ commit: string; fetchRef: string }> {
+  private async resolve(git: Git, client: LimitedGitHttp, url: string, sel: Selection, where: ErrorWhere): Promise<{ commit: string; fetchRef: string }> {
     const list = (prefix?: string) =>
       git.listServerRefs({ http: client.http, url, protocolVersion: 2, peelTags: true, ...(prefix ? { prefix } : {}) });
     if (sel.kind === 'branch') {

@@ -21,13 +21,20 @@ import { toolhiveRegistryJson, upstreamListJson, generateUpstreamServers } from 
 
 const CHILD_SOURCE = join(import.meta.dirname, 'sync-child.ts');
 
-/** The child runs bundled, as production does (no type stripping, one file). */
+/**
+ * The child runs bundled as production is (scripts/build.ts: no type stripping, code splitting,
+ * so what is imported lazily — the Kubernetes client, isomorphic-git — stays unloaded unless
+ * the source needs it).
+ */
 async function bundleChild(dir: string): Promise<string> {
   const { build } = await import('esbuild');
-  const outfile = join(dir, 'sync-child.mjs');
+  const outdir = join(dir, 'child');
   await build({
-    entryPoints: [CHILD_SOURCE],
-    outfile,
+    entryPoints: { 'sync-child': CHILD_SOURCE },
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
     platform: 'node',
     target: 'node24',
@@ -36,7 +43,7 @@ async function bundleChild(dir: string): Promise<string> {
     logLevel: 'warning',
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   });
-  return outfile;
+  return join(outdir, 'sync-child.mjs');
 }
 
 let CHILD = CHILD_SOURCE;
