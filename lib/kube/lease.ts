@@ -7,7 +7,8 @@ import { apiError } from './registry-client.ts';
  * coordination.k8s.io Lease per registry in the function's namespace. A lease whose
  * renewTime + leaseDurationSeconds has passed is stale and may be taken over (its holder
  * died mid-sync). Taking and releasing use optimistic concurrency (resourceVersion), so two
- * contenders can never both win.
+ * contenders can never both win. Within one process (one identity), a lease this locker holds
+ * is never handed out twice: concurrent events for the same registry get `null` too.
  */
 
 export interface LeaseOptions {
@@ -37,6 +38,8 @@ function microTime(d: Date): string {
 export function createLeaseLocker(kubeConfig: KubeConfig, options: LeaseOptions) {
   const api = kubeConfig.makeApiClient(CoordinationV1Api);
   const { namespace, identity } = options;
+  // leases held by this locker right now: the same identity must not win a lease it holds
+  const heldHere = new Set<string>();
 
   function expired(lease: V1Lease, now: Date): boolean {
     const spec = lease.spec;
@@ -50,6 +53,19 @@ export function createLeaseLocker(kubeConfig: KubeConfig, options: LeaseOptions)
   /** Takes the lease of one registry, or returns null when another holder has it. */
   async function acquire(registryNamespace: string, registryName: string): Promise<Lock | null> {
     const name = leaseName(registryNamespace, registryName);
+    if (heldHere.has(name)) return null;
+    heldHere.add(name);
+    try {
+      const lock = await take(name, registryNamespace, registryName);
+      if (!lock) heldHere.delete(name);
+      return lock;
+    } catch (e) {
+      heldHere.delete(name);
+      throw e;
+    }
+  }
+
+  async function take(name: string, registryNamespace: string, registryName: string): Promise<Lock | null> {
     const now = options.now();
     const spec = {
       holderIdentity: identity,
@@ -93,6 +109,7 @@ export function createLeaseLocker(kubeConfig: KubeConfig, options: LeaseOptions)
     }
     return {
       async release() {
+        heldHere.delete(name);
         try {
           await api.replaceNamespacedLease({
             name,
