@@ -4,6 +4,7 @@ import { type CliIo, type CommandModule, reportError } from './io.ts';
 const commands: Record<string, () => Promise<CommandModule>> = {
   'control-plane': () => import('./commands/control-plane.ts'),
   convert: () => import('./commands/convert.ts'),
+  dev: () => import('./commands/dev.ts'),
   validate: () => import('./commands/validate.ts'),
 };
 

@@ -1,0 +1,153 @@
+import { isAbsolute, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createLogger, type LogLevel } from '../../log.ts';
+import { formatDuration, parseDuration } from '../../sync/duration.ts';
+import { UsageError, type CliIo } from '../io.ts';
+
+export const summary = 'run the whole registry locally (Kubernetes API, sync and query functions, examples): what `npm start` runs';
+
+const HELP = `usage: mcpreg dev [options]        (npm start -- [options])
+
+Runs the registry on this machine with no cluster: an embedded Kubernetes API (kubectl works
+against it), the sync and query functions, an event bridge that delivers the CloudEvents
+Knative's ApiServerSource and PingSource would, a snapshot store, and example registries.
+State lives in the data directory; stop with Ctrl-C and start again to resume.
+
+options:
+  --port PORT              query API port (default 8080)
+  --api-port PORT          Kubernetes API port (default 6443)
+  --data DIR               data directory (default .mcpreg): control plane state, kubeconfig,
+                           snapshots, example data
+  --resync-interval DUR    period of the resync tick, e.g. 30s, 5m (default 60s; 0 = only at start)
+  --no-examples            do not start the example servers nor apply crds/examples/
+  --log-format text|json   log lines on stderr (default text)
+  --log-level LEVEL        debug, info, warn or error (default info)
+  -h, --help               this help
+
+On the first start of a data directory the CRDs and crds/examples/ are applied: a ConfigMap
+with the real ToolHive registry and four MCPRegistries (configmap, url, git and registry-API
+sources, each with a filter). The url, git and registry-API examples are served from
+<data>/examples/ by loopback servers on free ports; at each start the example registries are
+pointed at the servers' current ports.
+
+Environment: the functions' variables apply (see README: Configuration), for example
+MCPREG_STORE=s3 with MCPREG_S3_BUCKET (and the AWS variables) for S3 instead of files,
+MCPREG_SYNC_DEADLINE, MCPREG_FETCH_*. Everything listens on 127.0.0.1.
+`;
+
+function port(value: string, flag: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new UsageError(`dev: ${flag} must be a number from 0 to 65535, not ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** A path as the user would type it: relative to the working directory when inside it. */
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  const p = rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+  return /[\s'"$`\\]/.test(p) ? `'${p.replace(/'/g, `'\\''`)}'` : p;
+}
+
+export async function run(args: string[], io: CliIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: {
+        port: { type: 'string', default: '8080' },
+        'api-port': { type: 'string', default: '6443' },
+        data: { type: 'string', default: '.mcpreg' },
+        'resync-interval': { type: 'string', default: '60s' },
+        'no-examples': { type: 'boolean', default: false },
+        'log-format': { type: 'string', default: 'text' },
+        'log-level': { type: 'string', default: 'info' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (e) {
+    throw new UsageError(`dev: ${(e as Error).message}`);
+  }
+  const { values } = parsed;
+  if (values.help) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  const queryPort = port(values.port, '--port');
+  const apiPort = port(values['api-port'], '--api-port');
+  if (queryPort !== 0 && queryPort === apiPort) throw new UsageError(`dev: --port and --api-port are both ${queryPort}`);
+  if (values['log-format'] !== 'text' && values['log-format'] !== 'json') throw new UsageError(`dev: --log-format must be text or json, not ${JSON.stringify(values['log-format'])}`);
+  if (!['debug', 'info', 'warn', 'error'].includes(values['log-level'])) throw new UsageError(`dev: --log-level must be debug, info, warn or error, not ${JSON.stringify(values['log-level'])}`);
+  if (values.data.trim() === '') throw new UsageError('dev: --data must not be empty');
+  let resyncIntervalMs: number;
+  try {
+    resyncIntervalMs = values['resync-interval'].trim() === '0' ? 0 : parseDuration(values['resync-interval'], '--resync-interval');
+  } catch {
+    throw new UsageError(`dev: --resync-interval must be a duration such as 30s or 5m (or 0), not ${JSON.stringify(values['resync-interval'])}`);
+  }
+  if (resyncIntervalMs > 0 && resyncIntervalMs < 1000) throw new UsageError('dev: --resync-interval must be at least 1s (or 0)');
+
+  const log = createLogger({ format: values['log-format'], level: values['log-level'] as LogLevel });
+  // loaded here so that `mcpreg dev --help` and usage errors stay instant
+  const { startDev } = await import('../../local/dev.ts');
+  const started = performance.now();
+  const dev = await startDev({
+    dataDir: values.data,
+    port: queryPort,
+    apiPort,
+    resyncIntervalMs,
+    examples: !values['no-examples'],
+    log,
+  });
+  const ms = Math.round(performance.now() - started);
+
+  const api = new URL(dev.queryUrl);
+  const local = `localhost:${api.port}`;
+  const kubeconfig = shown(dev.kubeconfigPath);
+  const lines = [
+    `mcpreg dev: the MCP registry is running locally (started in ${ms} ms; data in ${shown(dev.dataDir)})`,
+    '',
+    `  REST API          ${dev.queryUrl}   (/api/v1/servers, /registries/{ns}/{name}/v0.1/servers, /openapi.json, /readyz)`,
+    `  Kubernetes API    ${dev.apiServerUrl}   kubeconfig: ${kubeconfig}`,
+    `  sync function     ${dev.syncUrl}   CloudEvents from the event bridge; resync ${dev.resyncIntervalMs > 0 ? `every ${formatDuration(dev.resyncIntervalMs)}` : 'at start only'}`,
+    `  snapshots         ${dev.store.kind === 'fs' ? shown(dev.store.location) : `S3 ${dev.store.location}`}`,
+  ];
+  if (dev.examples) {
+    lines.push(`  example sources   url ${dev.examples.url}/registry.json`);
+    lines.push(dev.examples.git ? `                    git ${dev.examples.git}/registry.git` : '                    git: not served (git is not installed)');
+    lines.push(`                    registry API ${dev.examples.registryApi}/v0.1/servers`);
+    lines.push(`                    (data in ${shown(`${dev.dataDir}/examples`)})`);
+  }
+  if (dev.examplesOutcome?.applied) lines.push(`  examples          applied (first start): ${dev.examplesOutcome.created.join(', ')}`);
+  lines.push(
+    '',
+    'Try:',
+    `  kubectl --kubeconfig ${kubeconfig} get mcpregistries`,
+    `  curl -s ${local}/api/v1/servers | head`,
+    `  curl -s '${local}/registries/default/toolhive/v0.1/servers?limit=2'`,
+    '',
+    `Ctrl-C stops everything; the next start resumes from ${shown(dev.dataDir)}.`,
+    '',
+  );
+  io.stdout.write(lines.join('\n'));
+
+  await new Promise<void>((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++;
+      if (signals > 1) {
+        io.stderr.write(`mcpreg dev: ${signal} again: stopping at once; syncs in progress are retried at the next start\n`);
+        process.exit(130);
+      }
+      const busy = dev.activeSyncs();
+      io.stderr.write(`mcpreg dev: ${signal}: stopping${busy > 0 ? ` (waiting for ${busy} sync${busy > 1 ? 's' : ''} in progress; Ctrl-C again to stop at once)` : ''}\n`);
+      dev.stop().then(resolve, (e: unknown) => {
+        io.stderr.write(`mcpreg dev: error while stopping: ${e instanceof Error ? e.message : String(e)}\n`);
+        resolve();
+      });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  io.stderr.write(`mcpreg dev: stopped; state saved in ${shown(dev.dataDir)}\n`);
+  return 0;
+}

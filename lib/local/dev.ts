@@ -1,0 +1,240 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { queryConfigFromEnv } from '../api/config.ts';
+import { startQueryServer } from '../api/server.ts';
+import { RegistryError, isRegistryError } from '../errors.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import { createStore, storeConfigFromEnv, type StoreConfig } from '../snapshots/from-env.ts';
+import type { SnapshotStore } from '../snapshots/store.ts';
+import { policyFromEnv } from '../sources/policy.ts';
+import { syncConfigFromEnv } from '../sync/config.ts';
+import { createSyncController } from '../sync/controller.ts';
+import { startSyncServer } from '../../functions/sync/server.ts';
+import { startControlPlane } from './control-plane/index.ts';
+import { startEventBridge } from './event-bridge.ts';
+import { prepareExampleFiles } from './example-data.ts';
+import { startExampleServers, type ExampleAddresses } from './example-servers.ts';
+import { ensureNamespace, examplePorts, installCrds, readManifests, setUpExamples, type ExamplesOutcome } from './examples.ts';
+import { findCrdsDir } from './project-files.ts';
+
+/**
+ * Local mode (`mcpreg dev`, `npm start`): the whole system in one process, no cluster.
+ *
+ *   control plane (Kubernetes API, state in <data>/state.json, kubeconfig <data>/kubeconfig)
+ *     └─ watched by the event bridge ── ApiServerSource/PingSource CloudEvents ──► sync function (HTTP)
+ *   sync function ── snapshots ──► store (<data>/snapshots, or S3) ◄── query function (the REST API)
+ *                 └─ snapshot-published CloudEvent ──► query function /events
+ *   example servers (url, git, registry API) on loopback, for the examples of crds/examples/
+ *
+ * Start-up order: store, query API, control plane, CRDs, example servers, sync function,
+ * event bridge, examples (applied on the first start, re-pointed on later ones), then one
+ * resync tick so that registries which are due (or never synced) sync at once. Everything
+ * binds 127.0.0.1. A failure part-way stops what was started, in reverse.
+ */
+
+export interface DevOptions {
+  /** data directory (created when missing) */
+  dataDir: string;
+  /** query API port (0 = any free one) */
+  port: number;
+  /** Kubernetes API port (0 = any free one) */
+  apiPort: number;
+  /** resync tick period; 0 = only the one at start-up */
+  resyncIntervalMs: number;
+  /** start the example servers and apply crds/examples/ on the first start */
+  examples: boolean;
+  env?: NodeJS.ProcessEnv;
+  log?: Logger;
+  /** default: found from this module's location */
+  crdsDir?: string;
+}
+
+export interface DevRuntime {
+  dataDir: string;
+  queryUrl: string;
+  apiServerUrl: string;
+  kubeconfigPath: string;
+  syncUrl: string;
+  /** the snapshot directory (fs) or the bucket and prefix (s3) */
+  store: { kind: StoreConfig['kind']; location: string };
+  examples: ExampleAddresses | undefined;
+  examplesOutcome: ExamplesOutcome | undefined;
+  resyncIntervalMs: number;
+  /** syncs being handled right now */
+  activeSyncs(): number;
+  /** stops everything in reverse order; syncs in progress get `graceMs` to finish */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+const LEASE_NAMESPACE = 'mcp-registry';
+const LOOPBACK = ['127.0.0.0/8', '::1/128'];
+
+/** Creates the data directory and proves it is writable, or says in one line why not. */
+export async function checkDataDir(dir: string): Promise<void> {
+  const probe = join(dir, `.write-test-${process.pid}`);
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFile(probe, '');
+    await rm(probe, { force: true });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'EACCES' || err.code === 'EPERM' ? 'permission denied' : err.code === 'ENOTDIR' || err.code === 'EEXIST' ? 'not a directory' : err.code === 'EROFS' ? 'read-only file system' : err.message;
+    throw new RegistryError('invalid_argument', `the data directory is not writable: ${why}`, { where: { file: dir } });
+  }
+}
+
+/** The snapshot store of local mode: S3 when the environment asks for it, else files under the data directory. */
+export function devStoreConfig(env: NodeJS.ProcessEnv, dataDir: string): StoreConfig {
+  const kind = env.MCPREG_STORE?.trim().toLowerCase();
+  const s3 = kind === 's3' || ((kind === undefined || kind === '') && !!env.MCPREG_S3_BUCKET?.trim());
+  if (s3) return storeConfigFromEnv({ ...env, MCPREG_STORE: 's3' });
+  return storeConfigFromEnv({ ...env, MCPREG_STORE: 'fs', MCPREG_STORE_DIR: env.MCPREG_STORE_DIR?.trim() || join(dataDir, 'snapshots') });
+}
+
+function portError(e: unknown, what: string, flag: string): RegistryError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const message = isRegistryError(e) ? e.message : (e as Error).message;
+  if (code === 'EADDRINUSE' || /already in use/.test(message)) {
+    const port = /port (\d+)/.exec(message)?.[1] ?? (e as { port?: number }).port;
+    return new RegistryError('invalid_argument', `${what}: port ${port ?? ''} is already in use (choose another with ${flag})`.replace('port  is', 'the port is'), { cause: e });
+  }
+  return new RegistryError('invalid_argument', `${what}: cannot listen: ${message}`, { cause: e });
+}
+
+export async function startDev(options: DevOptions): Promise<DevRuntime> {
+  const env = { ...(options.env ?? process.env) };
+  // PORT belongs to the functions in a cluster; here the flags decide
+  delete env.PORT;
+  const log = options.log ?? silentLogger;
+  const dataDir = resolve(options.dataDir);
+  const cleanup: Array<() => Promise<void>> = [];
+  const unwind = async () => {
+    for (const step of cleanup.reverse()) await step().catch(() => {});
+  };
+
+  try {
+    await checkDataDir(dataDir);
+    const crdsDir = options.crdsDir ?? findCrdsDir();
+    const manifests = await readManifests(crdsDir);
+
+    const storeConfig = devStoreConfig(env, dataDir);
+    const store: SnapshotStore = await createStore(storeConfig);
+    cleanup.push(async () => store.close?.());
+
+    const queryConfig = queryConfigFromEnv({ ...env, PORT: String(options.port) });
+    let query;
+    try {
+      query = await startQueryServer({ store, config: queryConfig, logger: log.child({ component: 'query' }), host: HOST });
+    } catch (e) {
+      throw portError(e, 'query API', '--port');
+    }
+    cleanup.push(() => query.close());
+
+    let cp;
+    try {
+      cp = await startControlPlane({ port: options.apiPort, host: HOST, dataDir, log: log.child({ component: 'control-plane' }) });
+    } catch (e) {
+      if (isRegistryError(e) && e.code !== 'invalid_argument') throw e;
+      throw portError(e, 'Kubernetes API', '--api-port');
+    }
+    cleanup.push(() => cp.stop());
+    const kubeConfig = cp.kubeConfig();
+    await installCrds(kubeConfig, manifests.crds);
+    await ensureNamespace(kubeConfig, env.MCPREG_LEASE_NAMESPACE || LEASE_NAMESPACE);
+
+    let addresses: ExampleAddresses | undefined;
+    if (options.examples) {
+      const files = await prepareExampleFiles(dataDir, join(crdsDir, 'examples'));
+      const servers = await startExampleServers(files, log.child({ component: 'examples' }), await examplePorts(kubeConfig));
+      cleanup.push(() => servers.close());
+      addresses = servers.addresses;
+    }
+
+    const syncLog = log.child({ component: 'sync' });
+    const fromEnv = syncConfigFromEnv(env);
+    const policy = policyFromEnv(env);
+    // the example servers listen on loopback, which the SSRF policy refuses by default
+    policy.allowPrivate = [...new Set([...policy.allowPrivate, ...LOOPBACK])];
+    const controller = createSyncController({
+      kubeConfig,
+      store,
+      policy,
+      config: {
+        ...fromEnv,
+        leaseNamespace: env.MCPREG_LEASE_NAMESPACE || LEASE_NAMESPACE,
+        // stable across restarts: a lease left by a run that was killed mid-sync is taken back at once
+        identity: `mcpreg-dev-${hostname()}`,
+        apiBaseUrl: fromEnv.apiBaseUrl ?? query.url,
+        sink: `${query.url}/events`,
+      },
+      log: syncLog,
+    });
+    const active = new Set<Promise<unknown>>();
+    const sync = await startSyncServer({
+      log: syncLog,
+      host: HOST,
+      port: 0,
+      handle: (event) => {
+        const p = controller.handle(event);
+        active.add(p);
+        void p.then(
+          () => active.delete(p),
+          () => active.delete(p),
+        );
+        return p;
+      },
+    });
+    cleanup.push(() => sync.close());
+
+    const bridge = await startEventBridge({
+      kubeConfig,
+      sink: `${sync.url}/`,
+      ping: { intervalMs: options.resyncIntervalMs },
+      log: log.child({ component: 'event-bridge' }),
+    });
+    cleanup.push(() => bridge.stop());
+
+    let examplesOutcome: ExamplesOutcome | undefined;
+    if (addresses) {
+      examplesOutcome = await setUpExamples(kubeConfig, manifests, addresses, log.child({ component: 'examples' }));
+      for (const r of examplesOutcome.repointed) log.info('example registry pointed at its server\'s new port', { registry: r });
+    }
+    // ApiServerSource says nothing about what already exists: this tick syncs what is due
+    bridge.ping();
+
+    let stopping: Promise<void> | undefined;
+    return {
+      dataDir,
+      queryUrl: query.url,
+      apiServerUrl: cp.url,
+      kubeconfigPath: cp.kubeconfigPath ?? join(dataDir, 'kubeconfig'),
+      syncUrl: sync.url,
+      store: { kind: storeConfig.kind, location: storeConfig.kind === 'fs' ? storeConfig.dir : store.description },
+      examples: addresses,
+      examplesOutcome,
+      resyncIntervalMs: options.resyncIntervalMs,
+      activeSyncs: () => active.size,
+      stop(graceMs = 10_000) {
+        stopping ??= (async () => {
+          const started = Date.now();
+          // no new events; the deliveries in flight are the syncs in progress
+          await bridge.stop(graceMs);
+          const left = graceMs - (Date.now() - started);
+          if (active.size > 0 && left > 0) {
+            let timer: NodeJS.Timeout | undefined;
+            await Promise.race([Promise.allSettled([...active]), new Promise<void>((r) => (timer = setTimeout(r, left)))]);
+            clearTimeout(timer);
+          }
+          if (active.size > 0) log.warn('stopping with syncs still running; they are retried at the next start', { syncs: active.size });
+          await unwind();
+        })();
+        return stopping;
+      },
+    };
+  } catch (e) {
+    await unwind();
+    throw e;
+  }
+}

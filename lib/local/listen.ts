@@ -1,0 +1,20 @@
+import type { Server } from 'node:http';
+import { RegistryError } from '../errors.ts';
+
+/** Listens, turning "port in use" and the like into one readable RegistryError. */
+export function listen(server: Server, port: number, host: string, what: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (e: NodeJS.ErrnoException) => {
+      reject(
+        new RegistryError('invalid_argument', e.code === 'EADDRINUSE' ? `${what}: port ${port} is already in use` : `${what}: cannot listen on ${host}:${port}: ${e.message}`, {
+          cause: e,
+        }),
+      );
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
