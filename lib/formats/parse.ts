@@ -61,12 +61,28 @@ export interface ParsedDocument {
   invalid: Problem[];
 }
 
-// Compiled on first use (not at import, which the query function's cold start would pay): a
-// generated fast path for valid input, the regular parser for errors.
-let compiled: { server: typeof ServerJson; response: typeof ServerResponse; image: typeof ImageMetadata; remote: typeof RemoteServerMetadata } | undefined;
-function schemas() {
-  compiled ??= { server: z.compile(ServerJson), response: z.compile(ServerResponse), image: z.compile(ImageMetadata), remote: z.compile(RemoteServerMetadata) };
-  return compiled;
+// Each schema is compiled on first use (not at import, which the query function's cold start
+// would pay; and only the ones a document needs): a generated fast path for valid input, the
+// regular parser for errors.
+const SCHEMAS = { server: ServerJson, response: ServerResponse, image: ImageMetadata, remote: RemoteServerMetadata };
+type SchemaName = keyof typeof SCHEMAS;
+const compiled: { [K in SchemaName]?: (typeof SCHEMAS)[K] } = {};
+function schema<K extends SchemaName>(name: K): (typeof SCHEMAS)[K] {
+  return (compiled[name] ??= z.compile(SCHEMAS[name]));
+}
+
+/**
+ * Valid input takes the generated validator, which builds no output (entries are kept as read,
+ * not as parsed); only invalid input pays for a full parse, for its issues (`problemsOf`).
+ */
+function isValid(name: SchemaName, value: unknown): boolean {
+  return schema(name).validate(value);
+}
+
+/** the problems of `value` against a schema; empty when it is valid after all */
+function problemsOf(name: SchemaName, value: unknown, path: string, server: string | undefined): Problem[] {
+  const r = schema(name).safeParse(value);
+  return r.success ? [] : issuesToProblems(r.error.issues, path, value, server);
 }
 
 export function parseRegistryDocument(input: Uint8Array | string, options: ParseOptions): ParsedDocument {
@@ -181,7 +197,6 @@ function validateToolhiveMaps(reg: { servers?: unknown; remote_servers?: unknown
   for (const map of ['servers', 'remote_servers'] as const) {
     const entries = reg[map] as Record<string, unknown> | undefined;
     if (entries === undefined) continue;
-    const schema = map === 'servers' ? schemas().image : schemas().remote;
     for (const key in entries) {
       const path = joinPath(prefix, [map, key]);
       const list = seen.get(key);
@@ -193,10 +208,13 @@ function validateToolhiveMaps(reg: { servers?: unknown; remote_servers?: unknown
         continue;
       }
       const entry = entries[key];
-      const r = schema.safeParse(entry);
-      if (!r.success) {
-        c.add(issuesToProblems(r.error.issues, path, entry, key));
-        continue;
+      const name = map === 'servers' ? 'image' : 'remote';
+      if (!isValid(name, entry)) {
+        const problems = problemsOf(name, entry, path, key);
+        if (problems.length > 0) {
+          c.add(problems);
+          continue;
+        }
       }
       const typed = entry as ImageMetadata | RemoteServerMetadata;
       const upstream = typed.name || buildReverseDnsName(key);
@@ -279,10 +297,13 @@ function validateEntries(items: readonly unknown[], prefix: string, kind: 'serve
     const item = items[i];
     const path = single ? prefix : joinPath(prefix, [i]);
     const asResponse = kind === 'response' || (kind === 'auto' && isObject(item) && isObject(item.server));
-    const r = asResponse ? schemas().response.safeParse(item) : schemas().server.safeParse(item);
-    if (!r.success) {
-      c.add(issuesToProblems(r.error.issues, path, item, nameOf(item, asResponse)));
-      continue;
+    const name = asResponse ? 'response' : 'server';
+    if (!isValid(name, item)) {
+      const problems = problemsOf(name, item, path, nameOf(item, asResponse));
+      if (problems.length > 0) {
+        c.add(problems);
+        continue;
+      }
     }
     const response = asResponse ? (item as ServerResponse) : { server: item as ServerJson };
     const id = `${response.server.name}\u0000${response.server.version}`;
