@@ -93,6 +93,16 @@ export async function startUpstreamApi(options: UpstreamApiOptions = {}): Promis
   let prefixes = options.prefixes ?? ['v0', 'v0.1'];
   let injection: Injection | undefined;
   let repeated: string | undefined;
+  // the rows sorted by (name, version), re-sorted only when `entries` (which tests may edit in
+  // place) no longer holds the same rows: sorting 10k rows for each page made the server, not
+  // the client, the slow side of a benchmark walk
+  let sortedCache: { keys: string[]; rows: Entry[]; sorted: Entry[] } | undefined;
+  function sortedEntries(): Entry[] {
+    const c = sortedCache;
+    if (c && c.rows.length === entries.length && entries.every((e, i) => e === c.rows[i] && c.keys[i] === `${e.server.name}\u0000${e.server.version}`)) return c.sorted;
+    sortedCache = { keys: entries.map((e) => `${e.server.name}\u0000${e.server.version}`), rows: entries.slice(), sorted: entries.slice().sort(byKey) };
+    return sortedCache.sorted;
+  }
 
   function list(res: http.ServerResponse, params: URLSearchParams, record: RecordedApiRequest) {
     const limitText = params.get('limit') ?? '30';
@@ -120,8 +130,25 @@ export async function startUpstreamApi(options: UpstreamApiOptions = {}): Promis
     const includeDeleted = includeDeletedText === 'true' || (updatedSince !== null && includeDeletedText === null);
     const version = params.get('version');
     const search = params.get('search')?.toLowerCase();
-    let rows = entries.slice().sort(byKey);
-    rows = rows.filter((e) => {
+    const sorted = sortedEntries();
+    const cursor = params.get('cursor');
+    let start = 0;
+    if (cursor) {
+      const i = cursor.indexOf(':');
+      const cName = i === -1 ? cursor : cursor.slice(0, i);
+      const cVersion = i === -1 ? undefined : cursor.slice(i + 1);
+      // rows strictly after the cursor: a suffix of the sorted rows
+      const afterCursor = (e: Entry) => e.server.name > cName || (cVersion !== undefined && e.server.name === cName && e.server.version > cVersion);
+      let lo = 0;
+      let hi = sorted.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (afterCursor(sorted[mid]!)) hi = mid;
+        else lo = mid + 1;
+      }
+      start = lo;
+    }
+    const matches = (e: Entry) => {
       const o = e._meta[OFFICIAL];
       if (!includeDeleted && o.status === 'deleted') return false;
       if (updatedSince !== null && !after(o.updatedAt, updatedSince)) return false;
@@ -129,17 +156,11 @@ export async function startUpstreamApi(options: UpstreamApiOptions = {}): Promis
       if (version !== null && version !== 'latest' && e.server.version !== version) return false;
       if (search && !e.server.name.toLowerCase().includes(search)) return false;
       return true;
-    });
-    const cursor = params.get('cursor');
-    if (cursor) {
-      const i = cursor.indexOf(':');
-      const cName = i === -1 ? cursor : cursor.slice(0, i);
-      const cVersion = i === -1 ? undefined : cursor.slice(i + 1);
-      rows = rows.filter((e) =>
-        cVersion === undefined ? e.server.name > cName : e.server.name > cName || (e.server.name === cName && e.server.version > cVersion),
-      );
+    };
+    const page: Entry[] = [];
+    for (let k = start; k < sorted.length && page.length < limit; k++) {
+      if (matches(sorted[k]!)) page.push(sorted[k]!);
     }
-    const page = rows.slice(0, limit);
     const last = page.at(-1);
     const metadata: Record<string, unknown> = { count: page.length };
     if (repeated !== undefined) metadata.nextCursor = repeated;
