@@ -2,6 +2,7 @@ import { isAbsolute, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger, type LogLevel } from '../../log.ts';
 import { formatDuration, parseDuration } from '../../sync/duration.ts';
+import type { DevRuntime } from '../../local/dev.ts';
 import { UsageError, type CliIo } from '../io.ts';
 
 export const summary = 'run the whole registry locally (Kubernetes API, sync and query functions, examples): what `npm start` runs';
@@ -87,21 +88,56 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   if (resyncIntervalMs > 0 && resyncIntervalMs < 1000) throw new UsageError('dev: --resync-interval must be at least 1s (or 0)');
 
   const log = createLogger({ format: values['log-format'], level: values['log-level'] as LogLevel });
-  // loaded here so that `mcpreg dev --help` and usage errors stay instant
-  const { startDev } = await import('../../local/dev.ts');
-  const started = performance.now();
-  const dev = await startDev({
-    dataDir: values.data,
-    port: queryPort,
-    apiPort,
-    resyncIntervalMs,
-    examples: !values['no-examples'],
-    log,
-  });
-  const ms = Math.round(performance.now() - started);
+  const json = values['log-format'] === 'json';
+  // lifecycle messages: plain lines for a person, log records with --log-format json
+  const say = (message: string, fields: Record<string, unknown> = {}) => {
+    if (json) log.info(message, fields);
+    else io.stderr.write(`mcpreg dev: ${message}\n`);
+  };
 
-  const api = new URL(dev.queryUrl);
-  const local = `localhost:${api.port}`;
+  // Signals are handled from the start: one that arrives while starting stops right after it.
+  let signals = 0;
+  let requestStop: () => void = () => {};
+  const stopRequested = new Promise<void>((resolve) => (requestStop = resolve));
+  let syncsInProgress = () => 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (++signals > 1) {
+      say(`${signal} again: stopping at once; syncs in progress are retried at the next start`, { signal });
+      process.exit(130);
+    }
+    const n = syncsInProgress();
+    say(`${signal}: stopping${n > 0 ? ` (waiting for ${n} sync${n > 1 ? 's' : ''} in progress; Ctrl-C again to stop at once)` : ''}`, { signal, syncsInProgress: n });
+    requestStop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    // loaded here so that `mcpreg dev --help` and usage errors stay instant
+    const { startDev } = await import('../../local/dev.ts');
+    const started = performance.now();
+    const dev = await startDev({ dataDir: values.data, port: queryPort, apiPort, resyncIntervalMs, examples: !values['no-examples'], log });
+    const ms = Math.round(performance.now() - started);
+    syncsInProgress = dev.activeSyncs;
+    io.stdout.write(summaryText(dev, ms));
+    if (json) log.info('running', { startupMs: ms, queryUrl: dev.queryUrl, apiServerUrl: dev.apiServerUrl, kubeconfig: dev.kubeconfigPath, syncUrl: dev.syncUrl, store: dev.store.location, examples: dev.examples });
+
+    await stopRequested;
+    try {
+      await dev.stop();
+    } catch (e) {
+      log.error('error while stopping', { error: e instanceof Error ? e.message : String(e) });
+    }
+    say(`stopped; state saved in ${shown(dev.dataDir)}`, { dataDir: dev.dataDir });
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** What is running and where, and what to try first. */
+function summaryText(dev: DevRuntime, ms: number): string {
+  const local = `localhost:${new URL(dev.queryUrl).port}`;
   const kubeconfig = shown(dev.kubeconfigPath);
   const lines = [
     `mcpreg dev: the MCP registry is running locally (started in ${ms} ms; data in ${shown(dev.dataDir)})`,
@@ -113,7 +149,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   ];
   if (dev.examples) {
     lines.push(`  example sources   url ${dev.examples.url}/registry.json`);
-    lines.push(dev.examples.git ? `                    git ${dev.examples.git}/registry.git` : '                    git: not served (git is not installed)');
+    lines.push(dev.examples.git ? `                    git ${dev.examples.git}/registry.git` : '                    git: not served (git is not available)');
     lines.push(`                    registry API ${dev.examples.registryApi}/v0.1/servers`);
     lines.push(`                    (data in ${shown(`${dev.dataDir}/examples`)})`);
   }
@@ -128,26 +164,5 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     `Ctrl-C stops everything; the next start resumes from ${shown(dev.dataDir)}.`,
     '',
   );
-  io.stdout.write(lines.join('\n'));
-
-  await new Promise<void>((resolve) => {
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
-      signals++;
-      if (signals > 1) {
-        io.stderr.write(`mcpreg dev: ${signal} again: stopping at once; syncs in progress are retried at the next start\n`);
-        process.exit(130);
-      }
-      const busy = dev.activeSyncs();
-      io.stderr.write(`mcpreg dev: ${signal}: stopping${busy > 0 ? ` (waiting for ${busy} sync${busy > 1 ? 's' : ''} in progress; Ctrl-C again to stop at once)` : ''}\n`);
-      dev.stop().then(resolve, (e: unknown) => {
-        io.stderr.write(`mcpreg dev: error while stopping: ${e instanceof Error ? e.message : String(e)}\n`);
-        resolve();
-      });
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
-  io.stderr.write(`mcpreg dev: stopped; state saved in ${shown(dev.dataDir)}\n`);
-  return 0;
+  return lines.join('\n');
 }
