@@ -90,6 +90,8 @@ export function devStoreConfig(env: NodeJS.ProcessEnv, dataDir: string): StoreCo
   const kind = env.MCPREG_STORE?.trim().toLowerCase();
   const s3 = kind === 's3' || ((kind === undefined || kind === '') && !!env.MCPREG_S3_BUCKET?.trim());
   if (s3) return storeConfigFromEnv({ ...env, MCPREG_STORE: 's3' });
+  // anything but fs is refused by storeConfigFromEnv, naming the variable
+  if (kind && kind !== 'fs') return storeConfigFromEnv(env);
   return storeConfigFromEnv({ ...env, MCPREG_STORE: 'fs', MCPREG_STORE_DIR: env.MCPREG_STORE_DIR?.trim() || join(dataDir, 'snapshots') });
 }
 
