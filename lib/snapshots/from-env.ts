@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import { RegistryError } from '../errors.ts';
-import { createFsStore } from './fs-store.ts';
 import type { S3StoreOptions } from './s3-store.ts';
 import type { SnapshotStore } from './store.ts';
 
@@ -22,7 +21,7 @@ import type { SnapshotStore } from './store.ts';
  *   AWS_PROFILE, AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN, …: read by the AWS SDK itself.
  *
  * `storeConfigFromEnv` is pure (validates and returns a plain config); `createStore` does the
- * I/O. The S3 store module, and with it the AWS SDK, is only imported when s3 is chosen.
+ * I/O. Each store module is imported only when chosen (the S3 one brings the AWS SDK).
  */
 
 export type StoreConfig =
@@ -94,7 +93,11 @@ export function storeConfigFromEnv(env: Env = process.env, cwd: string = process
  * deployments leave it out so the AWS credential chain applies.
  */
 export async function createStore(config: StoreConfig, extra: Pick<S3StoreOptions, 'credentials'> = {}): Promise<SnapshotStore> {
-  if (config.kind === 'fs') return createFsStore({ dir: config.dir, durable: config.durable });
+  if (config.kind === 'fs') {
+    // imported here, not at the top: an S3 deployment need not load the filesystem store
+    const { createFsStore } = await import('./fs-store.ts');
+    return createFsStore({ dir: config.dir, durable: config.durable });
+  }
   const { createS3Store } = await import('./s3-store.ts');
   const { kind: _kind, ...options } = config;
   return createS3Store({ ...options, ...extra });
