@@ -12,12 +12,18 @@ import type { SnapshotStore } from './store.ts';
  *     "no pointer yet"). A sync that already lost the race stops here, before uploading
  *     anything; the final conditional write below is what actually guarantees it.
  *  2. Write `snapshots/{hash}/toolhive.json` and `upstream.json`, skipping any that already
- *     exist: they are content-addressed, so an existing object holds these very bytes.
+ *     exist: they are content-addressed, so an existing object holds these very bytes. The
+ *     existence checks run alongside step 1's read. A caller that knows the hash is new
+ *     (`mayExist: false`: neither the current snapshot nor in the pointer's history) skips
+ *     them: at worst the upload rewrites the same bytes over an unreferenced leftover, and
+ *     every sync that publishes new content saves a round trip.
  *  3. Write `current.json` with `ifMatch: expected` (or `ifNoneMatch: '*'`). If another sync
  *     got there first this fails with RegistryError('conflict'); the objects written in step
  *     2 stay harmless (unreferenced; retention removes them later).
- *  4. Check the two objects still exist and rewrite any that vanished: a concurrent prune may
- *     have removed an old snapshot that step 2 reused.
+ *  4. Check that the objects step 2 reused still exist and rewrite any that vanished: a
+ *     concurrent prune may have removed an old snapshot from the history. (Objects written in
+ *     step 2 are young and not in the history the winning pointer replaced, so no prune takes
+ *     them.)
  */
 
 /** What the caller decides; identity, hash, object keys and history are filled in here. */
@@ -32,6 +38,12 @@ export interface PublishInput {
   expectedPointerEtag: string | null;
   /** how many earlier snapshots the pointer remembers for retention (default 10) */
   historyLength?: number;
+  /**
+   * false when the objects of `hash` are not expected to exist (the hash is neither the current
+   * snapshot nor in the pointer's history): they are uploaded without looking first. Default
+   * true: look, and reuse what exists.
+   */
+  mayExist?: boolean;
 }
 
 export interface PublishResult {
@@ -60,8 +72,21 @@ export async function publishSnapshot(store: SnapshotStore, ref: RegistryRef, in
   }
   const key = pointerKey(ref);
 
-  // 1. early check, and the previous pointer for the history
-  const current = await store.get(key);
+  const objects = {
+    toolhive: snapshotKey(ref, input.hash, 'toolhive.json'),
+    upstream: snapshotKey(ref, input.hash, 'upstream.json'),
+  };
+  const files = [
+    [objects.toolhive, input.files.toolhive],
+    [objects.upstream, input.files.upstream],
+  ] as const;
+
+  // 1. early check, and the previous pointer for the history; the existence checks of step 2
+  //    go along when the caller says the hash may exist
+  const [current, present] = await Promise.all([
+    store.get(key),
+    input.mayExist === false ? files.map(() => false) : Promise.all(files.map(([objectKey]) => store.exists(objectKey))),
+  ]);
   if (current === 'not-modified') throw new RegistryError('internal', 'store answered not-modified to an unconditional read');
   let previous: SnapshotPointer | null = null;
   if (input.expectedPointerEtag === null) {
@@ -77,10 +102,6 @@ export async function publishSnapshot(store: SnapshotStore, ref: RegistryRef, in
   }
 
   // the new pointer, checked before anything is uploaded
-  const objects = {
-    toolhive: snapshotKey(ref, input.hash, 'toolhive.json'),
-    upstream: snapshotKey(ref, input.hash, 'upstream.json'),
-  };
   const limit = input.historyLength ?? 10;
   const history: { hash: string; syncedAt: string }[] = [];
   if (previous) {
@@ -107,19 +128,17 @@ export async function publishSnapshot(store: SnapshotStore, ref: RegistryRef, in
   if (problem) throw new RegistryError('invalid_argument', `the new pointer ${problem}`, { where: { key } });
 
   // 2. immutable objects
-  const files = [
-    [objects.toolhive, input.files.toolhive],
-    [objects.upstream, input.files.upstream],
-  ] as const;
   let objectsWritten = 0;
   let objectsReused = 0;
+  const reused: (typeof files)[number][] = [];
   await Promise.all(
-    files.map(async ([objectKey, body]) => {
-      if (await store.exists(objectKey)) {
+    files.map(async (file, i) => {
+      if (present[i]) {
         objectsReused++;
+        reused.push(file);
         return;
       }
-      await store.put(objectKey, body, { contentType: 'application/json' });
+      await store.put(file[0], file[1], { contentType: 'application/json' });
       objectsWritten++;
     }),
   );
@@ -145,7 +164,7 @@ export async function publishSnapshot(store: SnapshotStore, ref: RegistryRef, in
 
   // 4. heal a reused object that a concurrent prune removed meanwhile
   await Promise.all(
-    files.map(async ([objectKey, fileBody]) => {
+    reused.map(async ([objectKey, fileBody]) => {
       if (await store.exists(objectKey)) return;
       await store.put(objectKey, fileBody, { contentType: 'application/json' });
       objectsWritten++;

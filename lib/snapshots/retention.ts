@@ -1,7 +1,7 @@
 import { RegistryError } from '../errors.ts';
 import { validateRef } from './keys.ts';
 import { pointerKey, registryPrefix, snapshotsPrefix, type RegistryRef } from './layout.ts';
-import { readPointer } from './read.ts';
+import { readPointer, type PointerRead } from './read.ts';
 import type { ListedObject, SnapshotStore } from './store.ts';
 
 /**
@@ -27,6 +27,8 @@ export interface PruneOptions {
   orphanGraceMs?: number;
   /** clock, for tests */
   now?: () => number;
+  /** the pointer as just read or written (with its ETag): spares the first read */
+  current?: PointerRead;
 }
 
 export interface PruneResult {
@@ -64,7 +66,8 @@ export async function pruneSnapshots(store: SnapshotStore, ref: RegistryRef, opt
   const now = options.now ?? Date.now;
 
   for (let attempt = 0; attempt < 3; attempt++) {
-    const read = await readPointer(store, ref);
+    // a stale `current` is harmless: the conditional read below notices any change before deleting
+    const read = attempt === 0 && options.current ? options.current : await readPointer(store, ref);
     if (read === null) return { kept: [], deleted: [], deletedObjects: 0 };
     const { pointer } = read;
     const known = [pointer.hash, ...(pointer.history ?? []).map((h) => h.hash)].filter((h, i, all) => all.indexOf(h) === i);

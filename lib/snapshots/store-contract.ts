@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { RegistryError } from '../errors.ts';
 import { pointerKey, registryPrefix, snapshotKey, type RegistryRef } from './layout.ts';
+import type { SnapshotPointer } from './pointer.ts';
 import { publishSnapshot, type PointerFields } from './publish.ts';
 import { CorruptPointerError, readPointer, readSnapshotFile, revalidatePointer } from './read.ts';
 import { deleteRegistry, pruneSnapshots } from './retention.ts';
@@ -310,6 +311,25 @@ export function storeContract(label: string, open: () => Promise<ContractSubject
         assert.equal(await getBody(store, target), '{"up":"heal-a"}');
       });
 
+      it('uploads without looking when the caller says the hash is new (mayExist: false)', async () => {
+        const r = ref();
+        const first = await publishSnapshot(store, r, { hash: hashOf('new-a'), files: files('new-a'), pointer: pointerFields(), expectedPointerEtag: null, mayExist: false });
+        assert.equal(first.objectsWritten, 2);
+        // objects left over from an earlier attempt are simply written again (same bytes)
+        const leftover = snapshotKey(r, hashOf('new-b'), 'upstream.json');
+        await store.put(leftover, text('{"up":"new-b"}'));
+        const second = await publishSnapshot(store, r, { hash: hashOf('new-b'), files: files('new-b'), pointer: pointerFields(), expectedPointerEtag: first.etag, mayExist: false });
+        assert.deepEqual([second.objectsWritten, second.objectsReused], [2, 0]);
+        assert.equal(await getBody(store, leftover), '{"up":"new-b"}');
+        assert.equal((await readPointer(store, r))?.pointer.hash, hashOf('new-b'));
+        // a known loser still uploads nothing
+        await assert.rejects(
+          publishSnapshot(store, r, { hash: hashOf('new-c'), files: files('new-c'), pointer: pointerFields(), expectedPointerEtag: first.etag, mayExist: false }),
+          isError('conflict'),
+        );
+        assert.equal(await store.exists(snapshotKey(r, hashOf('new-c'), 'upstream.json')), false);
+      });
+
       it('reports a corrupt pointer as a typed error carrying its ETag, and can publish over it', async () => {
         const r = ref();
         const bad = await store.put(pointerKey(r), text('{"apiVersion":"mcpreg/v1", "oops"'));
@@ -376,6 +396,26 @@ export function storeContract(label: string, open: () => Promise<ContractSubject
         assert.deepEqual(await snapshotsOf(r), [hashOf('s5')]);
         assert.equal((await readPointer(store, r))?.pointer.hash, hashOf('s5'));
         await assert.rejects(pruneSnapshots(store, r, { keep: 0 }), isError('invalid_argument'));
+      });
+
+      it('prunes from a pointer the caller already holds, and re-reads it when that one is stale', async () => {
+        const r = ref();
+        const published: { pointer: SnapshotPointer; etag: string }[] = [];
+        for (const label of ['c1', 'c2', 'c3']) {
+          const previous = published.at(-1)?.etag ?? null;
+          const { pointer, etag } = await publishSnapshot(store, r, { hash: hashOf(label), files: files(label), pointer: pointerFields(), expectedPointerEtag: previous });
+          published.push({ pointer, etag });
+        }
+        // holding an older pointer (c2 current, c1 in its history): its ETag no longer matches,
+        // so prune reads the pointer again rather than act on what it was given
+        const stale = await pruneSnapshots(store, r, { keep: 1, current: published[1]! });
+        assert.deepEqual(stale.kept, [hashOf('c3')]);
+        assert.deepEqual(stale.deleted, [hashOf('c1'), hashOf('c2')].sort());
+        // the pointer just written: no read needed, and it is acted on
+        const c4 = await publishSnapshot(store, r, { hash: hashOf('c4'), files: files('c4'), pointer: pointerFields(), expectedPointerEtag: published[2]!.etag });
+        const fresh = await pruneSnapshots(store, r, { keep: 1, current: { pointer: c4.pointer, etag: c4.etag } });
+        assert.deepEqual(fresh.deleted, [hashOf('c3')]);
+        assert.deepEqual(await snapshotsOf(r), [hashOf('c4')]);
       });
 
       it('spares young unreferenced snapshots (a sync in flight) and removes old ones', async () => {
