@@ -2,7 +2,7 @@ import { RegistryError, toRegistryError } from '../errors.ts';
 import { filterHash } from '../filter/hash.ts';
 import { compileFilter } from '../filter/match.ts';
 import { filterServerResponses, filterToolhiveRegistry } from '../filter/apply.ts';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Problem } from '../formats/issues.ts';
 import { parseRegistryDocument, parseRegistryValue, type ParsedDocument } from '../formats/parse.ts';
 import { upstreamToToolhive } from '../formats/registry-conversion.ts';
@@ -18,6 +18,7 @@ import { pruneSnapshots } from '../snapshots/retention.ts';
 import type { SnapshotStore } from '../snapshots/store.ts';
 import { mergeIncremental } from '../sources/merge.ts';
 import type { FetchResult, Source, SourceContext } from '../sources/types.ts';
+import { JsonBytes, sha256OfJsonArray } from './json-bytes.ts';
 import { assignOfficialMeta, compareEntries, entryKeyOf, markLatest } from './official-meta.ts';
 
 /**
@@ -81,15 +82,14 @@ export interface SyncResult {
   error?: RegistryError;
 }
 
-/** stands in for the registry's last_updated while hashing; unique per process */
-const LAST_UPDATED_PLACEHOLDER = `mcpreg-last-updated-${randomUUID()}`;
+/** ToolHive maps serialised entry by entry */
+const TOOLHIVE_ENTRY_MAPS = ['servers', 'remote_servers'];
 
 function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
 const EMPTY_COUNTS: SyncCounts = { fetched: 0, valid: 0, invalid: 0, filteredOut: 0, published: 0, servers: 0 };
-const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 function rfc3339(d: Date): string {
@@ -107,8 +107,10 @@ interface SourceContent {
   fetched: number;
   lastUpdated?: string;
   version?: string;
-  /** bytes to store as source.json, and how to read them back */
-  stored: { bytes: Uint8Array; kind: 'document' | 'upstream-list'; file?: string };
+  /** size of the source content in bytes (0 when unknown): sizes the output buffers */
+  sizeHint: number;
+  /** bytes to store as source.json (only a filtered snapshot needs them), and how to read them back */
+  stored: { bytes: () => Uint8Array; kind: 'document' | 'upstream-list'; file?: string };
 }
 
 export async function runSync(request: SyncRequest): Promise<SyncResult> {
@@ -156,37 +158,9 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
   const fHash = filterHash(spec.filter);
   signal.throwIfAborted();
 
-  // A source can only answer "unchanged" when we still hold what it is unchanged from.
-  const canReuse = previous?.source !== undefined;
-  const fetched = await req.source.fetch({
-    ...req.context,
-    namespace: ref.namespace,
-    registryName: ref.name,
-    signal,
-    previous: canReuse ? { revision: previous?.revision, state: previous?.source?.state } : undefined,
-    force: req.force === true || !canReuse,
-  });
-  signal.throwIfAborted();
-
-  if (fetched.kind === 'unchanged' && previous && previous.filterHash === fHash) {
-    return {
-      outcome: 'unchanged',
-      fetch: 'unchanged',
-      counts: countsOf(previous),
-      hash: previous.hash,
-      revision: previous.revision ?? fetched.revision,
-      format: previous.format,
-      pointer: previous,
-      invalid: [],
-      objectsWritten: 0,
-    };
-  }
-
-  const content = await readContent(req, fetched, current, signal);
-  signal.throwIfAborted();
-  const fetchMode: FetchMode = fetched.kind === 'unchanged' ? 'refiltered' : fetched.kind === 'entries' ? fetched.mode : 'full';
-  const revision = fetched.revision;
-  const sourceState = fetched.kind === 'unchanged' ? previous?.source?.state : fetched.state;
+  const read = await fetchAndRead(req, current, fHash, !filter.keepsAll, signal);
+  if (read.unchanged) return read.unchanged;
+  const { content, fetchMode, revision, sourceState } = read;
 
   // Timestamps carry forward from the previous snapshot's entries.
   const syncedAt = rfc3339(now());
@@ -215,12 +189,12 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
   // Entry timestamps are carried forward (official-meta.ts), so unchanged content serialises
   // to the same bytes; hashing them is several times cheaper than a canonical re-walk.
   const toolhive = buildToolhive(content, kept, filter, syncedAt);
-  const lastUpdated = toolhive.last_updated;
-  const toolhiveText = JSON.stringify({ ...toolhive, last_updated: LAST_UPDATED_PLACEHOLDER });
-  const upstreamBytes = encoder.encode(JSON.stringify({ servers: kept, metadata: { count: kept.length } }));
-  const sourceHash = filter.keepsAll ? undefined : sha256(JSON.stringify(all));
-  const hash = sha256([fHash, sha256(upstreamBytes), sha256(toolhiveText), sourceHash ?? ''].join('\n'));
-  const toolhiveBytes = encoder.encode(toolhiveText.replace(`"${LAST_UPDATED_PLACEHOLDER}"`, JSON.stringify(lastUpdated ?? syncedAt)));
+  // estimates only size the buffers: pages past what is written are never touched
+  const upstreamOut = upstreamList(kept, content.sizeHint * 1.25 + 65_536);
+  const toolhiveOut = new JsonBytes(content.sizeHint + 65_536);
+  toolhiveOut.object(toolhive as unknown as Record<string, unknown>, { entryMaps: TOOLHIVE_ENTRY_MAPS, standIns: { last_updated: 'null' } });
+  const sourceHash = filter.keepsAll ? undefined : sha256OfJsonArray(all);
+  const hash = sha256([fHash, upstreamOut.sha256(), toolhiveOut.sha256(), sourceHash ?? ''].join('\n'));
   signal.throwIfAborted();
 
   const counts: SyncCounts = {
@@ -252,7 +226,7 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
   } else {
     source = { key: snapshotKey(ref, hash, 'source.json'), kind: content.stored.kind, ...(content.stored.file !== undefined ? { file: content.stored.file } : {}) };
     if (!(await store.exists(source.key))) {
-      await store.put(source.key, content.stored.bytes, { contentType: 'application/json' });
+      await store.put(source.key, content.stored.bytes(), { contentType: 'application/json' });
       objectsWritten++;
     }
   }
@@ -260,8 +234,10 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
 
   const published = await publishSnapshot(store, ref, {
     hash,
-    files: { toolhive: toolhiveBytes, upstream: upstreamBytes },
+    files: { toolhive: toolhiveOut.bytes(), upstream: upstreamOut.bytes() },
     expectedPointerEtag: expectedEtag,
+    // content-addressed objects can only exist already for a hash this registry has published
+    mayExist: previous !== undefined && (previous.hash === hash || (previous.history ?? []).some((h) => h.hash === hash)),
     pointer: {
       revision,
       format: content.format,
@@ -282,7 +258,7 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
   });
 
   try {
-    await pruneSnapshots(store, ref, { keep: req.keepSnapshots ?? DEFAULT_KEEP_SNAPSHOTS });
+    await pruneSnapshots(store, ref, { keep: req.keepSnapshots ?? DEFAULT_KEEP_SNAPSHOTS, current: { pointer: published.pointer, etag: published.etag } });
   } catch (e) {
     // retention is housekeeping: a failure here must not fail a published sync
     log.warn('pruning old snapshots failed', { registry: `${ref.namespace}/${ref.name}`, error: toRegistryError(e).message });
@@ -298,6 +274,59 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
     pointer: published.pointer,
     invalid: content.invalid,
     objectsWritten,
+  };
+}
+
+type Unchanged = Omit<SyncResult, 'durationMs' | 'startedAt' | 'ref'>;
+
+/**
+ * Fetch, then read what was fetched. A function of its own so that nothing keeps the fetched
+ * bytes alive once they are parsed (unless a filtered snapshot stores them as source.json).
+ */
+async function fetchAndRead(
+  req: SyncRequest,
+  current: PointerRead | null,
+  fHash: string,
+  keepSource: boolean,
+  signal: AbortSignal,
+): Promise<{ unchanged: Unchanged } | { unchanged?: undefined; content: SourceContent; fetchMode: FetchMode; revision: string; sourceState: unknown }> {
+  const { ref } = req;
+  const previous = current?.pointer;
+  // A source can only answer "unchanged" when we still hold what it is unchanged from.
+  const canReuse = previous?.source !== undefined;
+  const fetched = await req.source.fetch({
+    ...req.context,
+    namespace: ref.namespace,
+    registryName: ref.name,
+    signal,
+    previous: canReuse ? { revision: previous?.revision, state: previous?.source?.state } : undefined,
+    force: req.force === true || !canReuse,
+  });
+  signal.throwIfAborted();
+
+  if (fetched.kind === 'unchanged' && previous && previous.filterHash === fHash) {
+    return {
+      unchanged: {
+        outcome: 'unchanged',
+        fetch: 'unchanged',
+        counts: countsOf(previous),
+        hash: previous.hash,
+        revision: previous.revision ?? fetched.revision,
+        format: previous.format,
+        pointer: previous,
+        invalid: [],
+        objectsWritten: 0,
+      },
+    };
+  }
+
+  const content = await readContent(req, fetched, current, keepSource, signal);
+  signal.throwIfAborted();
+  return {
+    content,
+    fetchMode: fetched.kind === 'unchanged' ? 'refiltered' : fetched.kind === 'entries' ? fetched.mode : 'full',
+    revision: fetched.revision,
+    sourceState: fetched.kind === 'unchanged' ? previous?.source?.state : fetched.state,
   };
 }
 
@@ -340,11 +369,11 @@ function buildToolhive(content: SourceContent, kept: readonly ServerResponse[], 
   return upstreamToToolhive(kept, { version: content.version, lastUpdated: lastUpdated ?? syncedAt }).registry;
 }
 
-async function readContent(req: SyncRequest, fetched: FetchResult, current: PointerRead | null, signal: AbortSignal): Promise<SourceContent> {
+async function readContent(req: SyncRequest, fetched: FetchResult, current: PointerRead | null, keepSource: boolean, signal: AbortSignal): Promise<SourceContent> {
   const { spec } = req;
   const mode = spec.validation;
   if (fetched.kind === 'document') {
-    return fromDocument(fetched.bytes, { file: fetched.file, format: spec.format, mode });
+    return fromDocument(fetched.bytes, { file: fetched.file, format: spec.format, mode, keepSource });
   }
   const previous = current?.pointer;
   if (fetched.kind === 'unchanged') {
@@ -359,8 +388,8 @@ async function readContent(req: SyncRequest, fetched: FetchResult, current: Poin
       });
     }
     return stored.kind === 'document'
-      ? fromDocument(object.body, { file: stored.file, format: spec.format, mode })
-      : fromDocument(object.body, { file: stored.key, format: 'upstream', mode });
+      ? fromDocument(object.body, { file: stored.file, format: spec.format, mode, keepSource })
+      : fromDocument(object.body, { file: stored.key, format: 'upstream', mode, keepSource });
   }
   // registry API entries: validate each, then merge increments into what we hold
   const invalid: Problem[] = [];
@@ -383,7 +412,8 @@ async function readContent(req: SyncRequest, fetched: FetchResult, current: Poin
     servers,
     invalid,
     fetched: fetched.entries.length,
-    stored: { bytes: encoder.encode(JSON.stringify({ servers, metadata: { count: servers.length } })), kind: 'upstream-list' },
+    sizeHint: 0,
+    stored: { bytes: () => upstreamList(servers, 0).bytes(), kind: 'upstream-list' },
   };
 }
 
@@ -393,7 +423,10 @@ function markLatestWhereSourceFlagged(sorted: ServerResponse[]): void {
   if (!needsOfficial) markLatest(sorted);
 }
 
-function fromDocument(bytes: Uint8Array, options: { file?: string | undefined; format?: 'toolhive' | 'upstream' | undefined; mode: 'strict' | 'lenient' }): SourceContent {
+function fromDocument(
+  bytes: Uint8Array,
+  options: { file?: string | undefined; format?: 'toolhive' | 'upstream' | undefined; mode: 'strict' | 'lenient'; keepSource: boolean },
+): SourceContent {
   const parsed: ParsedDocument = parseRegistryDocument(bytes, { file: options.file, format: options.format, mode: options.mode });
   const fetchedCount = parsed.servers.length + parsed.invalid.length;
   const content: SourceContent = {
@@ -401,12 +434,26 @@ function fromDocument(bytes: Uint8Array, options: { file?: string | undefined; f
     servers: parsed.servers,
     invalid: parsed.invalid,
     fetched: fetchedCount,
-    stored: { bytes, kind: 'document', ...(options.file !== undefined ? { file: options.file } : {}) },
+    sizeHint: bytes.byteLength,
+    stored: { bytes: options.keepSource ? () => bytes : sourceNotKept, kind: 'document', ...(options.file !== undefined ? { file: options.file } : {}) },
   };
   if (parsed.toolhive) content.toolhive = parsed.toolhive;
   if (parsed.lastUpdated) content.lastUpdated = parsed.lastUpdated;
   if (parsed.version) content.version = parsed.version;
   return content;
+}
+
+function sourceNotKept(): never {
+  throw new RegistryError('internal', 'the source content was not kept for source.json');
+}
+
+/** `{"servers":[…],"metadata":{"count":N}}`, the upstream list envelope */
+function upstreamList(entries: readonly ServerResponse[], estimate: number): JsonBytes {
+  const out = new JsonBytes(estimate);
+  out.text('{"servers":');
+  out.array(entries);
+  out.text(`,"metadata":{"count":${entries.length}}}`);
+  return out;
 }
 
 function parseEntries(entries: readonly unknown[], mode: 'strict' | 'lenient'): { valid: ServerResponse[]; invalid: Problem[] } {
