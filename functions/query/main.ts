@@ -4,13 +4,13 @@ import { queryConfigFromEnv } from '../../lib/api/config.ts';
 import { startQueryServer } from '../../lib/api/server.ts';
 import { isRegistryError } from '../../lib/errors.ts';
 import { createLogger } from '../../lib/log.ts';
-import { createStoreFromEnv } from '../../lib/snapshots/from-env.ts';
+import { createQueryStore } from '../../lib/api/query-store.ts';
 
 const logger = createLogger({ fields: { component: 'query' } });
 
 async function main(): Promise<void> {
   const config = queryConfigFromEnv(process.env);
-  const store = await createStoreFromEnv(process.env);
+  const store = await createQueryStore(process.env);
   const server = await startQueryServer({ store, config, logger });
   logger.info('listening', { url: server.url, store: store.description, auth: config.auth, defaultRegistry: config.defaultRegistry ? `${config.defaultRegistry.namespace}/${config.defaultRegistry.name}` : undefined });
 

@@ -17,7 +17,8 @@ import { parseRegistryRef } from './router.ts';
  *   MCPREG_REGISTRY_LIST_TTL    reuse the list of registries for this long (5s)
  *   MCPREG_CACHE_MAX_AGE        Cache-Control max-age of data responses (10s)
  *   MCPREG_RESPONSE_CACHE_MB    memory for prepared responses (64)
- *   MCPREG_SNAPSHOT_PREFIX_KB   first bytes of upstream.json read to answer early pages (256)
+ *   MCPREG_SNAPSHOT_PREFIX_KB   first bytes of upstream.json read to answer early pages (128)
+ *   MCPREG_SNAPSHOT_PIECE_KB    size of the ranged reads that load the rest (4096)
  *   MCPREG_PREFETCH             load the default registry at start (true)
  *   MCPREG_ACCESS_LOG           one log line per request (false)
  *   MCPREG_SHUTDOWN_TIMEOUT     on SIGTERM, wait this long for in-flight requests (25s)
@@ -37,6 +38,7 @@ export interface QueryConfig {
   maxAgeSeconds: number;
   responseCacheBytes: number;
   prefixBytes: number;
+  pieceBytes: number;
   prefetch: boolean;
   accessLog: boolean;
   shutdownTimeoutMs: number;
@@ -106,7 +108,8 @@ export function queryConfigFromEnv(env: Env = process.env): QueryConfig {
     registryListTtlMs: duration(env, 'MCPREG_REGISTRY_LIST_TTL', 5000),
     maxAgeSeconds: Math.round(duration(env, 'MCPREG_CACHE_MAX_AGE', 10_000) / 1000),
     responseCacheBytes: int(env, 'MCPREG_RESPONSE_CACHE_MB', 64, 1, 65536) * 1024 * 1024,
-    prefixBytes: int(env, 'MCPREG_SNAPSHOT_PREFIX_KB', 256, 1, 1024 * 1024) * 1024,
+    prefixBytes: int(env, 'MCPREG_SNAPSHOT_PREFIX_KB', 128, 1, 1024 * 1024) * 1024,
+    pieceBytes: int(env, 'MCPREG_SNAPSHOT_PIECE_KB', 4096, 16, 1024 * 1024) * 1024,
     prefetch: flag(env, 'MCPREG_PREFETCH', true),
     accessLog: flag(env, 'MCPREG_ACCESS_LOG', false),
     shutdownTimeoutMs: duration(env, 'MCPREG_SHUTDOWN_TIMEOUT', 25_000),

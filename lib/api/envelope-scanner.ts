@@ -22,14 +22,14 @@ const RBRACKET = 0x5d;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 
-function isWs(c: number | undefined): boolean {
+export function isWs(c: number | undefined): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
-const INCOMPLETE = -1;
+export const INCOMPLETE = -1;
 
 /** Index just after the closing quote of the string whose opening quote is at `open`, or INCOMPLETE. */
-function stringEnd(b: Uint8Array, open: number, n: number): number {
+export function stringEnd(b: Uint8Array, open: number, n: number): number {
   let from = open + 1;
   for (;;) {
     const q = b.indexOf(QUOTE, from);
@@ -42,7 +42,7 @@ function stringEnd(b: Uint8Array, open: number, n: number): number {
 }
 
 /** Index just after the JSON value starting at `pos` (no leading whitespace), or INCOMPLETE. */
-function valueEnd(b: Uint8Array, pos: number, n: number, final: boolean): number {
+export function valueEnd(b: Uint8Array, pos: number, n: number, final: boolean): number {
   const first = b[pos];
   if (first === QUOTE) return stringEnd(b, pos, n);
   if (first === LBRACE || first === LBRACKET) {
@@ -93,6 +93,19 @@ export class EnvelopeScanner {
   /** number of elements found so far */
   get count(): number {
     return this.#elements;
+  }
+
+  /** the first byte not consumed yet, in the coordinates of the last `next` call */
+  get position(): number {
+    return this.#pos;
+  }
+
+  /**
+   * The next call's bytes begin at `position` (a later, element-aligned part of the document):
+   * continue from their first byte. Everything before `position` has been consumed.
+   */
+  rebase(): void {
+    this.#pos = 0;
   }
 
   /**

@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
-import { brotliCompress, constants as zc, gzip } from 'node:zlib';
+// builtins through getBuiltinModule: ESM facades of builtins cost cold-start time
+const { createHash } = process.getBuiltinModule('node:crypto');
+const zlib = () => process.getBuiltinModule('node:zlib');
 import type { Problem } from './problem.ts';
 
 /**
@@ -21,8 +22,9 @@ function tagOf(body: Uint8Array): string {
 function compress(encoding: 'br' | 'gzip', body: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const done = (e: Error | null, out: Buffer) => (e ? reject(e) : resolve(out));
-    if (encoding === 'gzip') gzip(body, { level: 6 }, done);
-    else brotliCompress(body, { params: { [zc.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [zc.BROTLI_PARAM_SIZE_HINT]: body.length } }, done);
+    const z = zlib();
+    if (encoding === 'gzip') z.gzip(body, { level: 6 }, done);
+    else z.brotliCompress(body, { params: { [z.constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [z.constants.BROTLI_PARAM_SIZE_HINT]: body.length } }, done);
   });
 }
 

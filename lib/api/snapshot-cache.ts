@@ -26,10 +26,12 @@ export interface SnapshotCacheOptions {
   pointerTtlMs?: number;
   /** how long the list of registries is reused (default 5000 ms) */
   registryListTtlMs?: number;
-  /** bytes of upstream.json read first with a range request (default 256 KiB) */
+  /** bytes of upstream.json read first with a range request (default 128 KiB: a page of 100) */
   prefixBytes?: number;
   /** entries added per event-loop turn while loading (default 1000) */
   batchEntries?: number;
+  /** size of the ranged reads that load the rest of upstream.json (default 4 MiB) */
+  pieceBytes?: number;
   now?: () => number;
 }
 
@@ -82,6 +84,7 @@ export class SnapshotCache {
   readonly #listTtl: number;
   readonly #prefixBytes: number;
   readonly #batch: number;
+  readonly #pieceBytes: number;
   readonly #now: () => number;
   readonly #states = new Map<string, RegistryState>();
   #list: { at: number; refs: RegistryRef[] } | undefined;
@@ -93,8 +96,9 @@ export class SnapshotCache {
     this.#log = options.logger;
     this.#ttl = options.pointerTtlMs ?? 2000;
     this.#listTtl = options.registryListTtlMs ?? 5000;
-    this.#prefixBytes = options.prefixBytes ?? 256 * 1024;
+    this.#prefixBytes = options.prefixBytes ?? 128 * 1024;
     this.#batch = options.batchEntries ?? 1000;
+    this.#pieceBytes = options.pieceBytes ?? 4 * 1024 * 1024;
     this.#now = options.now ?? (() => performance.now());
   }
 
@@ -242,26 +246,14 @@ export class SnapshotCache {
       load.failedAt = this.#now();
       view.fail(err);
     };
-    const feedAll = (bytes: Uint8Array) => {
-      const step = () => {
-        try {
-          if (view.feed(bytes, true, this.#batch)) {
-            setImmediate(step);
-            return;
-          }
-        } catch (e) {
-          failed(e);
-          return;
-        }
-        if (view.failure) failed(view.failure);
-        else if (view.complete) {
-          if (st.upstream === load) st.goodUpstream = load;
-          if (view.skipped.length > 0) {
-            this.#log.warn('snapshot entries skipped', { registry, count: view.skipped.length, first: view.skipped[0] });
-          }
-        }
-      };
-      step();
+    /** feeds `bytes` in batches, one event-loop turn each, until they yield no more versions */
+    const feedAll = async (bytes: Uint8Array, final: boolean) => {
+      while (view.feed(bytes, final, this.#batch)) await new Promise((r) => setImmediate(r));
+      if (view.failure) throw view.failure;
+    };
+    const completed = () => {
+      if (st.upstream === load) st.goodUpstream = load;
+      if (view.skipped.length > 0) this.#log.warn('snapshot entries skipped', { registry, count: view.skipped.length, first: view.skipped[0] });
     };
     load.started = (async () => {
       try {
@@ -270,21 +262,49 @@ export class SnapshotCache {
         if (first === null || first === 'not-modified') throw new RegistryError('not_found', 'snapshot object upstream.json is missing', { where: { key } });
         const r = first.range;
         if (!r || r.start !== 0 || r.end >= r.size) {
-          feedAll(first.body);
+          // the whole object: the first batch now, the rest in the background
+          const rest = feedAll(first.body, true).then(completed);
+          rest.catch(failed);
           return;
         }
+        // answer the first pages from the first bytes (before `started` resolves)
         view.feed(first.body, false);
-        // the whole object, in the background; the first pages are answered meanwhile
-        void this.store.get(key).then((all) => {
-          if (all === null || all === 'not-modified') throw new RegistryError('not_found', 'snapshot object upstream.json disappeared while loading', { where: { key } });
-          if (all.etag !== first.etag) throw new RegistryError('conflict', 'snapshot object upstream.json changed while loading', { where: { key } });
-          feedAll(all.body);
-        }, failed).catch(failed);
+        // the rest after the requests waiting for the first bytes have been answered
+        setImmediate(() => void this.#loadRest(view, key, first.etag, r.size, feedAll).then(completed, failed));
       } catch (e) {
         failed(e);
       }
     })();
     return load;
+  }
+
+  /**
+   * Loads the rest of upstream.json after its first bytes: ranged reads of `pieceBytes`, each
+   * starting where the view stopped (the first byte of an unfinished element), so that every
+   * element lies whole inside one piece and the pieces themselves are the view's storage (no
+   * copy into one big buffer). Every piece must come from the object with ETag `etag`
+   * (snapshot objects are immutable; another ETag means the object was replaced).
+   */
+  async #loadRest(view: UpstreamView, key: string, etag: string, size: number, feedAll: (bytes: Uint8Array, final: boolean) => Promise<void>): Promise<void> {
+    let offset = view.position;
+    let pieceBytes = this.#pieceBytes;
+    while (!view.complete) {
+      const end = Math.min(size, offset + pieceBytes);
+      const got = (await this.store.get(key, { range: { start: offset, end } } as RangeGetOptions)) as RangedObject | 'not-modified' | null;
+      if (got === null || got === 'not-modified') throw new RegistryError('not_found', 'snapshot object upstream.json disappeared while loading', { where: { key } });
+      if (got.etag !== etag) throw new RegistryError('conflict', 'snapshot object upstream.json changed while loading', { where: { key } });
+      const r = got.range ?? { start: 0, end: got.body.length, size: got.body.length };
+      if (r.size !== size || r.start !== offset || r.end !== end) {
+        throw new RegistryError('store_unavailable', `the store answered bytes ${r.start}-${r.end}/${r.size} for ${offset}-${end}/${size}`, { where: { key } });
+      }
+      view.rebase();
+      await feedAll(got.body, end === size);
+      if (view.complete) return;
+      if (end === size) throw new RegistryError('invalid_document', 'upstream.json ended inside the servers array', { where: { key } });
+      // an element larger than a piece: read more at once
+      if (view.position === 0) pieceBytes *= 2;
+      offset += view.position;
+    }
   }
 
   /**

@@ -94,7 +94,8 @@ function latestOf(view: UpstreamView): Answer<LatestUpstream> {
   if (!view.complete) return MORE;
   let latest = latestCache.get(view);
   if (!latest) {
-    const picked = view.entries.filter((e) => e.isLatest && e.status !== 'deleted');
+    const picked: Entry[] = [];
+    for (let i = 0; i < view.length; i++) if (view.isLatest(i) && view.status(i) !== 'deleted' && view.valid(i)) picked.push(view.entry(i));
     const keys = assignToolhiveKeys(picked.map((e) => e.name));
     latest = {
       servers: picked.map((entry) => {

@@ -113,7 +113,7 @@ test('a partial view answers what cannot change and says MORE otherwise', () => 
   // enough bytes for the first three elements
   const third = new TextDecoder().decode(bytes).indexOf('{"server":{"name":"io.b/beta_x"');
   view.feed(bytes.subarray(0, third + 10), false);
-  assert.equal(view.entries.length, 3);
+  assert.equal(view.length, 3);
   assert.deepEqual(keys((listPage(view, params('limit=2')) as { items: never[] }).items), ['io.a/alpha:1.0.0', 'io.a/alpha:2.0.0']);
   assert.equal(listPage(view, params('limit=5')), MORE);
   assert.equal(listPage(view, params('search=gamma')), MORE);
@@ -132,7 +132,7 @@ test('unsorted input is sorted when complete and never answered from a prefix; d
   assert.equal(listPage(view, params('limit=1')), MORE);
   while (view.feed(new TextEncoder().encode(text), true, 2));
   assert.ok(view.complete);
-  assert.deepEqual(keys(view.entries), ['io.a/alpha:1.0.0', 'io.a/alpha:2.0.0', 'io.c/Gamma:1.0.0+build.5']);
+  assert.deepEqual(keys(Array.from({ length: view.length }, (_, i) => view.entry(i))), ['io.a/alpha:1.0.0', 'io.a/alpha:2.0.0', 'io.c/Gamma:1.0.0+build.5']);
   assert.equal(view.skipped.length, 2);
   assert.match(view.skipped.map((s) => s.reason).join('\n'), /duplicate version/);
   assert.match(view.skipped.map((s) => s.reason).join('\n'), /server.version/);
@@ -143,10 +143,10 @@ test('entries are served as their own compact bytes; extra keys in the official 
   const dirty = response(ROWS[1]!, { internalNote: 'x' });
   const text = `{"servers":[${JSON.stringify(clean)},\n  ${JSON.stringify(dirty, null, 2)}]}`;
   const view = viewOf(new TextEncoder().encode(text));
-  assert.equal(new TextDecoder().decode(view.entries[0]!.bytes), JSON.stringify(clean));
-  const second = JSON.parse(new TextDecoder().decode(view.entries[1]!.bytes));
+  assert.equal(new TextDecoder().decode(view.bytes(0)), JSON.stringify(clean));
+  const second = JSON.parse(new TextDecoder().decode(view.bytes(1)));
   assert.deepEqual(Object.keys(second._meta[OFFICIAL_META]).sort(), ['isLatest', 'publishedAt', 'status', 'updatedAt']);
-  assert.ok(!new TextDecoder().decode(view.entries[1]!.bytes).includes('\n'));
+  assert.ok(!new TextDecoder().decode(view.bytes(1)).includes('\n'));
 });
 
 test('a truncated document fails the view with a precise error', () => {
@@ -155,4 +155,17 @@ test('a truncated document fails the view with a precise error', () => {
   view.feed(bytes.subarray(0, bytes.length - 40), true);
   assert.ok(view.failure);
   assert.match(view.failure!.message, /unexpected end of document inside servers\[5\]/);
+});
+
+test('a version whose JSON is broken inside the document is never served; escaped keys are understood', () => {
+  const good = JSON.stringify(response(ROWS[0]!));
+  const broken = JSON.stringify(response(ROWS[1]!)).replace('"description":', '"description":tru,"x":');
+  const escaped = JSON.stringify(response(ROWS[4]!)).replace('"name":', '"n\\u0061me":');
+  const view = viewOf(new TextEncoder().encode(`{"servers":[${good},${broken},${escaped}]}`));
+  assert.equal(view.length, 3, 'framing and indexing do not need the whole document');
+  assert.equal(view.name(2), 'io.c/Gamma');
+  assert.deepEqual(keys(page(view, 'limit=10').items), ['io.a/alpha:1.0.0', 'io.c/Gamma:1.0.0+build.5']);
+  assert.equal(versionOf(view, 'io.a/alpha', '2.0.0', false), null);
+  assert.equal(view.skipped.length, 1);
+  assert.match(view.skipped[0]!.reason, /not valid JSON/);
 });

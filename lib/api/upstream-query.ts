@@ -4,8 +4,9 @@ import type { UpstreamView } from './upstream-view.ts';
 
 /**
  * The upstream endpoints as pure functions over a view. Each returns MORE when the view is
- * partial and the answer could still change with the entries not loaded yet; the caller
- * waits for the view to grow and asks again.
+ * partial and the answer could still change with the versions not loaded yet; the caller
+ * waits for the view to grow and asks again. Versions whose JSON fails the check on first
+ * use (UpstreamView.valid) are left out, as if absent.
  */
 
 export const MORE = Symbol('more');
@@ -17,14 +18,14 @@ export interface Page {
   nextCursor?: string;
 }
 
-/** first index whose entry is strictly after the cursor, in entries[0, n) */
-function afterCursor(entries: readonly Entry[], cursor: Cursor): number {
+/** first index strictly after the cursor */
+function afterCursor(view: UpstreamView, cursor: Cursor): number {
   let lo = 0;
-  let hi = entries.length;
+  let hi = view.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    const e = entries[mid]!;
-    const after = cursor.version === undefined ? e.name > cursor.name : compareKeys(e.name, e.version, cursor.name, cursor.version) > 0;
+    const name = view.name(mid);
+    const after = cursor.version === undefined ? name > cursor.name : compareKeys(name, view.version(mid), cursor.name, cursor.version) > 0;
     if (after) hi = mid;
     else lo = mid + 1;
   }
@@ -32,56 +33,65 @@ function afterCursor(entries: readonly Entry[], cursor: Cursor): number {
 }
 
 /** first index whose name is >= name */
-function firstOfName(entries: readonly Entry[], name: string): number {
+function firstOfName(view: UpstreamView, name: string): number {
   let lo = 0;
-  let hi = entries.length;
+  let hi = view.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (entries[mid]!.name < name) lo = mid + 1;
+    if (view.name(mid) < name) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
-export function matches(e: Entry, p: ListParams): boolean {
-  if (!p.includeDeleted && e.status === 'deleted') return false;
+/** does version i pass the list filters other than search (and not counting validity)? */
+function passes(view: UpstreamView, i: number, p: ListParams): boolean {
+  if (!p.includeDeleted && view.status(i) === 'deleted') return false;
   if (p.version !== undefined) {
-    if (p.version === 'latest' ? !e.isLatest : e.version !== p.version) return false;
+    if (p.version === 'latest' ? !view.isLatest(i) : view.version(i) !== p.version) return false;
   }
-  if (p.updatedSince !== undefined && !(e.updatedKey > p.updatedSince)) return false;
-  if (p.search !== undefined && !e.lname.includes(p.search)) return false;
+  if (p.updatedSince !== undefined && !(view.updatedKey(i) > p.updatedSince)) return false;
   return true;
+}
+
+/** does version i pass the list filters (not counting validity)? */
+export function matches(view: UpstreamView, i: number, p: ListParams): boolean {
+  return passes(view, i, p) && (p.search === undefined || view.name(i).toLowerCase().includes(p.search));
 }
 
 /** GET /servers: rows after the cursor that pass every filter, at most `limit` of them. */
 export function listPage(view: UpstreamView, p: ListParams): Answer<Page> {
   if (!view.complete && !view.answersFromPrefix) return MORE;
-  const entries = view.entries;
-  const n = entries.length;
+  const n = view.length;
   const items: Entry[] = [];
-  let i = p.cursor ? afterCursor(entries, p.cursor) : 0;
-  for (; i < n && items.length < p.limit; i++) {
-    const e = entries[i]!;
-    if (matches(e, p)) items.push(e);
+  let lastName: string | undefined;
+  let lastLower = '';
+  for (let i = p.cursor ? afterCursor(view, p.cursor) : 0; i < n && items.length < p.limit; i++) {
+    if (!passes(view, i, p)) continue;
+    if (p.search !== undefined) {
+      // versions of one server are adjacent: lower-case each name once
+      const name = view.name(i);
+      if (name !== lastName) {
+        lastName = name;
+        lastLower = name.toLowerCase();
+      }
+      if (!lastLower.includes(p.search)) continue;
+    }
+    if (view.valid(i)) items.push(view.entry(i));
   }
   if (items.length < p.limit && !view.complete) return MORE;
   const last = items[items.length - 1];
   return items.length === p.limit && last ? { items, nextCursor: formatCursor(last.name, last.version) } : { items };
 }
 
-/** every version of a name (deleted ones only when asked), or MORE */
-function versionsRange(view: UpstreamView, name: string): Answer<Entry[]> {
-  if (view.complete) {
-    const r = view.rangeOf(name);
-    return r ? view.entries.slice(r[0], r[1]) : [];
-  }
-  if (!view.answersFromPrefix) return MORE;
-  const entries = view.entries;
-  const out: Entry[] = [];
-  let i = firstOfName(entries, name);
-  for (; i < entries.length && entries[i]!.name === name; i++) out.push(entries[i]!);
-  // all of the name's versions are known only once an entry after them is present
-  return i < entries.length ? out : MORE;
+/** indexes of every version of a name, or MORE */
+function versionsRange(view: UpstreamView, name: string): Answer<number[]> {
+  if (!view.complete && !view.answersFromPrefix) return MORE;
+  const out: number[] = [];
+  let i = firstOfName(view, name);
+  for (; i < view.length && view.name(i) === name; i++) out.push(i);
+  // all of the name's versions are known only once a later name (or the end) is present
+  return i < view.length || view.complete ? out : MORE;
 }
 
 /** newest published first; ties (same instant) by version, higher first */
@@ -94,7 +104,7 @@ function newestFirst(a: Entry, b: Entry): number {
 export function versionsOf(view: UpstreamView, name: string, includeDeleted: boolean): Answer<Entry[] | null> {
   const all = versionsRange(view, name);
   if (all === MORE) return MORE;
-  const visible = includeDeleted ? all : all.filter((e) => e.status !== 'deleted');
+  const visible = all.filter((i) => (includeDeleted || view.status(i) !== 'deleted') && view.valid(i)).map((i) => view.entry(i));
   return visible.length === 0 ? null : visible.sort(newestFirst);
 }
 
@@ -102,12 +112,16 @@ export function versionsOf(view: UpstreamView, name: string, includeDeleted: boo
 export function versionOf(view: UpstreamView, name: string, version: string, includeDeleted: boolean): Answer<Entry | null> {
   const all = versionsRange(view, name);
   if (all === MORE) return MORE;
-  let found: Entry | undefined;
+  let found: number | undefined;
   if (version === 'latest') {
-    found = all.find((e) => e.isLatest);
+    found = all.find((i) => view.isLatest(i));
     // a snapshot without a flag for this name: the newest published visible version
-    if (!found) found = all.filter((e) => includeDeleted || e.status !== 'deleted').sort(newestFirst)[0];
-  } else found = all.find((e) => e.version === version);
-  if (!found || (!includeDeleted && found.status === 'deleted')) return null;
-  return found;
+    if (found === undefined) {
+      const candidates = all.filter((i) => includeDeleted || view.status(i) !== 'deleted').map((i) => view.entry(i));
+      const newest = candidates.sort(newestFirst)[0];
+      found = newest ? all.find((i) => view.version(i) === newest.version) : undefined;
+    }
+  } else found = all.find((i) => view.version(i) === version);
+  if (found === undefined || (!includeDeleted && view.status(found) === 'deleted') || !view.valid(found)) return null;
+  return view.entry(found);
 }

@@ -4,32 +4,53 @@
  * the rest loads, every later answer is complete and correct, and when S3 goes away the
  * loaded snapshot keeps serving.
  */
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OFFICIAL_META } from '../../lib/api/entry.ts';
 import type { ServerResponse } from '../../lib/formats/upstream-schema.ts';
+import { createQueryStore } from '../../lib/api/query-store.ts';
 import { createS3Store, type S3Store } from '../../lib/snapshots/s3-store.ts';
+import type { SnapshotStore } from '../../lib/snapshots/store.ts';
 import { generateUpstreamServers } from '../bench/generate.ts';
 import { startS3Server, type TestS3 } from '../servers/s3.ts';
 import { publishEntries } from './fixture.ts';
 import { startQuery, type Running } from './harness.ts';
 
 const REF = { namespace: 'bench', name: 'big' };
+
+for (const reads of ['direct', 'sdk'] as const) {
+describe(`reads through ${reads === 'direct' ? 'signed requests (the default)' : 'the AWS SDK'}`, () => {
 let s3: TestS3;
 let store: S3Store;
+let queryStore: SnapshotStore;
 let api: Running;
 let entries: ServerResponse[];
 
 before(async () => {
   s3 = await startS3Server();
-  store = await createS3Store({ ...s3.storeOptions(), prefix: 'query/', maxAttempts: 1, connectTimeoutMs: 500, requestTimeoutMs: 2000 });
+  store = await createS3Store({ ...s3.storeOptions(), prefix: 'query/' });
   entries = generateUpstreamServers(3000, { seed: 7 }).sort((a, b) => (a.server.name === b.server.name ? (a.server.version < b.server.version ? -1 : 1) : a.server.name < b.server.name ? -1 : 1));
   const snap = await publishEntries(store, REF, entries);
   assert.ok(snap.upstream.length > 1024 * 1024, 'the snapshot is much larger than the first read');
-  api = await startQuery({ store, env: { MCPREG_DEFAULT_REGISTRY: 'bench/big', MCPREG_SNAPSHOT_PREFIX_KB: '32', MCPREG_POINTER_TTL: '100ms' } });
+  queryStore = await createQueryStore({
+    MCPREG_STORE: 's3',
+    MCPREG_S3_BUCKET: s3.bucket,
+    MCPREG_S3_PREFIX: 'query/',
+    MCPREG_S3_ENDPOINT: s3.endpoint,
+    MCPREG_S3_MAX_ATTEMPTS: '1',
+    MCPREG_S3_CONNECT_TIMEOUT_MS: '500',
+    MCPREG_S3_REQUEST_TIMEOUT_MS: '2000',
+    MCPREG_S3_DIRECT_READS: reads === 'direct' ? 'true' : 'false',
+    AWS_REGION: s3.region,
+    AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+  });
+  // pieces of 256 KiB: the snapshot loads in several ranged reads after a 32 KiB first read
+  api = await startQuery({ store: queryStore, env: { MCPREG_DEFAULT_REGISTRY: 'bench/big', MCPREG_SNAPSHOT_PREFIX_KB: '32', MCPREG_SNAPSHOT_PIECE_KB: '256', MCPREG_POINTER_TTL: '100ms' } });
 });
 after(async () => {
   await api?.close();
+  queryStore?.close?.();
   store?.close();
   await s3?.stop();
 });
@@ -79,3 +100,5 @@ test('S3 unreachable: the loaded snapshot keeps serving; readiness reports it', 
   assert.equal(other.status, 503);
   assert.equal(other.headers['retry-after'], '1');
 });
+});
+}

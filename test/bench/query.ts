@@ -1,0 +1,258 @@
+/**
+ * `npm run bench -- query [--quick] [--servers N] [--runs N] [--duration S]`: the query
+ * function's headline numbers, one JSON line per scenario on stdout.
+ *
+ * Data: N server names (default 10 000, about 3 versions each, from generate.ts shaped after
+ * the real fixtures) published as a snapshot into S3 (s3rver through test/servers/s3.ts).
+ *
+ * - `cold-start`: spawn of the built `dist/query.js` (S3 store, default registry) until the
+ *   first 200 answer to `GET /v0.1/servers` (a page of 30), against `floor_ms`: spawning a bare
+ *   `node` process that answers one HTTP request, measured in the same run the same way
+ *   (median of several alternating runs). Target: ratio ≤ 2.5.
+ * - `throughput-page` / `throughput-server`: autocannon (50 connections, 10 s) on a page of
+ *   `/v0.1/servers` and on one server by name (`…/versions/latest`) of the warm function,
+ *   against a bare node:http server returning the same bytes; `ratio` = rps / floor_rps
+ *   (target ≥ 0.6), `p99_ms` (target ≤ 20), `peak_rss_mb` of the query process (VmHWM, target
+ *   ≤ 150 at 10k servers).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createS3Store } from '../../lib/snapshots/s3-store.ts';
+import { publishEntries } from '../api/fixture.ts';
+import { startS3Server } from '../servers/s3.ts';
+import { iterateUpstreamServers } from './generate.ts';
+import type { ServerResponse } from '../../lib/formats/upstream-schema.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const require = createRequire(import.meta.url);
+
+interface AutocannonResult {
+  requests: { average: number };
+  latency: { p99: number; average: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult>;
+
+// The floor: the plainest Node HTTP server (CommonJS, so that no ESM facade of node:http
+// loads undici: that alone costs ~20 ms and would flatter the ratio; the ESM variant is
+// reported beside it as floor_esm_ms).
+const BARE_SERVER = `
+const { createServer } = require('node:http');
+const { readFileSync } = require('node:fs');
+const body = process.env.BODY_FILE ? readFileSync(process.env.BODY_FILE) : Buffer.from('{"ok":true}');
+createServer((req, res) => {
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+  res.end(body);
+}).listen(Number(process.env.PORT), '127.0.0.1');
+`;
+const BARE_SERVER_ESM = `
+import { createServer } from 'node:http';
+const body = Buffer.from('{"ok":true}');
+createServer((req, res) => {
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+  res.end(body);
+}).listen(Number(process.env.PORT), '127.0.0.1');
+`;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function get(url: string): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** spawn → first 200 on `path`, polling every millisecond until the port accepts */
+async function coldStart(args: string[], env: Record<string, string>, path: string): Promise<{ ms: number; child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  for (;;) {
+    try {
+      const r = await get(`http://127.0.0.1:${port}${path}`);
+      if (r.status === 200) return { ms: performance.now() - started, child, url: `http://127.0.0.1:${port}` };
+      throw new Error(`cold start answered ${r.status}: ${r.body.toString().slice(0, 200)}`);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ECONNREFUSED') {
+        child.kill('SIGKILL');
+        throw e;
+      }
+      if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode}`);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  }
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(killer);
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
+  return round(kb / 1024);
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { quick: { type: 'boolean', default: false }, servers: { type: 'string' }, runs: { type: 'string' }, duration: { type: 'string' } },
+  });
+  const servers = Number(values.servers ?? 10_000);
+  const runs = Number(values.runs ?? (values.quick ? 3 : 9));
+  const duration = Number(values.duration ?? (values.quick ? 3 : 10));
+  const log = (m: string) => process.stderr.write(`bench query: ${m}\n`);
+
+  log('building dist/');
+  const built = spawnSync(process.execPath, ['scripts/build.ts'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (built.status !== 0) throw new Error('build failed');
+  const queryJs = join(ROOT, 'dist', 'query.js');
+
+  const work = await mkdtemp(join(tmpdir(), 'mcpreg-bench-query-'));
+  const s3 = await startS3Server();
+  const store = await createS3Store({ ...s3.storeOptions(), prefix: 'bench/' });
+  const children: ChildProcess[] = [];
+  try {
+    // N server names, their versions sorted as a snapshot holds them
+    const entries: ServerResponse[] = [];
+    const names = new Set<string>();
+    for (const e of iterateUpstreamServers(servers * 10, { seed: 42 })) {
+      if (!names.has(e.server.name) && names.size >= servers) break;
+      names.add(e.server.name);
+      entries.push(e);
+    }
+    entries.sort((a, b) => (a.server.name === b.server.name ? (a.server.version < b.server.version ? -1 : 1) : a.server.name < b.server.name ? -1 : 1));
+    const ref = { namespace: 'bench', name: 'r10k' };
+    log(`publishing ${names.size} servers / ${entries.length} versions to S3`);
+    const snap = await publishEntries(store, ref, entries);
+    const env = {
+      MCPREG_STORE: 's3',
+      MCPREG_S3_BUCKET: s3.bucket,
+      MCPREG_S3_PREFIX: 'bench/',
+      MCPREG_S3_ENDPOINT: s3.endpoint,
+      AWS_REGION: s3.region,
+      AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+      MCPREG_DEFAULT_REGISTRY: 'bench/r10k',
+      MCPREG_LOG_LEVEL: 'warn',
+    };
+    const bareFile = join(work, 'bare.cjs');
+    await writeFile(bareFile, BARE_SERVER);
+    const bareEsmFile = join(work, 'bare.mjs');
+    await writeFile(bareEsmFile, BARE_SERVER_ESM);
+    const common = { servers: names.size, versions: entries.length, snapshot_mb: round(snap.upstream.length / 1024 / 1024) };
+
+    // cold start, alternating with the floor
+    const walls: number[] = [];
+    const floors: number[] = [];
+    const floorsEsm: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const floor = await coldStart([bareFile], {}, '/');
+      floors.push(floor.ms);
+      await stop(floor.child);
+      const wall = await coldStart([queryJs], env, '/v0.1/servers');
+      walls.push(wall.ms);
+      await stop(wall.child);
+      const esm = await coldStart([bareEsmFile], {}, '/');
+      floorsEsm.push(esm.ms);
+      await stop(esm.child);
+    }
+    const wallMs = median(walls);
+    const floorMs = median(floors);
+    console.log(
+      JSON.stringify({
+        scenario: 'cold-start',
+        ...common,
+        wall_ms: round(wallMs),
+        floor_ms: round(floorMs),
+        ratio: round(wallMs / floorMs, 2),
+        floor_esm_ms: round(median(floorsEsm)),
+        runs,
+        walls_ms: walls.map((x) => round(x)),
+        floors_ms: floors.map((x) => round(x)),
+      }),
+    );
+
+    // throughput on the warm function, against a bare server returning the same bytes
+    const autocannon = require('autocannon') as Autocannon;
+    const warm = await coldStart([queryJs], env, '/v0.1/servers');
+    children.push(warm.child);
+    // load the whole snapshot (a page past the last name needs every entry)
+    const lastName = entries[entries.length - 1]!.server.name;
+    const tail = await get(`${warm.url}/v0.1/servers?cursor=${encodeURIComponent(lastName)}`);
+    if (tail.status !== 200) throw new Error(`warm-up failed: ${tail.status}`);
+    const one = entries.find((e) => e._meta?.['io.modelcontextprotocol.registry/official']?.isLatest && e._meta['io.modelcontextprotocol.registry/official'].status === 'active')!;
+    const scenarios = [
+      ['throughput-page', '/v0.1/servers?limit=30'],
+      ['throughput-server', `/v0.1/servers/${encodeURIComponent(one.server.name)}/versions/latest`],
+    ] as const;
+    for (const [scenario, path] of scenarios) {
+      const answer = await get(`${warm.url}${path}`);
+      if (answer.status !== 200) throw new Error(`${scenario}: ${answer.status}`);
+      const bodyFile = join(work, `${scenario}.json`);
+      await writeFile(bodyFile, answer.body);
+      const bare = await coldStart([bareFile], { BODY_FILE: bodyFile }, '/');
+      const check = await get(bare.url);
+      if (!check.body.equals(answer.body)) throw new Error('the bare server does not return the same bytes');
+      const load = (url: string) => autocannon({ url, connections: 50, duration, pipelining: 1 });
+      const floor = await load(`${bare.url}${path}`);
+      await stop(bare.child);
+      const measured = await load(`${warm.url}${path}`);
+      if (measured.non2xx > 0 || measured.errors > 0) throw new Error(`${scenario}: ${measured.non2xx} non-2xx, ${measured.errors} errors`);
+      console.log(
+        JSON.stringify({
+          scenario,
+          ...common,
+          path,
+          bytes: answer.body.length,
+          rps: round(measured.requests.average),
+          floor_rps: round(floor.requests.average),
+          ratio: round(measured.requests.average / floor.requests.average, 2),
+          p99_ms: measured.latency.p99,
+          floor_p99_ms: floor.latency.p99,
+          peak_rss_mb: peakRssMb(warm.child.pid!),
+          duration_s: duration,
+          connections: 50,
+        }),
+      );
+    }
+  } finally {
+    for (const c of children) await stop(c);
+    store.close();
+    await s3.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+}
