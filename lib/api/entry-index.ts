@@ -90,8 +90,9 @@ function same(b: Uint8Array, start: number, end: number, text: Uint8Array): bool
 /** does the quoted key framed in M equal `key`? (escaped keys are decoded) */
 function keyIs(b: Uint8Array, key: Uint8Array): boolean {
   if (same(b, M[0]! + 1, M[1]! - 1, key)) return true;
-  if (b.subarray(M[0]!, M[1]!).indexOf(0x5c) < 0) return false;
-  return (JSON.parse(decoder.decode(b.subarray(M[0]!, M[1]!))) as string) === decoder.decode(key);
+  let escaped = false;
+  for (let i = M[0]! + 1; i < M[1]! - 1; i++) if (b[i] === 0x5c) escaped = true;
+  return escaped && (JSON.parse(decoder.decode(b.subarray(M[0]!, M[1]!))) as string) === decoder.decode(key);
 }
 
 /** the value framed in M as a string, or undefined when it is not one */
@@ -106,8 +107,12 @@ function stringValue(b: Buffer): string | undefined {
   return b.toString('latin1', v0 + 1, v1 - 1);
 }
 
-/** `b` is a Buffer view of the document bytes; [start, end) one framed element */
-export function indexEntry(b: Buffer, start: number, end: number): IndexedFields {
+/**
+ * `b` is a Buffer view of the document bytes; [start, end) one framed element.
+ * `mayHaveNewlines` false when the caller knows `b` holds no CR or LF (then no element is
+ * pretty-printed and the per-element check is skipped).
+ */
+export function indexEntry(b: Buffer, start: number, end: number, mayHaveNewlines = true): IndexedFields {
   let clean = b[start + 1] === 0x22;
   let s0 = -1;
   let s1 = -1;
@@ -172,7 +177,7 @@ export function indexEntry(b: Buffer, start: number, end: number): IndexedFields
   }
   if (status === undefined || !(STATUSES as readonly string[]).includes(status)) bad(`${where}.status must be one of ${STATUSES.join(', ')}`, name);
   if (isLatest === undefined) bad(`${where}.isLatest must be a boolean`, name);
-  if (clean) {
+  if (clean && mayHaveNewlines) {
     const element = b.subarray(start, end);
     clean = element.indexOf(0x0a) < 0 && element.indexOf(0x0d) < 0;
   }

@@ -54,6 +54,7 @@ export class UpstreamView {
   #waiters: Array<() => void> = [];
   #scanner = new EnvelopeScanner();
   #seen = 0;
+  #newlinesIn: { bytes: Uint8Array; any: boolean } | undefined;
 
   get length(): number {
     return this.#length;
@@ -150,19 +151,21 @@ export class UpstreamView {
       return false;
     }
     const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (const [start, end] of ranges) this.#add(buffer, start, end);
+    // one native scan per buffer instead of one per element (feed sees each buffer many times)
+    if (this.#newlinesIn?.bytes !== bytes) this.#newlinesIn = { bytes, any: bytes.indexOf(0x0a) >= 0 || bytes.indexOf(0x0d) >= 0 };
+    for (const [start, end] of ranges) this.#add(buffer, start, end, this.#newlinesIn.any);
     const more = ranges.length >= maxEntries && !this.#scanner.done;
     if (this.#scanner.done && final) this.#finish();
     this.#wake();
     return more;
   }
 
-  #add(bytes: Buffer, start: number, end: number): void {
+  #add(bytes: Buffer, start: number, end: number, mayHaveNewlines: boolean): void {
     const index = this.#seen++;
     let fields;
     let own: Uint8Array | undefined;
     try {
-      fields = indexEntry(bytes, start, end);
+      fields = indexEntry(bytes, start, end, mayHaveNewlines);
       if (!fields.clean) own = sanitizedBytes(JSON.parse(decoder.decode(bytes.subarray(start, end))));
     } catch (e) {
       const server = e instanceof EntryError ? e.server : undefined;
