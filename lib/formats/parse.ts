@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import { compileFn, INVALID } from 'zod/v4/core';
 import { RegistryError, type ErrorWhere } from '../errors.ts';
 import { detectShape, describeDocument, shapeFormat, unknownFormat, type DocumentShape, type RegistryFormat } from './detect.ts';
 import { checkDepth } from './depth.ts';
@@ -61,28 +62,33 @@ export interface ParsedDocument {
   invalid: Problem[];
 }
 
-// Each schema is compiled on first use (not at import, which the query function's cold start
-// would pay; and only the ones a document needs): a generated fast path for valid input, the
-// regular parser for errors.
+// Each schema's validator is generated on first use (not at import, which the query
+// function's cold start would pay; and only for the schemas a document needs): zod's compiled
+// assert-only fast path, which builds no output (entries are kept as read, not as parsed).
+// Only invalid input goes through the regular parser, for its issues (`problemsOf`), and that
+// parser has the last word: a value the fast path refuses but the parser accepts is valid.
 const SCHEMAS = { server: ServerJson, response: ServerResponse, image: ImageMetadata, remote: RemoteServerMetadata };
 type SchemaName = keyof typeof SCHEMAS;
-const compiled: { [K in SchemaName]?: (typeof SCHEMAS)[K] } = {};
-function schema<K extends SchemaName>(name: K): (typeof SCHEMAS)[K] {
-  return (compiled[name] ??= z.compile(SCHEMAS[name]));
+const fastPaths: { [K in SchemaName]?: (value: unknown) => unknown } = {};
+
+function fastPath(name: SchemaName): (value: unknown) => unknown {
+  let fast = fastPaths[name];
+  if (!fast) {
+    try {
+      fast = compileFn(SCHEMAS[name], { assertOnly: true });
+    } catch {
+      fast = () => INVALID; // a schema the compiler cannot model (none of ours today): the parser alone
+    }
+    fastPaths[name] = fast;
+  }
+  return fast;
 }
 
-/**
- * Valid input takes the generated validator, which builds no output (entries are kept as read,
- * not as parsed); only invalid input pays for a full parse, for its issues (`problemsOf`).
- */
-function isValid(name: SchemaName, value: unknown): boolean {
-  return schema(name).validate(value);
-}
-
-/** the problems of `value` against a schema; empty when it is valid after all */
-function problemsOf(name: SchemaName, value: unknown, path: string, server: string | undefined): Problem[] {
-  const r = schema(name).safeParse(value);
-  return r.success ? [] : issuesToProblems(r.error.issues, path, value, server);
+/** The problems of `value` against a schema, or undefined when it is valid. */
+function problemsOf(name: SchemaName, value: unknown, path: string, server: () => string | undefined): Problem[] | undefined {
+  if (fastPath(name)(value) !== INVALID) return undefined;
+  const r = SCHEMAS[name].safeParse(value);
+  return r.success ? undefined : issuesToProblems(r.error.issues, path, value, server());
 }
 
 export function parseRegistryDocument(input: Uint8Array | string, options: ParseOptions): ParsedDocument {
@@ -208,13 +214,10 @@ function validateToolhiveMaps(reg: { servers?: unknown; remote_servers?: unknown
         continue;
       }
       const entry = entries[key];
-      const name = map === 'servers' ? 'image' : 'remote';
-      if (!isValid(name, entry)) {
-        const problems = problemsOf(name, entry, path, key);
-        if (problems.length > 0) {
-          c.add(problems);
-          continue;
-        }
+      const problems = problemsOf(map === 'servers' ? 'image' : 'remote', entry, path, () => key);
+      if (problems) {
+        c.add(problems);
+        continue;
       }
       const typed = entry as ImageMetadata | RemoteServerMetadata;
       const upstream = typed.name || buildReverseDnsName(key);
@@ -297,13 +300,10 @@ function validateEntries(items: readonly unknown[], prefix: string, kind: 'serve
     const item = items[i];
     const path = single ? prefix : joinPath(prefix, [i]);
     const asResponse = kind === 'response' || (kind === 'auto' && isObject(item) && isObject(item.server));
-    const name = asResponse ? 'response' : 'server';
-    if (!isValid(name, item)) {
-      const problems = problemsOf(name, item, path, nameOf(item, asResponse));
-      if (problems.length > 0) {
-        c.add(problems);
-        continue;
-      }
+    const problems = problemsOf(asResponse ? 'response' : 'server', item, path, () => nameOf(item, asResponse));
+    if (problems) {
+      c.add(problems);
+      continue;
     }
     const response = asResponse ? (item as ServerResponse) : { server: item as ServerJson };
     const id = `${response.server.name}\u0000${response.server.version}`;

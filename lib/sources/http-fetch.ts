@@ -332,24 +332,40 @@ export async function readBody(res: SentResponse, options: { maxBytes: number; w
     throw e;
   }
   let raw = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      raw += chunk.length;
-      cb(null, chunk);
-    },
-  });
-  const streams = [res.body, counter, ...decoders];
-  const out = pipeline(streams as unknown as [Readable, Transform], () => {}) as unknown as Readable;
+  let streams: Readable[];
+  let out: Readable;
+  if (decoders.length === 0) {
+    // identity: the body is read as it comes, counted in the loop below
+    streams = [res.body];
+    out = res.body;
+  } else {
+    const counter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        raw += chunk.length;
+        cb(null, chunk);
+      },
+    });
+    streams = [res.body, counter, ...decoders];
+    out = pipeline(streams as unknown as [Readable, Transform], () => {}) as unknown as Readable;
+  }
+  // With a declared length and no decoding the body goes straight into one buffer of that
+  // size: no list of chunks that a final concat copies again (twice the body at the end).
+  const target = decoders.length === 0 && hasLength ? Buffer.allocUnsafe(declared) : undefined;
   const chunks: Buffer[] = [];
   let size = 0;
   try {
     for await (const chunk of out as AsyncIterable<Buffer>) {
+      if (decoders.length === 0) raw += chunk.length;
+      if (target !== undefined && size + chunk.length <= declared) chunk.copy(target, size);
+      else {
+        if (target !== undefined && chunks.length === 0) chunks.push(target.subarray(0, size)); // more than declared: collect
+        chunks.push(chunk);
+      }
       size += chunk.length;
       if (size > maxBytes) {
         for (const s of streams) s.destroy();
         throw new RegistryError('too_large', `response body passed the limit of ${maxBytes} bytes${decoders.length ? ' after decompression' : ''} (MCPREG_FETCH_MAX_BYTES)`, { where });
       }
-      chunks.push(chunk);
     }
   } catch (e) {
     if (e instanceof RegistryError) throw e;
@@ -372,7 +388,7 @@ export async function readBody(res: SentResponse, options: { maxBytes: number; w
   if (hasLength && raw < declared) {
     throw new RegistryError('source_unavailable', `response body ended after ${raw} of ${declared} bytes (connection closed early)`, { where, transient: true });
   }
-  const buf = Buffer.concat(chunks, size);
+  const buf = target !== undefined && chunks.length === 0 ? target : Buffer.concat(chunks, size);
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 

@@ -26,18 +26,35 @@ function statusFromExtension(e: ServerResponse): OfficialStatus {
   return typeof status === 'string' && status.toLowerCase() === 'deprecated' ? 'deprecated' : 'active';
 }
 
-function cleanOfficial(o: OfficialMeta): OfficialMeta {
+/** the documented keys of `o` (`updatedAt` replaced when given), in a fixed order */
+function cleanOfficial(o: OfficialMeta, updatedAt: string | undefined = o.updatedAt): OfficialMeta {
   const out: OfficialMeta = { status: o.status };
   if (o.statusChangedAt !== undefined) out.statusChangedAt = o.statusChangedAt;
   if (o.statusMessage !== undefined) out.statusMessage = o.statusMessage;
   if (o.publishedAt !== undefined) out.publishedAt = o.publishedAt;
-  if (o.updatedAt !== undefined) out.updatedAt = o.updatedAt;
+  if (updatedAt !== undefined) out.updatedAt = updatedAt;
   if (o.isLatest !== undefined) out.isLatest = o.isLatest;
   return out;
 }
 
 function withOfficial(e: ServerResponse, official: OfficialMeta): ServerResponse {
-  return { ...e, _meta: { ...(e._meta ?? {}), [OFFICIAL_META_KEY]: official } };
+  const meta = e._meta;
+  // the common shape, {server, _meta: {official}}, without the generic spreads
+  if (meta !== undefined && isServerThenMeta(e) && Object.keys(meta).length === 1 && meta[OFFICIAL_META_KEY] !== undefined) {
+    return { server: e.server, _meta: { [OFFICIAL_META_KEY]: official } };
+  }
+  return { ...e, _meta: { ...(meta ?? {}), [OFFICIAL_META_KEY]: official } };
+}
+
+/** exactly the keys `server`, `_meta`, in that order (the output keeps the input's key order) */
+function isServerThenMeta(e: ServerResponse): boolean {
+  const keys = Object.keys(e);
+  return keys.length === 2 && keys[0] === 'server' && keys[1] === '_meta';
+}
+
+function isSorted(entries: readonly ServerResponse[]): boolean {
+  for (let i = 1; i < entries.length; i++) if (compareEntries(entries[i - 1] as ServerResponse, entries[i] as ServerResponse) > 0) return false;
+  return true;
 }
 
 export function compareEntries(a: ServerResponse, b: ServerResponse): number {
@@ -63,7 +80,7 @@ export function assignOfficialMeta(entries: readonly ServerResponse[], options: 
     const e = entries[i] as ServerResponse;
     const given = e._meta?.[OFFICIAL_META_KEY];
     if (given?.publishedAt) {
-      out[i] = withOfficial(e, cleanOfficial({ ...given, updatedAt: given.updatedAt ?? given.publishedAt }));
+      out[i] = withOfficial(e, cleanOfficial(given, given.updatedAt ?? given.publishedAt));
       continue;
     }
     const status = given?.status ?? statusFromExtension(e);
@@ -87,7 +104,8 @@ export function assignOfficialMeta(entries: readonly ServerResponse[], options: 
     else delete official.isLatest;
     out[i] = withOfficial(e, cleanOfficial(official));
   }
-  out.sort(compareEntries);
+  // sources often list entries in this order already (registry APIs do)
+  if (!isSorted(out)) out.sort(compareEntries);
   return markLatest(out);
 }
 
@@ -97,11 +115,21 @@ export function markLatest(sorted: ServerResponse[]): ServerResponse[] {
   while (start < sorted.length) {
     const name = (sorted[start] as ServerResponse).server.name;
     let end = start + 1;
-    while (end < sorted.length && (sorted[end] as ServerResponse).server.name === name) end++;
-    const group = sorted.slice(start, end);
-    const flagged = group.filter((e) => e._meta?.[OFFICIAL_META_KEY]?.isLatest === true);
-    const latest = flagged.length === 1 ? flagged[0] : pickLatest(group, responseCandidate);
-    for (const e of group) {
+    let flagged = 0;
+    let flaggedAt = -1;
+    if (sorted[start]?._meta?.[OFFICIAL_META_KEY]?.isLatest === true) {
+      flagged = 1;
+      flaggedAt = start;
+    }
+    for (; end < sorted.length && (sorted[end] as ServerResponse).server.name === name; end++) {
+      if (sorted[end]?._meta?.[OFFICIAL_META_KEY]?.isLatest === true) {
+        flagged++;
+        flaggedAt = end;
+      }
+    }
+    const latest = flagged === 1 ? sorted[flaggedAt] : end - start === 1 ? sorted[start] : pickLatest(sorted.slice(start, end), responseCandidate);
+    for (let i = start; i < end; i++) {
+      const e = sorted[i] as ServerResponse;
       const official = e._meta?.[OFFICIAL_META_KEY];
       if (official) official.isLatest = e === latest;
     }
