@@ -23,9 +23,18 @@ export interface Settings {
   readyTtlMs: number;
 }
 
+/** a reply that may be sent again for the same request URL while its snapshot is current */
+export interface HotReply {
+  ref: RegistryRef;
+  hash: string;
+  reply: Reply;
+}
+
 export interface Ctx {
   cache: SnapshotCache;
   responses: ResponseCache;
+  /** anonymous GETs by request URL (see handler.ts): lets a repeated request skip routing, parsing and awaiting */
+  remember(url: string, hot: HotReply): void;
   settings: Settings;
   log: Logger;
   access(): Promise<AccessControl>;
@@ -35,6 +44,8 @@ export interface Ctx {
 
 export interface Reply {
   response: PreparedResponse;
+  /** header lists per encoding, built on first send (replies reused from the fast path) */
+  sent?: Map<string, Array<string | number>>;
   /** Cache-Control; data replies get `public`/`private, max-age=…`, others `no-store` */
   cacheControl: string;
   /** extra Vary fields (Accept-Encoding is added for compressible bodies) */

@@ -3,8 +3,8 @@ import { isRegistryError, type RegistryError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { pointerKey } from '../snapshots/layout.ts';
 import type { AccessControl } from './auth.ts';
-import { plainReply, problemReply, type Ctx, type Reply, type Settings } from './context.ts';
-import { chooseEncoding, type PreparedResponse } from './prepared.ts';
+import { plainReply, problemReply, type Ctx, type HotReply, type Reply, type Settings } from './context.ts';
+import { chooseEncoding, type Encoding, type PreparedResponse } from './prepared.ts';
 import { endpointNotFound, problem } from './problem.ts';
 import { ResponseCache } from './response-cache.ts';
 import { allowedMethods, matchRoute, type Route } from './router.ts';
@@ -68,8 +68,14 @@ const GENERIC_500: Partial<Record<Route['kind'], string>> = {
   'up-versions': 'Failed to get server versions',
 };
 
+/** bounds of the fast path's memory of replies by URL */
+const HOT_MAX_ENTRIES = 10_000;
+const HOT_MAX_BYTES = 32 * 1024 * 1024;
+
 export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
   const log = options.logger;
+  const hotEntries = new Map<string, HotReply>();
+  let hotBytes = 0;
   const accessLog = options.accessLog ?? false;
   let accessPromise: Promise<AccessControl> | undefined;
   const access = options.access;
@@ -83,6 +89,18 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
       readyTtlMs: options.settings?.readyTtlMs ?? 5000,
     },
     log,
+    remember(url: string, hot: HotReply) {
+      if (hotEntries.has(url)) return;
+      const size = hot.reply.response.body.length;
+      if (size > HOT_MAX_BYTES / 16) return;
+      while (hotEntries.size >= HOT_MAX_ENTRIES || (hotBytes + size > HOT_MAX_BYTES && hotEntries.size > 0)) {
+        const [oldest, entry] = hotEntries.entries().next().value as [string, HotReply];
+        hotEntries.delete(oldest);
+        hotBytes -= entry.reply.response.body.length;
+      }
+      hotEntries.set(url, hot);
+      hotBytes += size;
+    },
     anonymous: typeof access !== 'function' && access.mode === 'anonymous',
     access() {
       if (typeof access !== 'function') return Promise.resolve(access);
@@ -93,7 +111,15 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
       return accessPromise;
     },
   };
-  options.cache.onChange((ref) => ctx.responses.dropPrefix(`${ref.namespace}/${ref.name}|`));
+  options.cache.onChange((ref) => {
+    ctx.responses.dropPrefix(`${ref.namespace}/${ref.name}|`);
+    for (const [url, hot] of hotEntries) {
+      if (hot.ref.namespace === ref.namespace && hot.ref.name === ref.name) {
+        hotEntries.delete(url);
+        hotBytes -= hot.reply.response.body.length;
+      }
+    }
+  });
 
   let ready: { at: number; reply: Promise<Reply> } | undefined;
   function readiness(): Promise<Reply> {
@@ -125,7 +151,7 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
       case 'up-ping':
       case 'up-health':
       case 'up-publish':
-        return upstreamRoute(ctx, route, rawQuery, req.headers);
+        return upstreamRoute(ctx, route, rawQuery, req.headers, req.url ?? '/');
       case 'healthz':
         return plainReply({ status: 'ok' });
       case 'readyz':
@@ -159,22 +185,28 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
   let inflight = 0;
 
   const handler = ((req: IncomingMessage, res: ServerResponse) => {
+    const url = req.url ?? '/';
+    const method = req.method ?? 'GET';
+    // fast path: a repeated anonymous read whose snapshot is still current, answered without
+    // routing, parsing or awaiting anything
+    if (!accessLog && (method === 'GET' || method === 'HEAD')) {
+      const hot = hotEntries.get(url);
+      if (hot && ctx.cache.freshHash(hot.ref) === hot.hash && write(req, res, method, hot.reply) === undefined) return;
+    }
     inflight++;
     const started = accessLog ? performance.now() : 0;
-    const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const rawQuery = q < 0 ? '' : url.slice(q + 1);
-    const method = req.method ?? 'GET';
     const route = matchRoute(path);
     const finish = () => {
       inflight--;
       if (accessLog) log.info('request', { method, path, status: res.statusCode, ms: Math.round((performance.now() - started) * 10) / 10 });
     };
-    res.once('close', finish);
     if (method === 'OPTIONS') {
       res.writeHead(204, PREFLIGHT_HEADERS);
       res.end();
+      finish();
       return;
     }
     let pending: Promise<Reply>;
@@ -185,11 +217,12 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
     }
     pending
       .catch((e: unknown) => failure(e, route, path))
-      .then((reply) => send(req, res, method, reply))
+      .then((reply) => write(req, res, method, reply))
       .catch((e: unknown) => {
         log.error('failed to write a response', { path, error: e instanceof Error ? e.message : String(e) });
         res.destroy();
-      });
+      })
+      .finally(finish);
   }) as QueryHandler;
 
   function failure(e: unknown, route: Route, path: string): Reply {
@@ -214,28 +247,55 @@ function pathOf(req: IncomingMessage): string {
   return q < 0 ? url : url.slice(0, q);
 }
 
-async function send(req: IncomingMessage, res: ServerResponse, method: string, reply: Reply): Promise<void> {
+/**
+ * Writes a reply: synchronously when the body in the negotiated encoding is ready (returns
+ * undefined), else once it is compressed (returns that promise). Header lists are built once
+ * per reply and encoding.
+ */
+function write(req: IncomingMessage, res: ServerResponse, method: string, reply: Reply): Promise<void> | undefined {
   const r: PreparedResponse = reply.response;
-  const headers: Record<string, string | number> = { ...CORS_HEADERS, 'Content-Type': r.contentType, 'Cache-Control': reply.cacheControl };
-  if (reply.headers) Object.assign(headers, reply.headers);
   const ok = r.status === 200;
   const encoding = ok && r.compressible ? chooseEncoding(req.headers['accept-encoding']) : 'identity';
-  const vary = [r.compressible && ok ? 'Accept-Encoding' : undefined, reply.vary].filter((v) => v !== undefined).join(', ');
-  if (vary) headers.Vary = vary;
-  if (ok) {
-    headers.ETag = r.etagFor(encoding);
-    if (r.matches(req.headers['if-none-match'])) {
-      delete headers['Content-Type'];
-      res.writeHead(304, headers);
-      res.end();
-      return;
-    }
+  if (ok && r.matches(req.headers['if-none-match'])) {
+    const headers = headerList(reply, encoding, false);
+    res.writeHead(304, headers);
+    res.end();
+    return undefined;
   }
   const v = r.variant(encoding);
-  const body = v instanceof Buffer ? v : await v;
-  if (encoding !== 'identity') headers['Content-Encoding'] = encoding;
-  headers['Content-Length'] = body.length;
-  res.writeHead(r.status, headers);
-  if (method === 'HEAD') res.end();
-  else res.end(body);
+  if (v instanceof Buffer) {
+    res.writeHead(r.status, headerList(reply, encoding, true));
+    if (method === 'HEAD') res.end();
+    else res.end(v);
+    return undefined;
+  }
+  return (v as Promise<Buffer>).then((body) => {
+    res.writeHead(r.status, headerList(reply, encoding, true));
+    if (method === 'HEAD') res.end();
+    else res.end(body);
+  });
+}
+
+/** [name, value, name, value, …] for writeHead, memoised on the reply */
+function headerList(reply: Reply, encoding: Encoding, withBody: boolean): Array<string | number> {
+  const key = withBody ? encoding : `304:${encoding}`;
+  reply.sent ??= new Map();
+  let list = reply.sent.get(key);
+  if (list) return list;
+  const r = reply.response;
+  const ok = r.status === 200;
+  const headers: Record<string, string | number> = { ...CORS_HEADERS, 'Cache-Control': reply.cacheControl };
+  if (withBody) headers['Content-Type'] = r.contentType;
+  if (reply.headers) Object.assign(headers, reply.headers);
+  const vary = [r.compressible && ok ? 'Accept-Encoding' : undefined, reply.vary].filter((v) => v !== undefined).join(', ');
+  if (vary) headers.Vary = vary;
+  if (ok) headers.ETag = r.etagFor(encoding);
+  if (withBody) {
+    if (encoding !== 'identity') headers['Content-Encoding'] = encoding;
+    const body = r.variant(encoding);
+    headers['Content-Length'] = body instanceof Buffer ? body.length : 0;
+  }
+  list = Object.entries(headers).flat();
+  reply.sent.set(key, list);
+  return list;
 }

@@ -117,6 +117,16 @@ export class SnapshotCache {
     return st;
   }
 
+  /**
+   * The registry's current snapshot hash when its pointer was validated within the TTL (no
+   * I/O, synchronous: the fast path of repeated requests); undefined when a revalidation is due.
+   */
+  freshHash(ref: RegistryRef): string | undefined {
+    const st = this.#states.get(`${ref.namespace}/${ref.name}`);
+    if (!st?.current || this.#now() - st.checkedAt >= this.#ttl) return undefined;
+    return st.current.pointer.hash;
+  }
+
   /** The registry's current pointer (revalidated when due), or null when it has none. */
   async current(ref: RegistryRef): Promise<Current | null> {
     const st = this.#state(ref);

@@ -23,51 +23,65 @@ function resolve(ctx: Ctx, route: UpstreamRoute): RegistryRef | Reply {
 
 const SERVER_NOT_FOUND = () => problemReply(problem(404, 'Server not found'));
 
-export async function upstreamRoute(ctx: Ctx, route: UpstreamRoute, rawQuery: string, headers: IncomingHttpHeaders): Promise<Reply> {
+export async function upstreamRoute(ctx: Ctx, route: UpstreamRoute, rawQuery: string, headers: IncomingHttpHeaders, url: string): Promise<Reply> {
+  const reply = await answerRoute(ctx, route, rawQuery, headers);
+  if (reply.hash && ctx.anonymous) ctx.remember(url, { ref: reply.ref!, hash: reply.hash, reply: reply.reply });
+  return reply.reply;
+}
+
+interface Answered {
+  reply: Reply;
+  /** the registry and snapshot a data reply was computed from */
+  ref?: RegistryRef;
+  hash?: string;
+}
+
+async function answerRoute(ctx: Ctx, route: UpstreamRoute, rawQuery: string, headers: IncomingHttpHeaders): Promise<Answered> {
+  const done = (reply: Reply): Answered => ({ reply });
   const ref = resolve(ctx, route);
-  if (isReply(ref)) return ref;
+  if (isReply(ref)) return done(ref);
   const caller = await authenticate(ctx, headers);
-  if (isReply(caller)) return caller;
+  if (isReply(caller)) return done(caller);
   const denied = await authorize(ctx, caller, ref);
-  if (denied) return denied;
+  if (denied) return done(denied);
   const rk = registryKey(ref);
 
   switch (route.kind) {
     case 'up-ping':
-      return (await ctx.cache.current(ref)) ? plainReply({ pong: true }) : registryNotFound();
+      return done((await ctx.cache.current(ref)) ? plainReply({ pong: true }) : registryNotFound());
     case 'up-health':
-      return (await ctx.cache.current(ref)) ? plainReply({ status: 'ok' }) : registryNotFound();
+      return done((await ctx.cache.current(ref)) ? plainReply({ status: 'ok' }) : registryNotFound());
     case 'up-publish':
-      return problemReply(problem(501, 'Publishing is not supported: this registry is synced from its source'));
+      return done(problemReply(problem(501, 'Publishing is not supported: this registry is synced from its source')));
 
     case 'up-list': {
       const parsed = parseListParams(new URLSearchParams(rawQuery));
-      if (!parsed.ok) return problemReply(parsed.problem);
+      if (!parsed.ok) return done(problemReply(parsed.problem));
       const loaded = await ctx.cache.upstream(ref);
-      if (!loaded) return registryNotFound();
+      if (!loaded) return done(registryNotFound());
       const params = parsed.value;
       const suffix = `|L|${listParamsKey(params)}`;
       const hit = ctx.responses.get(`${rk}|${loaded.hash}${suffix}`);
-      if (hit) return dataReply(ctx, hit);
+      if (hit) return { reply: dataReply(ctx, hit), ref, hash: loaded.hash };
       const { hash, value: page } = await answer(ctx, ref, loaded, (v) => listPage(v, params));
       const response = new PreparedResponse(200, 'application/json', listBody(page.items, page.nextCursor));
       ctx.responses.set(`${rk}|${hash}${suffix}`, response);
-      return dataReply(ctx, response);
+      return { reply: dataReply(ctx, response), ref, hash };
     }
 
     case 'up-versions':
     case 'up-version': {
       const parsed = parseIncludeDeleted(new URLSearchParams(rawQuery));
-      if (!parsed.ok) return problemReply(parsed.problem);
+      if (!parsed.ok) return done(problemReply(parsed.problem));
       const includeDeleted = parsed.value;
       const loaded = await ctx.cache.upstream(ref);
-      if (!loaded) return registryNotFound();
+      if (!loaded) return done(registryNotFound());
       const suffix =
         route.kind === 'up-versions'
           ? `|V|${includeDeleted ? 1 : 0}|${route.server}`
           : `|E|${includeDeleted ? 1 : 0}|${route.server}\u0000${route.version}`;
       const hit = ctx.responses.get(`${rk}|${loaded.hash}${suffix}`);
-      if (hit) return dataReply(ctx, hit);
+      if (hit) return { reply: dataReply(ctx, hit), ref, hash: loaded.hash };
       let body: Buffer | null;
       let hash: string;
       if (route.kind === 'up-versions') {
@@ -79,10 +93,10 @@ export async function upstreamRoute(ctx: Ctx, route: UpstreamRoute, rawQuery: st
         hash = r.hash;
         body = r.value ? entryBody(r.value) : null;
       }
-      if (!body) return SERVER_NOT_FOUND();
+      if (!body) return done(SERVER_NOT_FOUND());
       const response = new PreparedResponse(200, 'application/json', body);
       ctx.responses.set(`${rk}|${hash}${suffix}`, response);
-      return dataReply(ctx, response);
+      return { reply: dataReply(ctx, response), ref, hash };
     }
   }
 }
