@@ -1,13 +1,13 @@
 import type { Agent as HttpAgent, IncomingMessage, RequestOptions } from 'node:http';
-import { SignatureV4 } from '@smithy/signature-v4';
+import aws4 from 'aws4';
 import { RegistryError } from '../errors.ts';
 import { validateKey, validatePrefix } from '../snapshots/keys.ts';
 import type { GetOptions, SnapshotStore, StoredObject } from '../snapshots/store.ts';
 
 /**
  * Reads snapshot objects from S3 without the AWS SDK: GET (with Range and If-None-Match) and
- * HEAD, signed with AWS Signature V4 by `@smithy/signature-v4` (the SDK's own signer), over
- * node:http(s) with keep-alive.
+ * HEAD, signed with AWS Signature V4 by `aws4` (npm; 15 KB, no dependencies), over node:http(s)
+ * with keep-alive.
  *
  * Why: the query function scales from zero, and loading the AWS SDK costs ~80 ms of CPU
  * before the first S3 request — more than a bare Node process needs to start and answer.
@@ -37,25 +37,6 @@ export type S3Reader = Pick<SnapshotStore, 'get' | 'exists' | 'description'> & {
 
 const http = process.getBuiltinModule('node:http');
 const https = process.getBuiltinModule('node:https');
-const { createHash, createHmac } = process.getBuiltinModule('node:crypto');
-
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-const bytesOf = (d: SourceData): string | Uint8Array => (typeof d === 'string' ? d : d instanceof ArrayBuffer ? new Uint8Array(d) : new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
-
-/** the hash constructor SignatureV4 wants, on node:crypto */
-class Sha256 {
-  #h: ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
-  constructor(secret?: SourceData) {
-    this.#h = secret === undefined ? createHash('sha256') : createHmac('sha256', bytesOf(secret));
-  }
-  update(data: SourceData): void {
-    this.#h.update(bytesOf(data));
-  }
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(new Uint8Array(this.#h.digest()));
-  }
-  reset(): void {}
-}
 
 function normalisePrefix(prefix: string | undefined): string {
   if (!prefix) return '';
@@ -86,60 +67,55 @@ export async function createS3Reader(options: S3ReaderOptions): Promise<S3Reader
   const hostHeader = endpoint.port ? `${hostname}:${endpoint.port}` : hostname;
   const basePath = endpoint.pathname.replace(/\/+$/, '');
   const agent: HttpAgent = new (secure ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: 16 });
-  const signer = new SignatureV4({ service: 's3', region, credentials: options.credentials, sha256: Sha256, uriEscapePath: false, applyChecksum: false });
   const attempts = options.maxAttempts ?? 3;
   const connectTimeout = options.connectTimeoutMs ?? 5_000;
   const requestTimeout = options.requestTimeoutMs ?? 120_000;
   const where = `s3://${options.bucket}/${prefix} at ${endpoint.host}`;
 
   function once(method: 'GET' | 'HEAD', path: string, headers: Record<string, string>): Promise<Answer> {
-    return signer
-      .sign({ method, protocol: endpoint.protocol, hostname, port, path, query: {}, headers: { host: hostHeader, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', ...headers } })
-      .then(
-        (signed) =>
-          new Promise<Answer>((resolve, reject) => {
-            const request: RequestOptions = { host: hostname, port, method, path, headers: signed.headers as Record<string, string>, agent };
-            const req = (secure ? https : http).request(request, (res) => {
-              // one buffer of the announced size, no list of chunks to concatenate
-              const declared = Number(res.headers['content-length']);
-              const sized = method === 'GET' && Number.isSafeInteger(declared) && declared >= 0 ? Buffer.allocUnsafe(declared) : undefined;
-              let copied = 0;
-              const extra: Buffer[] = [];
-              res.on('data', (chunk: Buffer) => {
-                if (sized && extra.length === 0 && copied + chunk.length <= sized.length) {
-                  chunk.copy(sized, copied);
-                  copied += chunk.length;
-                } else extra.push(chunk);
-              });
-              res.on('end', () => {
-                clearTimeout(timer);
-                const head = sized ? sized.subarray(0, copied) : Buffer.alloc(0);
-                resolve({ status: res.statusCode ?? 0, headers: res.headers, body: extra.length === 0 ? head : Buffer.concat([head, ...extra]) });
-              });
-              res.on('error', reject);
-            });
-            const timer = setTimeout(() => req.destroy(Object.assign(new Error('S3 request timed out'), { code: 'ETIMEDOUT' })), requestTimeout);
-            req.on('socket', (socket) => {
-              if (socket.connecting) {
-                const connectTimer = setTimeout(() => req.destroy(Object.assign(new Error('S3 connect timed out'), { code: 'ETIMEDOUT' })), connectTimeout);
-                socket.once('connect', () => clearTimeout(connectTimer));
-                socket.once('close', () => clearTimeout(connectTimer));
-              }
-            });
-            req.on('error', (e) => {
-              clearTimeout(timer);
-              reject(e);
-            });
-            req.end();
-          }),
-      );
+    const signed = aws4.sign({ host: hostname, path, method, service: 's3', region, headers: { Host: hostHeader, 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD', ...headers } }, options.credentials);
+    return new Promise<Answer>((resolve, reject) => {
+      const request: RequestOptions = { host: hostname, port, method, path, headers: signed.headers, agent };
+      const req = (secure ? https : http).request(request, (res) => {
+        // one buffer of the announced size, no list of chunks to concatenate
+        const declared = Number(res.headers['content-length']);
+        const sized = method === 'GET' && Number.isSafeInteger(declared) && declared >= 0 ? Buffer.allocUnsafe(declared) : undefined;
+        let copied = 0;
+        const extra: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => {
+          if (sized && extra.length === 0 && copied + chunk.length <= sized.length) {
+            chunk.copy(sized, copied);
+            copied += chunk.length;
+          } else extra.push(chunk);
+        });
+        res.on('end', () => {
+          clearTimeout(timer);
+          const head = sized ? sized.subarray(0, copied) : Buffer.alloc(0);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: extra.length === 0 ? head : Buffer.concat([head, ...extra]) });
+        });
+        res.on('error', reject);
+      });
+      const timer = setTimeout(() => req.destroy(Object.assign(new Error('S3 request timed out'), { code: 'ETIMEDOUT' })), requestTimeout);
+      req.on('socket', (socket) => {
+        if (socket.connecting) {
+          const connectTimer = setTimeout(() => req.destroy(Object.assign(new Error('S3 connect timed out'), { code: 'ETIMEDOUT' })), connectTimeout);
+          socket.once('connect', () => clearTimeout(connectTimer));
+          socket.once('close', () => clearTimeout(connectTimer));
+        }
+      });
+      req.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      req.end();
+    });
   }
 
   async function send(method: 'GET' | 'HEAD', key: string, headers: Record<string, string>): Promise<Answer> {
     const path = `${basePath}${pathStyle ? `/${options.bucket}` : ''}/${encodeKey(prefix + validateKey(key))}`;
     for (let attempt = 1; ; attempt++) {
       try {
-        const answer = await once(method, path, { ...headers, ...(options.credentials.sessionToken ? { 'x-amz-security-token': options.credentials.sessionToken } : {}) });
+        const answer = await once(method, path, headers);
         if ((answer.status >= 500 || answer.status === 429) && attempt < attempts) {
           await new Promise((r) => setTimeout(r, 50 * 2 ** attempt * Math.random()));
           continue;
