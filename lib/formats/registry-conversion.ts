@@ -5,6 +5,7 @@ import {
   type Group,
   type ImageMetadata,
   type RemoteServerMetadata,
+  type ToolhiveKind,
   type ToolhiveRegistry,
 } from './toolhive-schema.ts';
 import { imageToServerJson, remoteToServerJson } from './toolhive-to-upstream.ts';
@@ -17,7 +18,7 @@ import {
   type UpstreamGroup,
   type UpstreamRegistryFile,
 } from './upstream-schema.ts';
-import { serverJsonToToolhive, type ToolhiveConverted } from './upstream-to-toolhive.ts';
+import { serverJsonToToolhive, toolhiveKindOf, type ToolhiveConverted } from './upstream-to-toolhive.ts';
 import { pickLatest, responseCandidate } from './versions.ts';
 
 /** Whole registries between the two formats (entries as in toolhive-to-upstream / upstream-to-toolhive). */
@@ -92,12 +93,7 @@ function isResponse(item: ServerJson | ServerResponse): item is ServerResponse {
  */
 export function upstreamToToolhive(items: readonly (ServerJson | ServerResponse)[], options: UpstreamToToolhiveOptions = {}): ToolhiveConversion {
   const { servers, remote_servers, skipped } = convertEntries(items);
-  const registry: ToolhiveRegistry = {
-    $schema: TOOLHIVE_REGISTRY_SCHEMA_URL,
-    version: options.version || DEFAULT_REGISTRY_VERSION,
-    last_updated: options.lastUpdated || rfc3339Now(),
-    servers,
-  };
+  const registry: ToolhiveRegistry = { ...toolhiveHeader(options), servers };
   if (Object.keys(remote_servers).length > 0) registry.remote_servers = remote_servers;
   if (options.groups && options.groups.length > 0) {
     const groups: Group[] = [];
@@ -114,11 +110,46 @@ export function upstreamToToolhive(items: readonly (ServerJson | ServerResponse)
   return { registry, skipped };
 }
 
+/** The fields of a converted registry that come before its entries, in output order. */
+export function toolhiveHeader(options: Pick<UpstreamToToolhiveOptions, 'version' | 'lastUpdated'>): { $schema: string; version: string; last_updated: string } {
+  return { $schema: TOOLHIVE_REGISTRY_SCHEMA_URL, version: options.version || DEFAULT_REGISTRY_VERSION, last_updated: options.lastUpdated || rfc3339Now() };
+}
+
 function convertEntries(items: readonly (ServerJson | ServerResponse)[]): {
   servers: Record<string, ImageMetadata>;
   remote_servers: Record<string, RemoteServerMetadata>;
   skipped: SkippedServer[];
 } {
+  const plan = planToolhiveEntries(items);
+  const servers: Record<string, ImageMetadata> = {};
+  const remote_servers: Record<string, RemoteServerMetadata> = {};
+  for (const p of plan.servers) servers[p.key] = convertPlanned(p).entry as ImageMetadata;
+  for (const p of plan.remote_servers) remote_servers[p.key] = convertPlanned(p).entry as RemoteServerMetadata;
+  return { servers, remote_servers, skipped: plan.skipped };
+}
+
+/** A server that becomes a ToolHive entry under `key` (converted by `convertPlanned`). */
+export interface PlannedEntry {
+  key: string;
+  server: ServerJson;
+}
+
+/** The ToolHive entries of some upstream servers, decided but not yet built. */
+export interface ToolhivePlan {
+  /** image entries (`servers`), in key order */
+  servers: PlannedEntry[];
+  /** remote entries (`remote_servers`), in key order */
+  remote_servers: PlannedEntry[];
+  /** servers that have no ToolHive form */
+  skipped: SkippedServer[];
+}
+
+/**
+ * Which version of each name becomes which entry under which key, in output order, without
+ * building the entries: a writer can then convert and serialise them one at a time instead of
+ * holding the whole registry (upstreamToToolhive builds it from the same plan).
+ */
+export function planToolhiveEntries(items: readonly (ServerJson | ServerResponse)[]): ToolhivePlan {
   const byNameMap = new Map<string, ServerResponse[]>();
   for (const item of items) {
     const response = isResponse(item) ? item : { server: item };
@@ -126,26 +157,36 @@ function convertEntries(items: readonly (ServerJson | ServerResponse)[]): {
     if (list) list.push(response);
     else byNameMap.set(response.server.name, [response]);
   }
-  const converted = new Map<string, ToolhiveConverted>();
+  const chosen: { name: string; server: ServerJson; kind: ToolhiveKind }[] = [];
   const skipped: SkippedServer[] = [];
   for (const [name, versions] of byNameMap) {
-    const chosen = latestOf(versions);
+    const latest = latestOf(versions).server;
+    const kind = toolhiveKindOf(latest);
+    if (kind !== undefined) {
+      chosen.push({ name, server: latest, kind });
+      continue;
+    }
+    // no ToolHive form: the converter says why
     try {
-      converted.set(name, serverJsonToToolhive(chosen.server));
+      serverJsonToToolhive(latest);
     } catch (e) {
       if (!isRegistryError(e)) throw e;
-      skipped.push({ server: name, version: chosen.server.version, message: e.message });
+      skipped.push({ server: name, version: latest.version, message: e.message });
+      continue;
     }
+    throw new Error(`internal: ${name} has no ToolHive kind but converts`);
   }
-  const keys = assignToolhiveKeys(converted.keys());
-  const sorted = [...converted].map(([name, c]) => [keys.get(name) as string, c] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const servers: Record<string, ImageMetadata> = {};
-  const remote_servers: Record<string, RemoteServerMetadata> = {};
-  for (const [key, c] of sorted) {
-    if (c.kind === 'image') servers[key] = c.entry;
-    else remote_servers[key] = c.entry;
-  }
-  return { servers, remote_servers, skipped };
+  const keys = assignToolhiveKeys(chosen.map((c) => c.name));
+  const planned = chosen.map((c) => ({ key: keys.get(c.name) as string, server: c.server, kind: c.kind }));
+  planned.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const plan: ToolhivePlan = { servers: [], remote_servers: [], skipped };
+  for (const p of planned) (p.kind === 'image' ? plan.servers : plan.remote_servers).push({ key: p.key, server: p.server });
+  return plan;
+}
+
+/** the ToolHive entry of a planned server */
+export function convertPlanned(p: PlannedEntry): ToolhiveConverted {
+  return serverJsonToToolhive(p.server);
 }
 
 function latestOf(versions: ServerResponse[]): ServerResponse {

@@ -47,12 +47,15 @@ export class JsonBytes {
   /**
    * `[a,b,…]` of the items, each written on its own. Equal to JSON.stringify(items) for items
    * that are JSON values (no `undefined`, functions or symbols, which it writes as null).
+   * `release`: set each slot to undefined once written, so that what only this array still
+   * holds can be collected while the text grows.
    */
-  array(items: readonly unknown[]): void {
+  array(items: unknown[], release = false): void {
     this.text('[');
     for (let i = 0; i < items.length; i++) {
       if (i > 0) this.text(',');
       const json = JSON.stringify(items[i]);
+      if (release) items[i] = undefined;
       this.text(json === undefined ? 'null' : json);
     }
     this.text(']');
@@ -73,6 +76,7 @@ export class JsonBytes {
       first = false;
       const standIn = options.standIns?.[key];
       if (standIn !== undefined) this.valueHashedAs(value, standIn);
+      else if (value instanceof LazyEntries) this.#lazy(value);
       else if (options.entryMaps?.includes(key) && isPlainObject(value)) this.object(value);
       else this.value(value);
     }
@@ -97,10 +101,36 @@ export class JsonBytes {
     return hash.digest('hex');
   }
 
+  #lazy(entries: LazyEntries): void {
+    this.text('{');
+    let first = true;
+    for (let i = 0; i < entries.keys.length; i++) {
+      const json = JSON.stringify(entries.valueAt(i));
+      if (json === undefined) continue;
+      this.text(first ? `${JSON.stringify(entries.keys[i])}:` : `,${JSON.stringify(entries.keys[i])}:`);
+      this.text(json);
+      first = false;
+    }
+    this.text('}');
+  }
+
   #grow(needed: number): void {
     const next = Buffer.allocUnsafe(Math.max(needed, this.#buf.length * 2));
     this.#buf.copy(next, 0, 0, this.#length);
     this.#buf = next;
+  }
+}
+
+/**
+ * The entries of a JSON object made one at a time as `object()` writes them (and dropped right
+ * after), for maps too big to hold twice: `valueAt(i)` is the value of `keys[i]`.
+ */
+export class LazyEntries {
+  readonly keys: readonly string[];
+  readonly valueAt: (i: number) => unknown;
+  constructor(keys: readonly string[], valueAt: (i: number) => unknown) {
+    this.keys = keys;
+    this.valueAt = valueAt;
   }
 }
 

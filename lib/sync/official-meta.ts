@@ -71,16 +71,29 @@ export interface AssignOptions {
   previous?: ReadonlyMap<string, ServerResponse> | undefined;
   /** RFC 3339 */
   now: string;
+  /**
+   * Write the official blocks into the entries and sort `entries` itself, instead of returning
+   * new objects: for entries the caller owns (freshly parsed), which are then not kept twice.
+   */
+  inPlace?: boolean;
+}
+
+function setOfficial(e: ServerResponse, official: OfficialMeta): ServerResponse {
+  // the same keys in the same order as withOfficial's copy
+  if (e._meta === undefined) e._meta = {};
+  e._meta[OFFICIAL_META_KEY] = official;
+  return e;
 }
 
 export function assignOfficialMeta(entries: readonly ServerResponse[], options: AssignOptions): ServerResponse[] {
   const { previous, now } = options;
-  const out: ServerResponse[] = new Array(entries.length);
+  const out: ServerResponse[] = options.inPlace ? (entries as ServerResponse[]) : new Array(entries.length);
+  const put = options.inPlace ? setOfficial : withOfficial;
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i] as ServerResponse;
     const given = e._meta?.[OFFICIAL_META_KEY];
     if (given?.publishedAt) {
-      out[i] = withOfficial(e, cleanOfficial(given, given.updatedAt ?? given.publishedAt));
+      out[i] = put(e, cleanOfficial(given, given.updatedAt ?? given.publishedAt));
       continue;
     }
     const status = given?.status ?? statusFromExtension(e);
@@ -102,7 +115,7 @@ export function assignOfficialMeta(entries: readonly ServerResponse[], options: 
     }
     if (given?.isLatest !== undefined) official.isLatest = given.isLatest;
     else delete official.isLatest;
-    out[i] = withOfficial(e, cleanOfficial(official));
+    out[i] = put(e, cleanOfficial(official));
   }
   // sources often list entries in this order already (registry APIs do)
   if (!isSorted(out)) out.sort(compareEntries);

@@ -4,8 +4,9 @@ import { compileFilter } from '../filter/match.ts';
 import { filterServerResponses, filterToolhiveRegistry } from '../filter/apply.ts';
 import { createHash } from 'node:crypto';
 import type { Problem } from '../formats/issues.ts';
+import { DEFAULT_MAX_BYTES, decodeUtf8 } from '../formats/json-text.ts';
 import { parseRegistryDocument, parseRegistryValue, type ParsedDocument } from '../formats/parse.ts';
-import { upstreamToToolhive } from '../formats/registry-conversion.ts';
+import { convertPlanned, planToolhiveEntries, toolhiveHeader, type PlannedEntry } from '../formats/registry-conversion.ts';
 import type { ToolhiveRegistry } from '../formats/toolhive-schema.ts';
 import { OFFICIAL_META_KEY, type ServerResponse } from '../formats/upstream-schema.ts';
 import type { MCPRegistrySpec } from '../kube/mcpregistry-spec.ts';
@@ -18,7 +19,7 @@ import { pruneSnapshots } from '../snapshots/retention.ts';
 import type { SnapshotStore } from '../snapshots/store.ts';
 import { mergeIncremental } from '../sources/merge.ts';
 import type { FetchResult, Source, SourceContext } from '../sources/types.ts';
-import { JsonBytes, sha256OfJsonArray } from './json-bytes.ts';
+import { JsonBytes, LazyEntries, sha256OfJsonArray } from './json-bytes.ts';
 import { assignOfficialMeta, compareEntries, entryKeyOf, markLatest } from './official-meta.ts';
 
 /**
@@ -162,13 +163,8 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
   if (read.unchanged) return read.unchanged;
   const { content, fetchMode, revision, sourceState } = read;
 
-  // Timestamps carry forward from the previous snapshot's entries.
   const syncedAt = rfc3339(now());
-  // (only document sources lack registry timestamps; registry API rows bring their own)
-  const needsPrevious = previous !== undefined && content.servers.some((e) => !e._meta?.[OFFICIAL_META_KEY]?.publishedAt);
-  const previousEntries = needsPrevious ? await loadUpstreamEntries(store, previous.objects.upstream) : undefined;
-  const previousByKey = previousEntries ? new Map(previousEntries.map((e) => [entryKeyOf(e), e] as const)) : undefined;
-  const all = assignOfficialMeta(content.servers, { previous: previousByKey, now: syncedAt });
+  const all = await completeOfficialMeta(store, previous, content.servers, syncedAt);
   signal.throwIfAborted();
 
   const kept = filter.keepsAll ? all : filterServerResponses(all, filter);
@@ -184,19 +180,6 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
       where: { source: req.spec.source.type },
     });
   }
-
-  // The content hash covers the bytes we publish, minus the registry's own last_updated.
-  // Entry timestamps are carried forward (official-meta.ts), so unchanged content serialises
-  // to the same bytes; hashing them is several times cheaper than a canonical re-walk.
-  const toolhive = buildToolhive(content, kept, filter, syncedAt);
-  // estimates only size the buffers: pages past what is written are never touched
-  const upstreamOut = upstreamList(kept, content.sizeHint * 1.25 + 65_536);
-  const toolhiveOut = new JsonBytes(content.sizeHint + 65_536);
-  toolhiveOut.object(toolhive as unknown as Record<string, unknown>, { entryMaps: TOOLHIVE_ENTRY_MAPS, standIns: { last_updated: 'null' } });
-  const sourceHash = filter.keepsAll ? undefined : sha256OfJsonArray(all);
-  const hash = sha256([fHash, upstreamOut.sha256(), toolhiveOut.sha256(), sourceHash ?? ''].join('\n'));
-  signal.throwIfAborted();
-
   const counts: SyncCounts = {
     fetched: content.fetched,
     valid: all.length,
@@ -205,6 +188,23 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
     published: kept.length,
     servers: names,
   };
+
+  // The content hash covers the bytes we publish, minus the registry's own last_updated.
+  // Entry timestamps are carried forward (official-meta.ts), so unchanged content serialises
+  // to the same bytes; hashing them is several times cheaper than a canonical re-walk.
+  // Estimates only size the buffers: pages past what is written are never touched.
+  const sourceHash = filter.keepsAll ? undefined : sha256OfJsonArray(all);
+  const toolhiveOut = new JsonBytes(content.sizeHint + 65_536);
+  toolhiveOut.object(toolhiveDocument(content, kept, filter, syncedAt), { entryMaps: TOOLHIVE_ENTRY_MAPS, standIns: { last_updated: 'null' } });
+  // Past this point only upstream.json needs the entries, and it lets go of each once written:
+  // the parsed entries shrink as the bytes grow instead of both being held at their full size.
+  const fromToolhive = content.toolhive !== undefined;
+  content.servers = [];
+  delete content.toolhive;
+  if (all !== kept) all.length = 0;
+  const upstreamOut = upstreamList(kept, content.sizeHint * 1.25 + 65_536, true);
+  const hash = sha256([fHash, upstreamOut.sha256(), toolhiveOut.sha256(), sourceHash ?? ''].join('\n'));
+  signal.throwIfAborted();
 
   if (previous && current && previous.hash === hash) {
     // Same content (timestamps aside): nothing new to serve. Record a new revision in the
@@ -220,7 +220,7 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
   let source: { key: string; kind: 'document' | 'upstream-list'; file?: string };
   let objectsWritten = 0;
   if (filter.keepsAll) {
-    source = content.toolhive
+    source = fromToolhive
       ? { key: snapshotKey(ref, hash, 'toolhive.json'), kind: 'document', file: 'toolhive.json' }
       : { key: snapshotKey(ref, hash, 'upstream.json'), kind: 'upstream-list' };
   } else {
@@ -243,7 +243,7 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
       format: content.format,
       filterHash: fHash,
       syncedAt,
-      counts: { servers: names, versions: kept.length, invalid: content.invalid.length, filteredOut: all.length - kept.length },
+      counts: { servers: names, versions: counts.published, invalid: counts.invalid, filteredOut: counts.filteredOut },
       source: { hash: sourceHash ?? hash, ...source, ...(sourceState !== undefined ? { state: sourceState } : {}) },
     },
   });
@@ -252,7 +252,7 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
   log.info(samePublished ? 'pointer refreshed' : 'snapshot published', {
     registry: `${ref.namespace}/${ref.name}`,
     hash: hash.slice(0, 12),
-    versions: kept.length,
+    versions: counts.published,
     servers: names,
     invalid: content.invalid.length,
   });
@@ -353,11 +353,16 @@ function countNames(sorted: readonly ServerResponse[]): number {
   return n;
 }
 
-/** The snapshot's toolhive.json: the source's own entries when it was ToolHive (full fidelity). */
-function buildToolhive(content: SourceContent, kept: readonly ServerResponse[], filter: ReturnType<typeof compileFilter>, syncedAt: string): ToolhiveRegistry {
+/**
+ * The snapshot's toolhive.json: the source's own entries when it was ToolHive (full fidelity),
+ * else the conversion of the upstream entries, whose entries are converted one at a time as
+ * they are written (LazyEntries) rather than all held at once: the same document as
+ * upstreamToToolhive's registry (same plan, same order).
+ */
+function toolhiveDocument(content: SourceContent, kept: readonly ServerResponse[], filter: ReturnType<typeof compileFilter>, syncedAt: string): Record<string, unknown> {
   if (content.toolhive) {
     const filtered = filter.keepsAll ? content.toolhive : filterToolhiveRegistry(content.toolhive, filter);
-    return filtered.last_updated ? filtered : { ...filtered, last_updated: syncedAt };
+    return (filtered.last_updated ? filtered : { ...filtered, last_updated: syncedAt }) as unknown as Record<string, unknown>;
   }
   let lastUpdated = content.lastUpdated;
   if (!lastUpdated) {
@@ -366,14 +371,22 @@ function buildToolhive(content: SourceContent, kept: readonly ServerResponse[], 
       if (u && (!lastUpdated || u > lastUpdated)) lastUpdated = u;
     }
   }
-  return upstreamToToolhive(kept, { version: content.version, lastUpdated: lastUpdated ?? syncedAt }).registry;
+  const plan = planToolhiveEntries(kept);
+  const lazy = (entries: readonly PlannedEntry[]) =>
+    new LazyEntries(
+      entries.map((p) => p.key),
+      (i) => convertPlanned(entries[i] as PlannedEntry).entry,
+    );
+  const doc: Record<string, unknown> = { ...toolhiveHeader({ version: content.version, lastUpdated: lastUpdated ?? syncedAt }), servers: lazy(plan.servers) };
+  if (plan.remote_servers.length > 0) doc.remote_servers = lazy(plan.remote_servers);
+  return doc;
 }
 
 async function readContent(req: SyncRequest, fetched: FetchResult, current: PointerRead | null, keepSource: boolean, signal: AbortSignal): Promise<SourceContent> {
   const { spec } = req;
   const mode = spec.validation;
   if (fetched.kind === 'document') {
-    return fromDocument(fetched.bytes, { file: fetched.file, format: spec.format, mode, keepSource });
+    return fromDocument(takeBytes(fetched), { file: fetched.file, format: spec.format, mode, keepSource });
   }
   const previous = current?.pointer;
   if (fetched.kind === 'unchanged') {
@@ -388,8 +401,8 @@ async function readContent(req: SyncRequest, fetched: FetchResult, current: Poin
       });
     }
     return stored.kind === 'document'
-      ? fromDocument(object.body, { file: stored.file, format: spec.format, mode, keepSource })
-      : fromDocument(object.body, { file: stored.key, format: 'upstream', mode, keepSource });
+      ? fromDocument({ bytes: object.body }, { file: stored.file, format: spec.format, mode, keepSource })
+      : fromDocument({ bytes: object.body }, { file: stored.key, format: 'upstream', mode, keepSource });
   }
   // registry API entries: validate each, then merge increments into what we hold
   const invalid: Problem[] = [];
@@ -413,7 +426,8 @@ async function readContent(req: SyncRequest, fetched: FetchResult, current: Poin
     invalid,
     fetched: fetched.entries.length,
     sizeHint: 0,
-    stored: { bytes: () => upstreamList(servers, 0).bytes(), kind: 'upstream-list' },
+    // as received (before the official blocks are completed in place), and only when kept
+    stored: { bytes: keepSource ? constant(upstreamList(servers, 0).bytes()) : sourceNotKept, kind: 'upstream-list' },
   };
 }
 
@@ -423,19 +437,40 @@ function markLatestWhereSourceFlagged(sorted: ServerResponse[]): void {
   if (!needsOfficial) markLatest(sorted);
 }
 
+/** A document's bytes, handed over: `fromDocument` takes them out so that they can be freed early. */
+interface Held {
+  bytes?: Uint8Array | undefined;
+}
+
+/** the bytes of a fetched document, taken out of the fetch result (which stays referenced meanwhile) */
+function takeBytes(fetched: { bytes: Uint8Array }): Held {
+  const held: Held = { bytes: fetched.bytes };
+  (fetched as { bytes?: Uint8Array }).bytes = undefined;
+  return held;
+}
+
 function fromDocument(
-  bytes: Uint8Array,
+  held: Held,
   options: { file?: string | undefined; format?: 'toolhive' | 'upstream' | undefined; mode: 'strict' | 'lenient'; keepSource: boolean },
 ): SourceContent {
-  const parsed: ParsedDocument = parseRegistryDocument(bytes, { file: options.file, format: options.format, mode: options.mode });
+  let input: Uint8Array | string | undefined = held.bytes;
+  if (input === undefined) throw new RegistryError('internal', 'document bytes already taken');
+  held.bytes = undefined;
+  const size = input.byteLength;
+  const kept = options.keepSource ? input : undefined;
+  // Unless source.json needs them, the bytes are decoded here and nothing refers to them while
+  // JSON.parse builds the entries: for a 100 MB document that is 100 MB less at the peak. (Over
+  // the size limit the parser refuses them as they are.)
+  if (!options.keepSource && size <= DEFAULT_MAX_BYTES) input = decodeUtf8(input, options.file);
+  const parsed: ParsedDocument = parseRegistryDocument(input, { file: options.file, format: options.format, mode: options.mode });
   const fetchedCount = parsed.servers.length + parsed.invalid.length;
   const content: SourceContent = {
     format: parsed.format,
     servers: parsed.servers,
     invalid: parsed.invalid,
     fetched: fetchedCount,
-    sizeHint: bytes.byteLength,
-    stored: { bytes: options.keepSource ? () => bytes : sourceNotKept, kind: 'document', ...(options.file !== undefined ? { file: options.file } : {}) },
+    sizeHint: size,
+    stored: { bytes: kept ? () => kept : sourceNotKept, kind: 'document', ...(options.file !== undefined ? { file: options.file } : {}) },
   };
   if (parsed.toolhive) content.toolhive = parsed.toolhive;
   if (parsed.lastUpdated) content.lastUpdated = parsed.lastUpdated;
@@ -443,17 +478,35 @@ function fromDocument(
   return content;
 }
 
+function constant<T>(value: T): () => T {
+  return () => value;
+}
+
 function sourceNotKept(): never {
   throw new RegistryError('internal', 'the source content was not kept for source.json');
 }
 
-/** `{"servers":[…],"metadata":{"count":N}}`, the upstream list envelope */
-function upstreamList(entries: readonly ServerResponse[], estimate: number): JsonBytes {
+/** `{"servers":[…],"metadata":{"count":N}}`, the upstream list envelope; `release` empties `entries` as it goes */
+function upstreamList(entries: (ServerResponse | undefined)[], estimate: number, release = false): JsonBytes {
   const out = new JsonBytes(estimate);
+  const count = entries.length;
   out.text('{"servers":');
-  out.array(entries);
-  out.text(`,"metadata":{"count":${entries.length}}}`);
+  out.array(entries, release);
+  out.text(`,"metadata":{"count":${count}}}`);
   return out;
+}
+
+/**
+ * Completes `_meta[official]` of the entries in place; timestamps carry forward from the
+ * previous snapshot's entries, read only when some entry lacks them (document sources; registry
+ * API rows bring their own) and let go of on return.
+ */
+async function completeOfficialMeta(store: SnapshotStore, previous: SnapshotPointer | undefined, entries: ServerResponse[], now: string): Promise<ServerResponse[]> {
+  const needsPrevious = previous !== undefined && entries.some((e) => !e._meta?.[OFFICIAL_META_KEY]?.publishedAt);
+  const previousEntries = needsPrevious ? await loadUpstreamEntries(store, previous.objects.upstream) : undefined;
+  const previousByKey = previousEntries ? new Map(previousEntries.map((e) => [entryKeyOf(e), e] as const)) : undefined;
+  // the entries are ours (freshly parsed): completed in place rather than copied
+  return assignOfficialMeta(entries, { previous: previousByKey, now, inPlace: true });
 }
 
 function parseEntries(entries: readonly unknown[], mode: 'strict' | 'lenient'): { valid: ServerResponse[]; invalid: Problem[] } {

@@ -20,6 +20,9 @@ import { startHttpServer, type TestHttpServer } from '../servers/http.ts';
 import { startUpstreamApi, entry, generateEntries } from '../servers/upstream-api.ts';
 import { startS3Server, type TestS3 } from '../servers/s3.ts';
 import { createS3Store } from '../../lib/snapshots/s3-store.ts';
+import { upstreamToToolhive } from '../../lib/formats/registry-conversion.ts';
+import type { ServerResponse } from '../../lib/formats/upstream-schema.ts';
+import { upstreamListJson } from '../bench/generate.ts';
 
 const FIXTURES = join(import.meta.dirname, '../../../shared/fixtures/real');
 const OFFICIAL = 'io.modelcontextprotocol.registry/official';
@@ -298,5 +301,55 @@ describe('sync pipeline with a registry API source and S3', () => {
     } finally {
       await http.close();
     }
+  });
+});
+
+describe('snapshot files of an upstream source', () => {
+  let http: TestHttpServer;
+  let dir: string;
+  let body = '';
+  let etag = '"g1"';
+  before(async () => {
+    body = upstreamListJson(600).toString('utf8');
+    http = await startHttpServer({
+      '/list.json': {
+        handler: (req, res) => {
+          if (req.headers['if-none-match'] === etag) {
+            res.writeHead(304, { etag });
+            res.end();
+            return;
+          }
+          res.writeHead(200, { 'content-type': 'application/json', etag });
+          res.end(body);
+        },
+      },
+    });
+    dir = await mkdtemp(join(tmpdir(), 'mcpreg-files-'));
+  });
+  after(async () => {
+    await http.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('toolhive.json is byte for byte the conversion of upstream.json; a new ETag over the same content publishes nothing', async () => {
+    const store = createFsStore({ dir, durable: false });
+    const first = await runSync(request(store, urlSpec(`${http.url}/list.json`)));
+    assert.equal(first.outcome, 'published', first.error?.describe());
+    const read = await readPointer(store, { namespace: 'team-a', name: 'reg' });
+    const upstreamText = Buffer.from((await readSnapshotFile(store, read!.pointer, 'upstream')).body).toString('utf8');
+    const toolhiveText = Buffer.from((await readSnapshotFile(store, read!.pointer, 'toolhive')).body).toString('utf8');
+    const upstream = JSON.parse(upstreamText) as { servers: ServerResponse[]; metadata: { count: number } };
+    assert.equal(upstreamText, JSON.stringify(upstream), 'upstream.json is what JSON.stringify writes');
+    assert.equal(upstream.metadata.count, 600);
+    const lastUpdated = (JSON.parse(toolhiveText) as { last_updated: string }).last_updated;
+    assert.equal(toolhiveText, JSON.stringify(upstreamToToolhive(upstream.servers, { lastUpdated }).registry));
+
+    // the same content behind a new ETag, synced at another time: same hash, no new objects
+    etag = '"g2"';
+    const again = await runSync(request(store, urlSpec(`${http.url}/list.json`), { now: () => new Date('2031-01-01T00:00:00Z') }));
+    assert.equal(again.outcome, 'unchanged', again.error?.describe());
+    assert.equal(again.hash, first.hash);
+    assert.equal(again.revision, '"g2"');
+    assert.equal(again.objectsWritten, 1, 'only the pointer, to record the new revision');
   });
 });
