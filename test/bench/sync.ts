@@ -9,7 +9,7 @@
  * sync in a process that has already run one (a function instance handling a ping of many
  * registries), measured in another child so that it does not touch the cold numbers.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -142,6 +142,9 @@ export async function run(args: string[]): Promise<void> {
         const file = join(work, `${scenario}.json`);
         await writeFile(file, bytes);
         repo.commit({ files: { 'registry.json': bytes } });
+        // a push this small leaves loose objects, which upload-pack deflates again for every
+        // fetch; hosting services serve from packs (and so does this server after a repack)
+        execFileSync('git', ['-C', repo.bare, 'repack', '-a', '-d', '-q']);
         const git = await startGitServer({ root });
         try {
           await scenarioPair(s3, scenario, 1_000, { source: { type: 'git', git: { repository: `${git.url}/registry.git`, branch: 'main', allowHttp: true } } }, file, ref);
