@@ -1,4 +1,5 @@
 import { fail, ok, problem, type Outcome } from './problem.ts';
+import { categoriesOf as filterCategories } from '../filter/categories.ts';
 import { parseRegistryRef } from './router.ts';
 
 /**
@@ -52,10 +53,9 @@ function strings(v: unknown): string[] {
 
 const lower = (s: string) => s.toLowerCase();
 
-/** categories: a `category`/`categories` field of the entry or of its custom_metadata */
+/** categories, by the same rule as filters (lib/filter/categories.ts): custom_metadata, else tags */
 export function categoriesOf(entry: Record<string, unknown>): string[] {
-  const custom = isRecord(entry.custom_metadata) ? entry.custom_metadata : {};
-  return [...strings(entry.category), ...strings(entry.categories), ...strings(custom.category), ...strings(custom.categories)];
+  return filterCategories(entry.custom_metadata, strings(entry.tags));
 }
 
 export function toolhiveFacets(key: string, entry: Record<string, unknown>): Facets {

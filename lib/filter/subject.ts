@@ -1,4 +1,5 @@
 import { buildReverseDnsName, extractSimpleName } from '../formats/names.ts';
+import { categoriesOf } from './categories.ts';
 import { isRecord, readExtension } from '../formats/toolhive-extension.ts';
 import type { ToolhiveEntry, ToolhiveKind } from '../formats/toolhive-schema.ts';
 import type { ServerJson, ServerResponse } from '../formats/upstream-schema.ts';
@@ -24,21 +25,10 @@ function lower(values: Iterable<unknown>): string[] {
   return [...out];
 }
 
+export { categoriesOf };
+
 function stringList(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
-}
-
-/**
- * Categories: ToolHive has no category field. They come from `custom_metadata.category` (a
- * string) and `custom_metadata.categories` (a list of strings); an entry that declares neither
- * is categorised by its tags (ToolHive documents tags as its "categorization labels").
- */
-export function categoriesOf(customMetadata: unknown, tags: readonly string[]): string[] {
-  if (isRecord(customMetadata)) {
-    const declared = lower([customMetadata.category, ...stringList(customMetadata.categories)]);
-    if (declared.length > 0) return declared;
-  }
-  return lower(tags);
 }
 
 /** A ToolHive entry; `key` is its registry key. The default transport is the one conversion uses. */

@@ -90,6 +90,8 @@ test('filters: tier, status, transport, tag, search, registry; values case-insen
     expect((e, k) => [k, e.title, e.description, ...(e.tags as string[])].some((t) => typeof t === 'string' && t.toLowerCase().includes('jira'))),
   );
   assert.deepEqual(await names('registry=team/toolhive&category=nothing-has-this'), []);
+  // no real entry declares a category: categories fall back to tags, as filters do (lib/filter/categories.ts)
+  assert.deepEqual(await names('registry=team/toolhive&category=database'), expect((e) => (e.tags as string[]).includes('database')));
   const both = await names('search=github');
   assert.ok(both.some((n: string) => n.startsWith('mcp/upstream:')) && both.some((n: string) => n.startsWith('team/toolhive:')));
   assert.equal((await api.get('/api/v1/servers?registry=not-a-ref')).status, 400);
