@@ -4,13 +4,17 @@
  * `scenario`, `servers` (entries: upstream versions or ToolHive servers), `wall_ms`,
  * `peak_rss_mb`, `floor_ms` (JSON.parse + JSON.stringify of the same input bytes, same
  * run) and `ratio` (= wall/floor), plus `object_writes` (S3 PUTs the scenario caused).
- * Each sync runs in a fresh process (sync-child.ts) so peak RSS is its own (VmHWM): the
- * headline numbers are a cold process's first sync. `warm_wall_ms` / `warm_ratio` add the same
- * sync in a process that has already run one (a function instance handling a ping of many
- * registries), measured in another child so that it does not touch the cold numbers.
+ * Each sync runs in a fresh process of its own (sync-child.ts), so that peak RSS (VmHWM) is
+ * the sync's alone, with the Node options the sync function runs with in production
+ * (knative/service-sync.yaml: heap limit, young-generation size). The headline numbers are a
+ * cold process's first sync; `warm_wall_ms` / `warm_ratio` add the same sync in a process that
+ * has already run one (a function instance handling a ping of many registries), measured in
+ * another child so that it does not touch the cold numbers.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHttpServer } from '../servers/http.ts';
@@ -59,9 +63,24 @@ interface ChildLine {
   floor_ms?: number;
 }
 
+/**
+ * The Node options the sync function runs with in production (NODE_OPTIONS of the sync
+ * Service in knative/), so that heap limits and GC sizing — and with them peak RSS — are the
+ * deployed ones. The floor is measured in the same process, under the same options.
+ */
+function productionNodeOptions(): string[] {
+  const file = join(import.meta.dirname, '../../knative/service-sync.yaml');
+  const service = parseYaml(readFileSync(file, 'utf8')) as { spec?: { template?: { spec?: { containers?: { env?: { name: string; value?: string }[] }[] } } } };
+  const value = service.spec?.template?.spec?.containers?.[0]?.env?.find((e) => e.name === 'NODE_OPTIONS')?.value;
+  if (!value) throw new Error(`no NODE_OPTIONS in ${file}`);
+  return value.split(/\s+/).filter(Boolean);
+}
+
+const NODE_OPTIONS = productionNodeOptions();
+
 function runChild(config: object): Promise<ChildLine> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--max-old-space-size=4096', CHILD, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...NODE_OPTIONS, CHILD, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
