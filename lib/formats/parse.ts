@@ -85,10 +85,10 @@ function fastPath(name: SchemaName): (value: unknown) => unknown {
 }
 
 /** The problems of `value` against a schema, or undefined when it is valid. */
-function problemsOf(name: SchemaName, value: unknown, path: string, server: () => string | undefined): Problem[] | undefined {
+function problemsOf(name: SchemaName, value: unknown, path: () => string, server: () => string | undefined): Problem[] | undefined {
   if (fastPath(name)(value) !== INVALID) return undefined;
   const r = SCHEMAS[name].safeParse(value);
-  return r.success ? undefined : issuesToProblems(r.error.issues, path, value, server());
+  return r.success ? undefined : issuesToProblems(r.error.issues, path(), value, server());
 }
 
 export function parseRegistryDocument(input: Uint8Array | string, options: ParseOptions): ParsedDocument {
@@ -214,7 +214,7 @@ function validateToolhiveMaps(reg: { servers?: unknown; remote_servers?: unknown
         continue;
       }
       const entry = entries[key];
-      const problems = problemsOf(map === 'servers' ? 'image' : 'remote', entry, path, () => key);
+      const problems = problemsOf(map === 'servers' ? 'image' : 'remote', entry, () => path, () => key);
       if (problems) {
         c.add(problems);
         continue;
@@ -294,41 +294,47 @@ function validateUpstream(doc: unknown, shape: DocumentShape, c: Collector): Val
 
 /** Validate entries one by one; duplicates of (name, version) are left out, all of them. */
 function validateEntries(items: readonly unknown[], prefix: string, kind: 'server' | 'response' | 'auto', c: Collector, single = false): ServerResponse[] {
-  const valid: { path: string; response: ServerResponse }[] = [];
-  const counts = new Map<string, number>();
+  // paths are only built for entries that are reported
+  const pathOf = (i: number) => (single ? prefix : joinPath(prefix, [i]));
+  const valid: ServerResponse[] = [];
+  const at: number[] = [];
+  const ids = new Set<string>();
+  let duplicated = false;
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
-    const path = single ? prefix : joinPath(prefix, [i]);
     const asResponse = kind === 'response' || (kind === 'auto' && isObject(item) && isObject(item.server));
-    const problems = problemsOf(asResponse ? 'response' : 'server', item, path, () => nameOf(item, asResponse));
+    const problems = problemsOf(asResponse ? 'response' : 'server', item, () => pathOf(i), () => nameOf(item, asResponse));
     if (problems) {
       c.add(problems);
       continue;
     }
     const response = asResponse ? (item as ServerResponse) : { server: item as ServerJson };
     const id = `${response.server.name}\u0000${response.server.version}`;
-    counts.set(id, (counts.get(id) ?? 0) + 1);
-    valid.push({ path, response });
+    if (ids.has(id)) duplicated = true;
+    else ids.add(id);
+    valid.push(response);
+    at.push(i);
   }
-  if (valid.length === counts.size) return valid.map((v) => v.response);
+  if (!duplicated) return valid;
   const paths = new Map<string, string[]>();
-  for (const v of valid) {
-    const id = `${v.response.server.name}\u0000${v.response.server.version}`;
-    if ((counts.get(id) ?? 0) < 2) continue;
+  for (let k = 0; k < valid.length; k++) {
+    const r = valid[k] as ServerResponse;
+    const id = `${r.server.name}\u0000${r.server.version}`;
     const list = paths.get(id);
-    if (list) list.push(v.path);
-    else paths.set(id, [v.path]);
+    if (list) list.push(pathOf(at[k] as number));
+    else paths.set(id, [pathOf(at[k] as number)]);
   }
   const out: ServerResponse[] = [];
-  for (const v of valid) {
-    const id = `${v.response.server.name}\u0000${v.response.server.version}`;
-    const dup = paths.get(id);
-    if (dup === undefined) {
-      out.push(v.response);
+  for (let k = 0; k < valid.length; k++) {
+    const r = valid[k] as ServerResponse;
+    const dup = paths.get(`${r.server.name}\u0000${r.server.version}`) as string[];
+    if (dup.length < 2) {
+      out.push(r);
       continue;
     }
-    const serverPath = v.path === '' ? 'server' : v.path;
-    c.add([{ path: serverPath, server: v.response.server.name, code: 'duplicate_name', message: `version ${JSON.stringify(v.response.server.version)} of ${JSON.stringify(v.response.server.name)} appears ${dup.length} times (${dup.join(', ')}); none of them is used` }]);
+    const path = pathOf(at[k] as number);
+    const serverPath = path === '' ? 'server' : path;
+    c.add([{ path: serverPath, server: r.server.name, code: 'duplicate_name', message: `version ${JSON.stringify(r.server.version)} of ${JSON.stringify(r.server.name)} appears ${dup.length} times (${dup.join(', ')}); none of them is used` }]);
   }
   return out;
 }
