@@ -95,14 +95,12 @@ export function devStoreConfig(env: NodeJS.ProcessEnv, dataDir: string): StoreCo
   return storeConfigFromEnv({ ...env, MCPREG_STORE: 'fs', MCPREG_STORE_DIR: env.MCPREG_STORE_DIR?.trim() || join(dataDir, 'snapshots') });
 }
 
-function portError(e: unknown, what: string, flag: string): RegistryError {
-  const code = (e as NodeJS.ErrnoException).code;
+function portError(e: unknown, what: string, flag: string, port: number): RegistryError {
   const message = isRegistryError(e) ? e.message : (e as Error).message;
-  if (code === 'EADDRINUSE' || /already in use/.test(message)) {
-    const port = /port (\d+)/.exec(message)?.[1] ?? (e as { port?: number }).port;
-    return new RegistryError('invalid_argument', `${what}: port ${port ?? ''} is already in use (choose another with ${flag})`.replace('port  is', 'the port is'), { cause: e });
+  if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE' || /already in use/.test(message)) {
+    return new RegistryError('invalid_argument', `${what}: port ${port} is already in use (choose another with ${flag})`, { cause: e });
   }
-  return new RegistryError('invalid_argument', `${what}: cannot listen: ${message}`, { cause: e });
+  return new RegistryError('invalid_argument', `${what}: cannot listen on ${HOST}:${port}: ${message}`, { cause: e });
 }
 
 export async function startDev(options: DevOptions): Promise<DevRuntime> {
@@ -130,7 +128,7 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     try {
       query = await startQueryServer({ store, config: queryConfig, logger: log.child({ component: 'query' }), host: HOST });
     } catch (e) {
-      throw portError(e, 'query API', '--port');
+      throw portError(e, 'query API', '--port', options.port);
     }
     cleanup.push(() => query.close());
 
@@ -139,7 +137,7 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
       cp = await startControlPlane({ port: options.apiPort, host: HOST, dataDir, log: log.child({ component: 'control-plane' }) });
     } catch (e) {
       if (isRegistryError(e) && e.code !== 'invalid_argument') throw e;
-      throw portError(e, 'Kubernetes API', '--api-port');
+      throw portError(e, 'Kubernetes API', '--api-port', options.apiPort);
     }
     cleanup.push(() => cp.stop());
     const kubeConfig = cp.kubeConfig();
