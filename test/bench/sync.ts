@@ -146,7 +146,7 @@ export async function run(args: string[]): Promise<void> {
         await scenarioPair(s3, scenario, n, { source: { type: 'url', url: { url: `${http.url}/${scenario}.json`, allowHttp: true } } }, file, ref);
       } else if (scenario === 'registry-10k') {
         const entries = generateUpstreamServers(10_000) as unknown as Entry[];
-        const api = await startUpstreamApi({ entries });
+        const api = await startUpstreamApi({ entries, frozen: true });
         try {
           const file = join(work, `${scenario}.json`);
           await writeFile(file, JSON.stringify({ servers: entries, metadata: { count: entries.length } }));

@@ -34,6 +34,11 @@ export interface UpstreamApiOptions {
   token?: string;
   /** serve `/api/v1/servers?format=upstream` (our own ToolHive-side API) */
   toolhiveApi?: boolean;
+  /**
+   * The entries never change after start (benchmarks): each is serialised once, and pages are
+   * put together from those texts, so that the client, not this server, is what a walk measures.
+   */
+  frozen?: boolean;
 }
 
 export interface Injection {
@@ -97,8 +102,10 @@ export async function startUpstreamApi(options: UpstreamApiOptions = {}): Promis
   // place) no longer holds the same rows: sorting 10k rows for each page made the server, not
   // the client, the slow side of a benchmark walk
   let sortedCache: { keys: string[]; rows: Entry[]; sorted: Entry[] } | undefined;
+  const entryJson = options.frozen ? new Map(entries.map((e) => [e, JSON.stringify(e)] as const)) : undefined;
   function sortedEntries(): Entry[] {
     const c = sortedCache;
+    if (c && options.frozen) return c.sorted;
     if (c && c.rows.length === entries.length && entries.every((e, i) => e === c.rows[i] && c.keys[i] === `${e.server.name}\u0000${e.server.version}`)) return c.sorted;
     sortedCache = { keys: entries.map((e) => `${e.server.name}\u0000${e.server.version}`), rows: entries.slice(), sorted: entries.slice().sort(byKey) };
     return sortedCache.sorted;
@@ -167,7 +174,8 @@ export async function startUpstreamApi(options: UpstreamApiOptions = {}): Promis
     else if (page.length === limit && last) metadata.nextCursor = `${last.server.name}:${last.server.version}`;
     record.status = 200;
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ servers: page, metadata }));
+    // the same text as JSON.stringify({ servers: page, metadata })
+    res.end(entryJson ? `{"servers":[${page.map((e) => entryJson.get(e)).join(',')}],"metadata":${JSON.stringify(metadata)}}` : JSON.stringify({ servers: page, metadata }));
   }
 
   const server = http.createServer((req, res) => {
@@ -203,6 +211,7 @@ export async function startUpstreamApi(options: UpstreamApiOptions = {}): Promis
     entries,
     requests,
     upsert(...more) {
+      if (options.frozen) throw new Error('upsert on a frozen upstream API');
       for (const e of more) {
         const i = entries.findIndex((x) => x.server.name === e.server.name && x.server.version === e.server.version);
         if (i === -1) entries.push(e);
