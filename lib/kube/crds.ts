@@ -66,7 +66,8 @@ export const CRD_DEFINITIONS: readonly CrdDefinition[] = [
       AGE,
       { name: 'Phase', type: 'string', jsonPath: '.status.phase', priority: 1 },
       { name: 'Invalid', type: 'integer', jsonPath: '.status.invalidCount', priority: 1, description: 'Entries skipped as invalid' },
-      { name: 'Next Sync', type: 'date', jsonPath: '.status.nextSyncTime', priority: 1 },
+      // a string, not a date: kubectl renders a future date as <invalid>
+      { name: 'Next Sync', type: 'string', jsonPath: '.status.nextSyncTime', priority: 1, description: 'When the next sync is due (RFC 3339)' },
       { name: 'Snapshot', type: 'string', jsonPath: '.status.snapshot.hash', priority: 1, description: 'Hash of the published snapshot' },
       { name: 'Reason', type: 'string', jsonPath: readyOf('reason'), priority: 1, description: 'Reason of the Ready condition' },
     ],
