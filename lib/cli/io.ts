@@ -12,8 +12,6 @@ export type CommandRun = (args: string[], io: CliIo) => Promise<number>;
 
 export interface CommandModule {
   run: CommandRun;
-  /** one line for `mcpreg --help` */
-  summary: string;
 }
 
 /** A user error: printed as one line on stderr, no stack trace, exit code 2 unless given. */

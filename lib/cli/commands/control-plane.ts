@@ -6,8 +6,6 @@ import { startControlPlane } from '../../local/control-plane/index.ts';
 import { createLogger } from '../../log.ts';
 import { UsageError, type CliIo } from '../io.ts';
 
-export const summary = 'run the embedded Kubernetes-API control plane (a development and test server, not a cluster)';
-
 const HELP = `usage: mcpreg control-plane [options]
 
 Serves enough of the Kubernetes API for kubectl and @kubernetes/client-node on this machine:

@@ -15,8 +15,6 @@ import {
 import { parseCommandArgs, UsageError, type CliIo } from '../io.ts';
 import { readDocument } from '../read-document.ts';
 
-export const summary = 'convert a registry between the ToolHive and the upstream (official MCP) format';
-
 const HELP = `usage: mcpreg convert --to upstream|toolhive [options] FILE|-
 
 Reads a registry document (FILE, or - for standard input), detects its format and writes it in

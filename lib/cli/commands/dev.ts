@@ -5,8 +5,6 @@ import { formatDuration, parseDuration } from '../../sync/duration.ts';
 import type { DevRuntime } from '../../local/dev.ts';
 import { UsageError, type CliIo } from '../io.ts';
 
-export const summary = 'run the whole registry locally (Kubernetes API, sync and query functions, examples): what `npm start` runs';
-
 const HELP = `usage: mcpreg dev [options]        (npm start -- [options])
 
 Runs the registry on this machine with no cluster: an embedded Kubernetes API (kubectl works

@@ -3,8 +3,6 @@ import { parseRegistryDocument, type Problem, type RegistryFormat } from '../../
 import { parseCommandArgs, UsageError, type CliIo } from '../io.ts';
 import { readDocument } from '../read-document.ts';
 
-export const summary = 'check a registry document (ToolHive or upstream format) and list its problems';
-
 const HELP = `usage: mcpreg validate [options] FILE|-
 
 Checks a registry document (FILE, or - for standard input): JSON syntax, UTF-8, size and nesting
