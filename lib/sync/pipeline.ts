@@ -139,7 +139,10 @@ export async function runSync(request: SyncRequest): Promise<SyncResult> {
   }
 }
 
-async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log: Logger): Promise<Omit<SyncResult, 'durationMs' | 'startedAt' | 'ref'>> {
+/** what sync() decides; runSync adds identity and timing */
+type SyncBody = Omit<SyncResult, 'durationMs' | 'startedAt' | 'ref'>;
+
+async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log: Logger): Promise<SyncBody> {
   const { store, ref, spec } = req;
   // A corrupt pointer must not wedge the registry: rebuild from the source and replace it
   // (conditionally, on the corrupt object's own ETag).
@@ -277,8 +280,6 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
   };
 }
 
-type Unchanged = Omit<SyncResult, 'durationMs' | 'startedAt' | 'ref'>;
-
 /**
  * Fetch, then read what was fetched. A function of its own so that nothing keeps the fetched
  * bytes alive once they are parsed (unless a filtered snapshot stores them as source.json).
@@ -289,7 +290,7 @@ async function fetchAndRead(
   fHash: string,
   keepSource: boolean,
   signal: AbortSignal,
-): Promise<{ unchanged: Unchanged } | { unchanged?: undefined; content: SourceContent; fetchMode: FetchMode; revision: string; sourceState: unknown }> {
+): Promise<{ unchanged: SyncBody } | { unchanged?: undefined; content: SourceContent; fetchMode: FetchMode; revision: string; sourceState: unknown }> {
   const { ref } = req;
   const previous = current?.pointer;
   // A source can only answer "unchanged" when we still hold what it is unchanged from.
