@@ -2,7 +2,7 @@
  * Local mode as a new user meets it: `npm start` in a fresh checkout-like directory (its own
  * dist/ and .mcpreg/, so the repository's build output is never touched while other tests
  * use it), on free ports. It waits for /readyz and the first synced registries, runs the
- * five-minute tour of docs/tour.md (every ```sh block, output compared with the ```text block
+ * five-minute tour in README.md (every ```sh block, output compared with the ```text block
  * after it), stops with Ctrl-C (SIGINT to the process group, as a terminal sends it), starts
  * again on the same data directory and finds everything kept: the same registries and
  * snapshot hashes, the API answering at once, no example applied twice.
@@ -18,7 +18,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const TOUR = join(ROOT, 'docs', 'tour.md');
+const README = join(ROOT, 'README.md');
+const TOUR_HEADING = '## Five-minute tour of local mode';
+
+/** The tour: README.md's section under TOUR_HEADING, up to the next `## ` heading. */
+async function readTour(): Promise<string> {
+  const readme = await readFile(README, 'utf8');
+  const start = readme.indexOf(`${TOUR_HEADING}\n`);
+  assert.ok(start >= 0, `README.md has a "${TOUR_HEADING}" section`);
+  const end = readme.indexOf('\n## ', start + TOUR_HEADING.length);
+  return readme.slice(start, end < 0 ? undefined : end);
+}
 /** what a checkout needs for `npm start` (dist/ and .mcpreg/ are made by it) */
 const CHECKOUT = ['package.json', 'tsconfig.json', 'scripts', 'lib', 'functions', 'crds', 'knative', 'node_modules'];
 const REGISTRIES = ['database-servers', 'remote-servers', 'toolhive', 'upstream-mirror'];
@@ -182,9 +192,9 @@ async function registries(cwd: string): Promise<Record<string, RegistryView>> {
 
 // ---------------------------------------------------------------------------------------------
 
-describe('docs/tour.md', () => {
+describe('the README tour', () => {
   test('every ```sh block is followed by the ```text block of its output', async () => {
-    const blocks = fencedBlocks(await readFile(TOUR, 'utf8'));
+    const blocks = fencedBlocks(await readTour());
     const shells = blocks.map((b, i) => ({ ...b, i })).filter((b) => b.lang === 'sh');
     assert.ok(shells.length >= 8, `the tour has ${shells.length} command blocks`);
     for (const b of shells) assert.equal(blocks[b.i + 1]?.lang, 'text', `block ${b.i} (${b.code.split('\n')[0]}) has no expected output after it`);
@@ -259,7 +269,7 @@ describe('npm start, the tour, a restart', async () => {
     }
     const startedIn = /started in (\d+) ms/.exec(run.stdout())?.[1];
 
-    const blocks = fencedBlocks(await readFile(TOUR, 'utf8'));
+    const blocks = fencedBlocks(await readTour());
     const consoles = blocks.filter((b) => b.lang === 'console');
     const startBlock = consoles[0]!.code.split('\n');
     assert.match(startBlock[0]!, /^\$ npm start$/);
@@ -333,7 +343,7 @@ describe('npm start, the tour, a restart', async () => {
     );
 
     // the restart block of the tour: what follows its `$ npm start` line
-    const restartBlock = fencedBlocks(await readFile(TOUR, 'utf8')).filter((b) => b.lang === 'console')[1]!.code.split('\n');
+    const restartBlock = fencedBlocks(await readTour()).filter((b) => b.lang === 'console')[1]!.code.split('\n');
     assert.match(restartBlock[0]!, /^\$ npm start$/);
     assert.ok(outputMatches(run.stdout(), localize(restartBlock.slice(1).join('\n'))), `the restart printed:\n${run.stdout()}\nthe tour shows:\n${restartBlock.join('\n')}`);
     assert.doesNotMatch(run.stdout(), /applied \(first start\)/, 'examples are applied once only');

@@ -265,9 +265,9 @@ describe('zod and CRD schemas agree (parity corpus)', () => {
   });
 });
 
-describe('crds/README.md', () => {
+describe('the MCPRegistry reference in README.md', () => {
   it('documents every MCPRegistry spec field with its default, and every status field', async () => {
-    const readme = await readFile(join(crdDir, 'README.md'), 'utf8');
+    const readme = await readFile(join(crdDir, '..', 'README.md'), 'utf8');
     const rows = new Map<string, string>();
     for (const line of readme.split('\n')) {
       const m = /^\| `([^`]+)` \|/.exec(line);
