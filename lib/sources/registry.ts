@@ -101,6 +101,8 @@ function listUrl(base: URL, api: ApiFlavour): URL {
 interface WalkResult {
   entries: unknown[];
   pages: number;
+  /** bytes of all pages */
+  bytes: number;
   duplicates: number;
   /** set when the peer answered with a ToolHive registry document instead of a list */
   document?: Uint8Array;
@@ -145,7 +147,7 @@ export class RegistrySource implements Source {
           if (walk.entries.length === 0 && context.previous?.revision !== undefined) {
             return { kind: 'unchanged', revision: context.previous.revision, state };
           }
-          return { kind: 'entries', mode: 'incremental', entries: walk.entries, revision: revisionOf(state, walk.entries.length), state };
+          return { kind: 'entries', mode: 'incremental', entries: walk.entries, revision: revisionOf(state, walk.entries.length), state, bytes: walk.bytes };
         }
       }
 
@@ -179,7 +181,7 @@ export class RegistrySource implements Source {
       }
       const revision = api === 'toolhive' ? `sha256:${sha256Hex(JSON.stringify(walk.entries))}` : revisionOf(state, walk.entries.length);
       if (api === 'toolhive' && !context.force && revision === context.previous?.revision) return { kind: 'unchanged', revision, state };
-      return { kind: 'entries', mode: 'full', entries: walk.entries, revision, state };
+      return { kind: 'entries', mode: 'full', entries: walk.entries, revision, state, bytes: walk.bytes };
     });
   }
 
@@ -198,6 +200,7 @@ export class RegistrySource implements Source {
     const rows = new Map<string, unknown>();
     const unkeyed: unknown[] = [];
     let duplicates = 0;
+    let bytes = 0;
     let cursor: string | undefined;
     for (let page = 1; ; page++) {
       if (page > policy.maxPages) {
@@ -224,16 +227,17 @@ export class RegistrySource implements Source {
         throw e;
       }
       if (res.status === 304) throw new RegistryError('source_unavailable', 'unexpected HTTP 304 to an unconditional request', { where: pageWhere });
+      bytes += res.body.byteLength;
       let body: unknown;
       try {
-        body = JSON.parse(Buffer.from(res.body).toString('utf8'));
+        body = JSON.parse(Buffer.from(res.body.buffer, res.body.byteOffset, res.body.byteLength).toString('utf8'));
       } catch (e) {
         throw new RegistryError('invalid_json', `page ${page} is not JSON: ${(e as Error).message}`, { where: pageWhere });
       }
       const servers = (body as { servers?: unknown } | null)?.servers;
       if (api === 'toolhive' && page === 1 && servers && typeof servers === 'object' && !Array.isArray(servers)) {
         // a ToolHive registry document (servers as a map): the pipeline converts it
-        return { entries: [], pages: 1, duplicates: 0, document: res.body };
+        return { entries: [], pages: 1, duplicates: 0, bytes: res.body.byteLength, document: res.body };
       }
       if (!Array.isArray(servers)) {
         throw new RegistryError('invalid_document', `page ${page} has no "servers" array; not a registry list response`, { where: pageWhere });
@@ -258,7 +262,7 @@ export class RegistrySource implements Source {
       const next = metadata.nextCursor ?? metadata.next_cursor;
       if (next === undefined || next === null || next === '') {
         if (duplicates > 0) session.logger?.warn('the registry returned duplicate rows', { host: endpoint.base.host, duplicates });
-        return { entries: [...rows.values(), ...unkeyed], pages: page, duplicates };
+        return { entries: [...rows.values(), ...unkeyed], pages: page, duplicates, bytes };
       }
       if (typeof next !== 'string') throw new RegistryError('invalid_document', 'metadata.nextCursor is not a string', { where: pageWhere });
       if (seenCursors.has(next) || next === cursor) {

@@ -80,7 +80,15 @@ export type FetchResult =
    * the previous snapshot; `incremental` is merged into it. `state` is persisted for the next
    * sync (watermark, incremental count).
    */
-  | { kind: 'entries'; revision: string; mode: 'full' | 'incremental'; entries: unknown[]; state: unknown };
+  | {
+      kind: 'entries';
+      revision: string;
+      mode: 'full' | 'incremental';
+      entries: unknown[];
+      state: unknown;
+      /** size of the JSON the entries arrived in, when known: sizes the caller's output buffers */
+      bytes?: number;
+    };
 
 export interface Source {
   readonly type: SourceSpec['type'];

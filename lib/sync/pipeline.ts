@@ -412,12 +412,14 @@ async function readContent(req: SyncRequest, fetched: FetchResult, current: Poin
   valid.push(...validated.valid);
   invalid.push(...validated.invalid);
   let servers = valid;
+  let sizeHint = fetched.bytes ?? 0;
   if (fetched.mode === 'incremental') {
     const stored = previous?.source;
     if (!stored) throw new RegistryError('internal', 'incremental sync without stored source content');
     const base = await loadUpstreamEntries(req.store, stored.key);
     signal.throwIfAborted();
-    servers = mergeIncremental(base, valid).entries as ServerResponse[];
+    servers = mergeIncremental(base.entries, valid).entries as ServerResponse[];
+    sizeHint += base.bytes;
   }
   servers.sort(compareEntries);
   markLatestWhereSourceFlagged(servers);
@@ -426,7 +428,7 @@ async function readContent(req: SyncRequest, fetched: FetchResult, current: Poin
     servers,
     invalid,
     fetched: fetched.entries.length,
-    sizeHint: 0,
+    sizeHint,
     // as received (before the official blocks are completed in place), and only when kept
     stored: { bytes: keepSource ? constant(upstreamList(servers, 0).bytes()) : sourceNotKept, kind: 'upstream-list' },
   };
@@ -504,7 +506,7 @@ function upstreamList(entries: (ServerResponse | undefined)[], estimate: number,
  */
 async function completeOfficialMeta(store: SnapshotStore, previous: SnapshotPointer | undefined, entries: ServerResponse[], now: string): Promise<ServerResponse[]> {
   const needsPrevious = previous !== undefined && entries.some((e) => !e._meta?.[OFFICIAL_META_KEY]?.publishedAt);
-  const previousEntries = needsPrevious ? await loadUpstreamEntries(store, previous.objects.upstream) : undefined;
+  const previousEntries = needsPrevious ? (await loadUpstreamEntries(store, previous.objects.upstream)).entries : undefined;
   const previousByKey = previousEntries ? new Map(previousEntries.map((e) => [entryKeyOf(e), e] as const)) : undefined;
   // the entries are ours (freshly parsed): completed in place rather than copied
   return assignOfficialMeta(entries, { previous: previousByKey, now, inPlace: true });
@@ -516,10 +518,10 @@ function parseEntries(entries: readonly unknown[], mode: 'strict' | 'lenient'): 
   return { valid: parsed.servers, invalid: parsed.invalid };
 }
 
-async function loadUpstreamEntries(store: SnapshotStore, key: string): Promise<ServerResponse[]> {
+async function loadUpstreamEntries(store: SnapshotStore, key: string): Promise<{ entries: ServerResponse[]; bytes: number }> {
   const object = await store.get(key);
-  if (object === null || object === 'not-modified') return [];
+  if (object === null || object === 'not-modified') return { entries: [], bytes: 0 };
   const text = decoder.decode(object.body);
   const doc = JSON.parse(text) as { servers?: ServerResponse[] };
-  return Array.isArray(doc.servers) ? doc.servers : [];
+  return { entries: Array.isArray(doc.servers) ? doc.servers : [], bytes: object.body.byteLength };
 }
