@@ -27,8 +27,11 @@ export class JsonBytes {
 
   /** raw JSON text */
   text(text: string): void {
-    // at most 3 UTF-8 bytes per UTF-16 unit; checking the worst case spares a byteLength pass
-    if (this.#length + text.length * 3 > this.#buf.length) this.#grow(this.#length + Buffer.byteLength(text));
+    // at most 3 UTF-8 bytes per UTF-16 unit: only near the end is the exact length needed
+    if (this.#length + text.length * 3 > this.#buf.length) {
+      const needed = this.#length + Buffer.byteLength(text);
+      if (needed > this.#buf.length) this.#grow(needed);
+    }
     this.#length += this.#buf.write(text, this.#length, 'utf8');
   }
 
