@@ -56,6 +56,7 @@ export const RegistryInfo = z
     name: z.string(),
     namespace: z.string(),
     displayName: z.string().optional(),
+    description: z.string().optional(),
     format: z.enum(['toolhive', 'upstream']).describe('format the source was read as'),
     serverCount: z.number().int().min(0),
     versionCount: z.number().int().min(0),

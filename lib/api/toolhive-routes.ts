@@ -39,11 +39,11 @@ function formatOf(query: URLSearchParams, headers: IncomingHttpHeaders): Format 
 }
 
 export function registryInfo(pointer: SnapshotPointer): Record<string, unknown> {
-  const extra = pointer as SnapshotPointer & { displayName?: unknown };
   return {
     name: pointer.name,
     namespace: pointer.namespace,
-    ...(typeof extra.displayName === 'string' ? { displayName: extra.displayName } : {}),
+    ...(pointer.displayName !== undefined ? { displayName: pointer.displayName } : {}),
+    ...(pointer.description !== undefined ? { description: pointer.description } : {}),
     format: pointer.format,
     serverCount: pointer.counts.servers,
     versionCount: pointer.counts.versions,

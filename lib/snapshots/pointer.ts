@@ -9,6 +9,9 @@ export const SnapshotPointer = z.object({
   apiVersion: z.literal('mcpreg/v1'),
   namespace: z.string(),
   name: z.string(),
+  /** the registry's spec.displayName and spec.description, for listings */
+  displayName: z.string().optional(),
+  description: z.string().optional(),
   /** content hash of the published snapshot (hex sha256, timestamps ignored) */
   hash: z.string().regex(/^[0-9a-f]{64}$/),
   /** source revision the snapshot was built from (ETag, commit, resourceVersion, …) */

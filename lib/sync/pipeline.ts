@@ -160,13 +160,20 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
   const previous = current?.pointer;
   const filter = compileFilter(spec.filter);
   const fHash = filterHash(spec.filter);
+  // what a pointer must say besides the content: an edit of these alone rewrites the pointer
+  const display = { ...(spec.displayName !== undefined ? { displayName: spec.displayName } : {}), ...(spec.description !== undefined ? { description: spec.description } : {}) };
+  const upToDate = (p: SnapshotPointer) => p.filterHash === fHash && p.displayName === display.displayName && p.description === display.description;
   signal.throwIfAborted();
 
-  const read = await fetchAndRead(req, current, fHash, !filter.keepsAll, signal);
+  const read = await fetchAndRead(req, current, upToDate, !filter.keepsAll, signal);
   if (read.unchanged) return read.unchanged;
   const { content, fetchMode, revision, sourceState } = read;
 
   const syncedAt = rfc3339(now());
+  // The unfiltered content's hash is taken as the source delivered it, before registry
+  // timestamps are filled in: entries the filter drops have no previous timestamps to carry
+  // forward, and their fresh ones must not make an unchanged source look changed.
+  const sourceHash = filter.keepsAll ? undefined : sha256OfJsonArray(content.servers);
   const all = await completeOfficialMeta(store, previous, content.servers, syncedAt);
   signal.throwIfAborted();
 
@@ -196,7 +203,6 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
   // Entry timestamps are carried forward (official-meta.ts), so unchanged content serialises
   // to the same bytes; hashing them is several times cheaper than a canonical re-walk.
   // Estimates only size the buffers: pages past what is written are never touched.
-  const sourceHash = filter.keepsAll ? undefined : sha256OfJsonArray(all);
   const toolhiveOut = new JsonBytes(content.sizeHint + 65_536);
   toolhiveOut.object(toolhiveDocument(content, kept, filter, syncedAt), { entryMaps: TOOLHIVE_ENTRY_MAPS, standIns: { last_updated: 'null' } });
   // Past this point only upstream.json needs the entries, and it lets go of each once written:
@@ -212,7 +218,7 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
   if (previous && current && previous.hash === hash) {
     // Same content (timestamps aside): nothing new to serve. Record a new revision in the
     // pointer so the next sync can answer "unchanged" without fetching the body again.
-    if (previous.revision === revision && previous.filterHash === fHash) {
+    if (previous.revision === revision && upToDate(previous)) {
       return { outcome: 'unchanged', fetch: fetchMode, counts, hash, revision, format: content.format, pointer: previous, invalid: content.invalid, objectsWritten: 0 };
     }
   }
@@ -245,6 +251,7 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
       revision,
       format: content.format,
       filterHash: fHash,
+      ...display,
       syncedAt,
       counts: { servers: names, versions: counts.published, invalid: counts.invalid, filteredOut: counts.filteredOut },
       source: { hash: sourceHash ?? hash, ...source, ...(sourceState !== undefined ? { state: sourceState } : {}) },
@@ -287,7 +294,8 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
 async function fetchAndRead(
   req: SyncRequest,
   current: PointerRead | null,
-  fHash: string,
+  /** whether a pointer already says what the spec asks for (filter, display fields) */
+  upToDate: (p: SnapshotPointer) => boolean,
   keepSource: boolean,
   signal: AbortSignal,
 ): Promise<{ unchanged: SyncBody } | { unchanged?: undefined; content: SourceContent; fetchMode: FetchMode; revision: string; sourceState: unknown }> {
@@ -305,7 +313,7 @@ async function fetchAndRead(
   });
   signal.throwIfAborted();
 
-  if (fetched.kind === 'unchanged' && previous && previous.filterHash === fHash) {
+  if (fetched.kind === 'unchanged' && previous && upToDate(previous)) {
     return {
       unchanged: {
         outcome: 'unchanged',

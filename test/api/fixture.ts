@@ -103,7 +103,7 @@ export async function publishEntries(store: SnapshotStore, ref: RegistryRef, ent
   return snap;
 }
 
-export async function publishBytes(store: SnapshotStore, ref: RegistryRef, snap: BuiltSnapshot, extra: { revision?: string } = {}): Promise<void> {
+export async function publishBytes(store: SnapshotStore, ref: RegistryRef, snap: BuiltSnapshot, extra: { revision?: string; displayName?: string; description?: string } = {}): Promise<void> {
   const previous = await readPointer(store, ref);
   await publishSnapshot(store, ref, {
     hash: snap.hash,
@@ -114,6 +114,8 @@ export async function publishBytes(store: SnapshotStore, ref: RegistryRef, snap:
       filterHash: 'none',
       syncedAt: new Date().toISOString(),
       ...(extra.revision ? { revision: extra.revision } : {}),
+      ...(extra.displayName ? { displayName: extra.displayName } : {}),
+      ...(extra.description ? { description: extra.description } : {}),
       counts: { servers: snap.servers, versions: snap.versions, invalid: 0, filteredOut: 0 },
     },
   });

@@ -35,7 +35,7 @@ before(async () => {
   const upstream = Buffer.from(JSON.stringify({ servers: responses, metadata: { count: responses.length } }));
   const toolhive = readFileSync(join(FIXTURES, 'toolhive-registry.2026-02-20.json'));
   const hash = createHash('sha256').update(upstream).update(toolhive).digest('hex');
-  await publishBytes(t.store, { namespace: 'team', name: 'toolhive' }, { upstream, toolhive, hash, servers: responses.length, versions: responses.length }, { revision: 'f79c85f' });
+  await publishBytes(t.store, { namespace: 'team', name: 'toolhive' }, { upstream, toolhive, hash, servers: responses.length, versions: responses.length }, { revision: 'f79c85f', displayName: 'ToolHive registry', description: 'the real ToolHive registry, 2026-02-20' });
   api = await startQuery({ store: t.store });
 });
 after(async () => {
@@ -54,6 +54,9 @@ test('GET /api/v1/registries lists every published registry with counts, sync ti
   assert.equal(th.snapshot.revision, 'f79c85f');
   assert.match(th.snapshot.hash, /^[0-9a-f]{64}$/);
   assert.equal(th.upstreamApi, '/registries/team/toolhive/v0.1');
+  assert.equal(th.displayName, 'ToolHive registry');
+  assert.equal(th.description, 'the real ToolHive registry, 2026-02-20');
+  assert.equal(body.registries[0]!.displayName, undefined, 'absent when the registry has none');
   assert.deepEqual(S.RegistryInfo.parse((await api.get('/api/v1/registries/team/toolhive')).json()), th);
   assert.equal((await api.get('/api/v1/registries/team/nope')).status, 404);
 });

@@ -164,6 +164,32 @@ describe('sync pipeline with a URL source and the filesystem store', () => {
     assert.equal(back.counts.published, realServerCount);
   });
 
+  test('a forced re-sync of an unchanged filtered registry publishes nothing new', async () => {
+    const ref = { namespace: 'team-a', name: 'filtered' };
+    const spec = urlSpec(`${http.url}/registry.json`, { filter: { exclude: { names: ['*/a*'] } } });
+    const first = await runSync(request(store, spec, { ref, now: () => new Date('2031-01-01T00:00:00Z') }));
+    assert.equal(first.outcome, 'published', first.error?.describe());
+    const again = await runSync(request(store, spec, { ref, force: true, now: () => new Date('2031-01-02T00:00:00Z') }));
+    assert.equal(again.outcome, 'unchanged', 'entries the filter drops get no fresh timestamps into the hash');
+    assert.equal(again.hash, first.hash);
+    assert.equal(again.objectsWritten, 0);
+  });
+
+  test('a new displayName rewrites the pointer only; listings show it', async () => {
+    const ref = { namespace: 'team-a', name: 'display' };
+    const first = await runSync(request(store, urlSpec(`${http.url}/registry.json`), { ref }));
+    assert.equal(first.outcome, 'published');
+    const renamed = await runSync(request(store, urlSpec(`${http.url}/registry.json`, { displayName: 'Team A tools', description: 'what team A runs' }), { ref }));
+    assert.equal(renamed.outcome, 'unchanged', 'same content, same snapshot');
+    assert.equal(renamed.hash, first.hash);
+    const read = await readPointer(store, ref);
+    assert.equal(read?.pointer.displayName, 'Team A tools');
+    assert.equal(read?.pointer.description, 'what team A runs');
+    assert.equal(renamed.objectsWritten, 1, 'only the pointer was written');
+    const same = await runSync(request(store, urlSpec(`${http.url}/registry.json`, { displayName: 'Team A tools', description: 'what team A runs' }), { ref }));
+    assert.equal(same.objectsWritten, 0);
+  });
+
   test('source failures leave the current pointer and snapshot untouched', async () => {
     const before = await readPointer(store, { namespace: 'team-a', name: 'reg' });
     const cases = [
