@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { RegistryError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
+import { parseCgiHead } from './cgi.ts';
 import { listen } from './listen.ts';
 
 /**
@@ -29,29 +30,6 @@ export async function findHttpBackend(): Promise<string> {
   } catch (e) {
     throw new RegistryError('unsupported', `git is not available (${(e as Error).message.split('\n')[0]}); the git example is not served`, { where: { source: 'git' } });
   }
-}
-
-/** Splits CGI output into status, headers and the rest of the body. */
-function parseCgiHead(buf: Buffer): { status: number; headers: Array<[string, string]>; rest: Buffer } | undefined {
-  let end = buf.indexOf('\r\n\r\n');
-  let sep = 4;
-  const lf = buf.indexOf('\n\n');
-  if (lf !== -1 && (end === -1 || lf < end)) {
-    end = lf;
-    sep = 2;
-  }
-  if (end === -1) return undefined;
-  let status = 200;
-  const headers: Array<[string, string]> = [];
-  for (const line of buf.subarray(0, end).toString('latin1').split(/\r?\n/)) {
-    const i = line.indexOf(':');
-    if (i <= 0) continue;
-    const name = line.slice(0, i).trim();
-    const value = line.slice(i + 1).trim();
-    if (name.toLowerCase() === 'status') status = parseInt(value, 10) || 200;
-    else headers.push([name, value]);
-  }
-  return { status, headers, rest: buf.subarray(end + sep) };
 }
 
 function isFetch(method: string, pathname: string, query: string): boolean {

@@ -10,6 +10,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { parseCgiHead } from '../../lib/local/cgi.ts';
 
 export interface GitServerOptions {
   /** directory holding the repositories (GIT_PROJECT_ROOT) */
@@ -45,29 +46,6 @@ function authorised(req: http.IncomingMessage, o: GitServerOptions): string | nu
   if (o.token !== undefined && h === `Bearer ${o.token}`) return 'token-user';
   if (o.basic && h === `Basic ${Buffer.from(`${o.basic.user}:${o.basic.pass}`).toString('base64')}`) return o.basic.user;
   return null;
-}
-
-/** Splits CGI output into status, headers and the rest of the body. */
-function parseCgiHead(buf: Buffer): { status: number; headers: Array<[string, string]>; rest: Buffer } | undefined {
-  let end = buf.indexOf('\r\n\r\n');
-  let sep = 4;
-  const lf = buf.indexOf('\n\n');
-  if (lf !== -1 && (end === -1 || lf < end)) {
-    end = lf;
-    sep = 2;
-  }
-  if (end === -1) return undefined;
-  let status = 200;
-  const headers: Array<[string, string]> = [];
-  for (const line of buf.subarray(0, end).toString('latin1').split(/\r?\n/)) {
-    const i = line.indexOf(':');
-    if (i <= 0) continue;
-    const name = line.slice(0, i).trim();
-    const value = line.slice(i + 1).trim();
-    if (name.toLowerCase() === 'status') status = parseInt(value, 10) || 200;
-    else headers.push([name, value]);
-  }
-  return { status, headers, rest: buf.subarray(end + sep) };
 }
 
 export async function startGitServer(options: GitServerOptions): Promise<TestGitServer> {
