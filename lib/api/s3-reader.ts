@@ -1,7 +1,7 @@
 import type { Agent as HttpAgent, IncomingMessage, RequestOptions } from 'node:http';
 import aws4 from 'aws4';
 import { RegistryError } from '../errors.ts';
-import { validateKey, validatePrefix } from '../snapshots/keys.ts';
+import { normalisePrefix, validateKey } from '../snapshots/keys.ts';
 import type { GetOptions, SnapshotStore, StoredObject } from '../snapshots/store.ts';
 
 /**
@@ -38,13 +38,6 @@ export type S3Reader = Pick<SnapshotStore, 'get' | 'exists' | 'description'> & {
 const http = process.getBuiltinModule('node:http');
 const https = process.getBuiltinModule('node:https');
 
-function normalisePrefix(prefix: string | undefined): string {
-  if (!prefix) return '';
-  const trimmed = prefix.replace(/^\/+/, '');
-  const withSlash = trimmed.endsWith('/') ? trimmed : `${trimmed}/`;
-  validatePrefix(withSlash);
-  return withSlash;
-}
 
 const encodeKey = (key: string) => key.split('/').map((s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)).join('/');
 

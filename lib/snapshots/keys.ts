@@ -61,3 +61,12 @@ export function validateRef(ref: { namespace: string; name: string }): void {
     }
   }
 }
+
+/** A store's key prefix as configured (`prod`, `/prod/`, …) → `prod/`, checked like a key; '' for none. */
+export function normalisePrefix(prefix: string | undefined): string {
+  if (!prefix) return '';
+  const trimmed = prefix.replace(/^\/+/, '');
+  const withSlash = trimmed.endsWith('/') ? trimmed : `${trimmed}/`;
+  validatePrefix(withSlash);
+  return withSlash;
+}

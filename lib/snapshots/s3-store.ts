@@ -1,6 +1,6 @@
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { RegistryError } from '../errors.ts';
-import { validateKey, validatePrefix } from './keys.ts';
+import { normalisePrefix, validateKey, validatePrefix } from './keys.ts';
 import { s3Failure, s3Status } from './s3-errors.ts';
 import type { GetOptions, ListedObject, PutOptions, SnapshotStore, StoredObject } from './store.ts';
 
@@ -37,14 +37,7 @@ export interface S3StoreOptions {
 
 export type S3Store = SnapshotStore & { readonly client: S3Client; close(): void };
 
-/** `bucket` must look like a bucket name; the prefix obeys the key rules. */
-function normalisePrefix(prefix: string | undefined): string {
-  if (!prefix) return '';
-  const trimmed = prefix.replace(/^\/+/, '');
-  const withSlash = trimmed.endsWith('/') ? trimmed : `${trimmed}/`;
-  validatePrefix(withSlash);
-  return withSlash;
-}
+/** `bucket` must look like a bucket name. */
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
