@@ -46,3 +46,10 @@ export function parseCommandArgs<const T extends ParseArgsOptionsConfig>(command
     throw new UsageError(`${command}: ${(e as Error).message}`);
   }
 }
+
+/** A port flag's value: 0–65535 (0 picks a free port). */
+export function parsePort(command: string, flag: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new UsageError(`${command}: ${flag} must be a number from 0 to 65535, not ${JSON.stringify(value)}`);
+  return n;
+}

@@ -1,10 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { startControlPlane } from '../../local/control-plane/index.ts';
 import { createLogger } from '../../log.ts';
-import { UsageError, type CliIo } from '../io.ts';
+import { parseCommandArgs, parsePort, UsageError, type CliIo } from '../io.ts';
 
 const HELP = `usage: mcpreg control-plane [options]
 
@@ -31,11 +30,7 @@ anonymous; use --as/--as-group (impersonation) to act as another user under RBAC
 `;
 
 export async function run(args: string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: {
+  const { values } = parseCommandArgs('control-plane', args, {
         port: { type: 'string', default: '6443' },
         host: { type: 'string', default: '127.0.0.1' },
         data: { type: 'string' },
@@ -43,18 +38,12 @@ export async function run(args: string[], io: CliIo): Promise<number> {
         anonymous: { type: 'boolean' },
         'no-anonymous': { type: 'boolean' },
         help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError(`control-plane: ${(e as Error).message}`);
-  }
-  const { values } = parsed;
+      }, false);
   if (values.help) {
     io.stdout.write(HELP);
     return 0;
   }
-  const port = Number(values.port);
-  if (!/^\d+$/.test(values.port) || port > 65535) throw new UsageError(`control-plane: --port must be a number from 0 to 65535, not ${JSON.stringify(values.port)}`);
+  const port = parsePort('control-plane', '--port', values.port);
   if (values.anonymous && values['no-anonymous']) throw new UsageError('control-plane: --anonymous and --no-anonymous exclude each other');
   const anonymous = values.anonymous ? true : values['no-anonymous'] ? false : undefined;
 

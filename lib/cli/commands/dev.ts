@@ -1,9 +1,8 @@
 import { isAbsolute, relative } from 'node:path';
-import { parseArgs } from 'node:util';
 import { createLogger, type LogLevel } from '../../log.ts';
 import { formatDuration, parseDuration } from '../../sync/duration.ts';
 import type { DevRuntime } from '../../local/dev.ts';
-import { UsageError, type CliIo } from '../io.ts';
+import { parseCommandArgs, parsePort, UsageError, type CliIo } from '../io.ts';
 
 const HELP = `usage: mcpreg dev [options]        (npm start -- [options])
 
@@ -34,12 +33,6 @@ MCPREG_STORE=s3 with MCPREG_S3_BUCKET (and the AWS variables) for S3 instead of 
 MCPREG_SYNC_DEADLINE, MCPREG_FETCH_*. Everything listens on 127.0.0.1.
 `;
 
-function port(value: string, flag: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 65535) throw new UsageError(`dev: ${flag} must be a number from 0 to 65535, not ${JSON.stringify(value)}`);
-  return n;
-}
-
 /** A path as the user would type it: relative to the working directory when inside it. */
 function shown(path: string): string {
   const rel = relative(process.cwd(), path);
@@ -48,11 +41,7 @@ function shown(path: string): string {
 }
 
 export async function run(args: string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: {
+  const { values } = parseCommandArgs('dev', args, {
         port: { type: 'string', default: '8080' },
         'api-port': { type: 'string', default: '6443' },
         data: { type: 'string', default: '.mcpreg' },
@@ -61,18 +50,13 @@ export async function run(args: string[], io: CliIo): Promise<number> {
         'log-format': { type: 'string', default: 'text' },
         'log-level': { type: 'string', default: 'info' },
         help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError(`dev: ${(e as Error).message}`);
-  }
-  const { values } = parsed;
+      }, false);
   if (values.help) {
     io.stdout.write(HELP);
     return 0;
   }
-  const queryPort = port(values.port, '--port');
-  const apiPort = port(values['api-port'], '--api-port');
+  const queryPort = parsePort('dev', '--port', values.port);
+  const apiPort = parsePort('dev', '--api-port', values['api-port']);
   if (queryPort !== 0 && queryPort === apiPort) throw new UsageError(`dev: --port and --api-port are both ${queryPort}`);
   if (values['log-format'] !== 'text' && values['log-format'] !== 'json') throw new UsageError(`dev: --log-format must be text or json, not ${JSON.stringify(values['log-format'])}`);
   if (!['debug', 'info', 'warn', 'error'].includes(values['log-level'])) throw new UsageError(`dev: --log-level must be debug, info, warn or error, not ${JSON.stringify(values['log-level'])}`);
