@@ -22,10 +22,6 @@ export function pointerKey(ref: RegistryRef): string {
   return `${registryPrefix(ref)}current.json`;
 }
 
-export function sourceStateKey(ref: RegistryRef): string {
-  return `${registryPrefix(ref)}state.json`;
-}
-
 /** where every snapshot of a registry lives: `registries/{ns}/{name}/snapshots/` */
 export function snapshotsPrefix(ref: RegistryRef): string {
   return `${registryPrefix(ref)}snapshots/`;
