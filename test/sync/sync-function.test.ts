@@ -218,6 +218,8 @@ describe('sync function on CloudEvents', () => {
       const pointer = await readPointer(store, { namespace: NS, name });
       assert.equal(pointer?.pointer.hash, r.status?.snapshot?.hash, 'status names the published snapshot');
       assert.ok(received.some((e) => e.type === 'io.toolhive.registry.snapshot.published' && e.subject === `${NS}/${name}`), 'published event sent');
+      const events = await core.listNamespacedEvent({ namespace: NS, fieldSelector: `involvedObject.name=${name}` });
+      assert.ok(events.items.some((e) => e.reason === 'Synced' && e.type === 'Normal' && e.involvedObject.kind === 'MCPRegistry'), `${name}: a Synced Event`);
     }
   });
 
@@ -292,6 +294,8 @@ describe('sync function on CloudEvents', () => {
     assert.equal(s.status?.syncAttempts, 1);
     assert.equal(s.status?.snapshot?.hash, servedHash);
     assert.equal((await readPointer(store, { namespace: NS, name: 'url-reg' }))?.pointer.hash, servedHash, 'the last good snapshot still serves');
+    const warnings = await core.listNamespacedEvent({ namespace: NS, fieldSelector: 'involvedObject.name=url-reg' });
+    assert.ok(warnings.items.some((e) => e.reason === 'SyncFailed' && e.type === 'Warning' && /500/.test(e.message ?? '')), 'a SyncFailed Event says why');
 
     // backoff 30s, 60s, 120s (jitter pinned to 0), then the 1h interval
     const expected = [30, 60, 120];
