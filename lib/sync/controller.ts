@@ -235,6 +235,26 @@ export function createSyncController(deps: ControllerDeps) {
     await Promise.all(runners);
   }
 
+  /**
+   * Syncs several registries with bounded concurrency; one failing never blocks the others.
+   * Returns every summary, and the first transient error, if any, for the caller to surface.
+   */
+  async function syncEach(objects: readonly KubeObject[], via: Via): Promise<{ summaries: SyncSummary[]; transient?: RegistryError }> {
+    const summaries: SyncSummary[] = [];
+    let transient: RegistryError | undefined;
+    await pool(objects, deps.config.concurrency, async (o) => {
+      try {
+        summaries.push(...(await syncRegistry(o.metadata.namespace ?? 'default', o.metadata.name, via)));
+      } catch (e) {
+        const err = toRegistryError(e);
+        log.error('sync failed unexpectedly', { registry: objectRef(o), error: err.describe() });
+        summaries.push({ registry: objectRef(o), outcome: 'failed', reason: err.message });
+        if (err.transient) transient ??= err;
+      }
+    });
+    return transient ? { summaries, transient } : { summaries };
+  }
+
   async function runJob(job: KubeObject): Promise<SyncSummary[]> {
     const ns = job.metadata.namespace ?? 'default';
     const fresh = await jobs.get(ns, job.metadata.name);
@@ -283,16 +303,8 @@ export function createSyncController(deps: ControllerDeps) {
     const t = now();
     const due = all.filter((o) => decide(o, 'ping', t).action !== 'skip');
     const out: SyncSummary[] = [];
-    await pool(due, deps.config.concurrency, async (o) => {
-      try {
-        out.push(...(await syncRegistry(o.metadata.namespace ?? 'default', o.metadata.name, 'ping')));
-      } catch (e) {
-        // one failing registry never blocks the others
-        const err = toRegistryError(e);
-        log.error('sync failed unexpectedly', { registry: objectRef(o), error: err.describe() });
-        out.push({ registry: objectRef(o), outcome: 'failed', reason: err.message });
-      }
-    });
+    // the next ping retries whatever failed here
+    out.push(...(await syncEach(due, 'ping')).summaries);
     const pending = (await jobs.list()).filter((j) => !(j.status as JobStatus | undefined)?.completionTime);
     for (const job of pending) out.push(...(await runJob(job)));
     return out;
@@ -313,11 +325,10 @@ export function createSyncController(deps: ControllerDeps) {
         const source = (r.spec as { source?: { type?: string; configMap?: { name?: string } } } | undefined)?.source;
         return source?.type === 'configmap' && source.configMap?.name === object.metadata.name;
       });
-      const out: SyncSummary[] = [];
-      await pool(users, deps.config.concurrency, async (r) => {
-        out.push(...(await syncRegistry(ns, r.metadata.name, 'configmap')));
-      });
-      return { event: label, registries: out };
+      const { summaries, transient } = await syncEach(users, 'configmap');
+      // a transient failure (API server, store) makes the Broker deliver the event again
+      if (transient) throw transient;
+      return { event: label, registries: summaries };
     }
     if (action === 'delete') return { event: label, registries: [] };
     return { event: label, registries: await runJob(object) };
