@@ -1,4 +1,5 @@
 /** CGI (RFC 3875) response framing, for running `git http-backend` behind a Node server. */
+import type { ServerResponse } from 'node:http';
 
 /** Splits CGI output into status, headers and the rest of the body. */
 export function parseCgiHead(buf: Buffer): { status: number; headers: Array<[string, string]>; rest: Buffer } | undefined {
@@ -21,4 +22,58 @@ export function parseCgiHead(buf: Buffer): { status: number; headers: Array<[str
     else headers.push([name, value]);
   }
   return { status, headers, rest: buf.subarray(end + sep) };
+}
+
+/** What relayCgiResponse needs of a spawned CGI program (stdio all piped). */
+export interface CgiChild {
+  stdout: NodeJS.ReadableStream;
+  stderr: NodeJS.ReadableStream;
+  exitCode: number | null;
+  kill(): boolean;
+  on(event: 'close', listener: (code: number | null) => void): unknown;
+}
+
+export interface RelayHooks {
+  /** the status line the program answered with */
+  onStatus?(status: number): void;
+  /** the program exited without a response head: the text of the 500 it gets instead */
+  onNoResponse(code: number | null, stderr: string): string;
+}
+
+/**
+ * Streams a CGI program's output to `res`: the head (status and headers) is parsed as it
+ * arrives, the body is passed through unbuffered, and the program is killed if the client
+ * goes away. Its stderr is kept (the first 2000 characters) for the failure message.
+ */
+export function relayCgiResponse(child: CgiChild, res: ServerResponse, hooks: RelayHooks): void {
+  let head: Buffer | null = Buffer.alloc(0);
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    if (stderr.length < 2000) stderr += d.toString();
+  });
+  child.stdout.on('data', (chunk: Buffer) => {
+    if (head === null) {
+      res.write(chunk);
+      return;
+    }
+    head = Buffer.concat([head, chunk]);
+    const parsed = parseCgiHead(head);
+    if (!parsed) return;
+    head = null;
+    hooks.onStatus?.(parsed.status);
+    res.writeHead(parsed.status, parsed.headers);
+    if (parsed.rest.length) res.write(parsed.rest);
+  });
+  child.on('close', (code) => {
+    if (head !== null && !res.headersSent) {
+      const text = hooks.onNoResponse(code, stderr);
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(text);
+      return;
+    }
+    res.end();
+  });
+  res.on('close', () => {
+    if (child.exitCode === null) child.kill();
+  });
 }

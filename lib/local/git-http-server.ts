@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { RegistryError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
-import { parseCgiHead } from './cgi.ts';
+import { relayCgiResponse } from './cgi.ts';
 import { listen } from './listen.ts';
 
 /**
@@ -89,34 +89,11 @@ export async function startGitHttpServer(options: { root: string; host?: string;
     });
     req.pipe(child.stdin);
     child.stdin.on('error', () => {});
-    let head: Buffer | null = Buffer.alloc(0);
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      if (stderr.length < 2000) stderr += d.toString();
-    });
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (head === null) {
-        res.write(chunk);
-        return;
-      }
-      head = Buffer.concat([head, chunk]);
-      const parsed = parseCgiHead(head);
-      if (!parsed) return;
-      head = null;
-      res.writeHead(parsed.status, parsed.headers);
-      if (parsed.rest.length) res.write(parsed.rest);
-    });
-    child.on('close', (code) => {
-      if (head !== null && !res.headersSent) {
+    relayCgiResponse(child, res, {
+      onNoResponse(code, stderr) {
         log.warn('git http-backend answered nothing', { path, code, stderr: stderr.trim() });
-        res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end('git http-backend failed\n');
-        return;
-      }
-      res.end();
-    });
-    res.on('close', () => {
-      if (child.exitCode === null) child.kill();
+        return 'git http-backend failed\n';
+      },
     });
   });
   await listen(server, options.port ?? 0, options.host ?? '127.0.0.1', 'git example server');

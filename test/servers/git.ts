@@ -10,7 +10,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseCgiHead } from '../../lib/local/cgi.ts';
+import { relayCgiResponse } from '../../lib/local/cgi.ts';
 
 export interface GitServerOptions {
   /** directory holding the repositories (GIT_PROJECT_ROOT) */
@@ -118,33 +118,12 @@ export async function startGitServer(options: GitServerOptions): Promise<TestGit
     });
     req.pipe(child.stdin);
     child.stdin.on('error', () => {});
-    let head: Buffer | null = Buffer.alloc(0);
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (head === null) {
-        res.write(chunk);
-        return;
-      }
-      head = Buffer.concat([head, chunk]);
-      const parsed = parseCgiHead(head);
-      if (!parsed) return;
-      head = null;
-      record.status = parsed.status;
-      res.writeHead(parsed.status, parsed.headers);
-      if (parsed.rest.length) res.write(parsed.rest);
-    });
-    child.on('close', (code) => {
-      if (head !== null && !res.headersSent) {
+    relayCgiResponse(child, res, {
+      onStatus: (status) => (record.status = status),
+      onNoResponse(code, stderr) {
         record.status = 500;
-        res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end(`git http-backend failed (${code}): ${stderr}`);
-        return;
-      }
-      res.end();
-    });
-    res.on('close', () => {
-      if (child.exitCode === null) child.kill();
+        return `git http-backend failed (${code}): ${stderr}`;
+      },
     });
   }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
