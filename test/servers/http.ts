@@ -191,3 +191,39 @@ export async function startHttpServer(routes: Record<string, RouteSpec> = {}, op
     },
   };
 }
+
+/**
+ * A document that tests edit in place: served with its ETag, 304 to a matching If-None-Match;
+ * set `status` to make it fail (plain-text body) until it is set back to 200.
+ */
+export interface MutableDocument {
+  body: string;
+  etag: string;
+  status: number;
+  route: RouteSpec;
+}
+
+export function mutableDocument(body: string, etag: string): MutableDocument {
+  const doc: MutableDocument = {
+    body,
+    etag,
+    status: 200,
+    route: {
+      handler: (req, res) => {
+        if (doc.status !== 200) {
+          res.writeHead(doc.status, { 'content-type': 'text/plain' });
+          res.end('broken');
+          return;
+        }
+        if (req.headers['if-none-match'] === doc.etag) {
+          res.writeHead(304, { etag: doc.etag });
+          res.end();
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json', etag: doc.etag });
+        res.end(doc.body);
+      },
+    },
+  };
+  return doc;
+}

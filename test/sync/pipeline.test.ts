@@ -16,7 +16,7 @@ import { createMemorySecretReader } from '../../lib/kube/secrets.ts';
 import { resolvePolicy } from '../../lib/sources/policy.ts';
 import { MCPRegistrySpec } from '../../lib/kube/mcpregistry-spec.ts';
 import { runSync, type SyncRequest } from '../../lib/sync/pipeline.ts';
-import { startHttpServer, type TestHttpServer } from '../servers/http.ts';
+import { mutableDocument, startHttpServer, type TestHttpServer } from '../servers/http.ts';
 import { startUpstreamApi, entry, generateEntries } from '../servers/upstream-api.ts';
 import { startS3Server, type TestS3 } from '../servers/s3.ts';
 import { createS3Store } from '../../lib/snapshots/s3-store.ts';
@@ -60,22 +60,11 @@ describe('sync pipeline with a URL source and the filesystem store', () => {
   let http: TestHttpServer;
   let dir: string;
   let store: SnapshotStore;
-  let body = toolhiveBytes.toString('utf8');
-  let etag = '"v1"';
+  const registry = mutableDocument(toolhiveBytes.toString('utf8'), '"v1"');
 
   before(async () => {
     http = await startHttpServer({
-      '/registry.json': {
-        handler: (req, res) => {
-          if (req.headers['if-none-match'] === etag) {
-            res.writeHead(304, { etag });
-            res.end();
-            return;
-          }
-          res.writeHead(200, { 'content-type': 'application/json', etag });
-          res.end(body);
-        },
-      },
+      '/registry.json': registry.route,
       '/broken.json': { status: 500, body: 'oops' },
       '/garbage.json': { body: '{"servers": {"a": ' },
       '/empty.json': { body: '{"version":"1.0.0","last_updated":"2026-01-01T00:00:00Z","servers":{}}' },
@@ -125,11 +114,11 @@ describe('sync pipeline with a URL source and the filesystem store', () => {
 
   test('a source edit publishes a new snapshot; unchanged entries keep their timestamps', async () => {
     const first = await upstreamOf(store);
-    const doc = JSON.parse(body);
+    const doc = JSON.parse(registry.body);
     const [firstKey] = Object.keys(doc.servers).sort();
     doc.servers[firstKey!].description = 'edited description';
-    body = JSON.stringify(doc);
-    etag = '"v2"';
+    registry.body = JSON.stringify(doc);
+    registry.etag = '"v2"';
     const result = await runSync(request(store, urlSpec(`${http.url}/registry.json`), { now: () => new Date('2030-01-01T00:00:00Z') }));
     assert.equal(result.outcome, 'published', result.error?.describe());
     assert.equal(result.revision, '"v2"');
@@ -223,7 +212,7 @@ describe('sync pipeline with a URL source and the filesystem store', () => {
   });
 
   test('the deadline aborts a slow source cleanly', async () => {
-    http.route('/slow.json', { body: body, slow: { chunkBytes: 1000, intervalMs: 50 } });
+    http.route('/slow.json', { body: registry.body, slow: { chunkBytes: 1000, intervalMs: 50 } });
     const result = await runSync(request(store, urlSpec(`${http.url}/slow.json`), { ref: { namespace: 'team-a', name: 'slow' }, deadlineMs: 300 }));
     assert.equal(result.outcome, 'failed');
     assert.equal(result.error?.code, 'deadline_exceeded', result.error?.describe());
@@ -333,22 +322,10 @@ describe('sync pipeline with a registry API source and S3', () => {
 describe('snapshot files of an upstream source', () => {
   let http: TestHttpServer;
   let dir: string;
-  let body = '';
-  let etag = '"g1"';
+  const list = mutableDocument(upstreamListJson(600).toString('utf8'), '"g1"');
   before(async () => {
-    body = upstreamListJson(600).toString('utf8');
     http = await startHttpServer({
-      '/list.json': {
-        handler: (req, res) => {
-          if (req.headers['if-none-match'] === etag) {
-            res.writeHead(304, { etag });
-            res.end();
-            return;
-          }
-          res.writeHead(200, { 'content-type': 'application/json', etag });
-          res.end(body);
-        },
-      },
+      '/list.json': list.route,
     });
     dir = await mkdtemp(join(tmpdir(), 'mcpreg-files-'));
   });
@@ -371,7 +348,7 @@ describe('snapshot files of an upstream source', () => {
     assert.equal(toolhiveText, JSON.stringify(upstreamToToolhive(upstream.servers, { lastUpdated }).registry));
 
     // the same content behind a new ETag, synced at another time: same hash, no new objects
-    etag = '"g2"';
+    list.etag = '"g2"';
     const again = await runSync(request(store, urlSpec(`${http.url}/list.json`), { now: () => new Date('2031-01-01T00:00:00Z') }));
     assert.equal(again.outcome, 'unchanged', again.error?.describe());
     assert.equal(again.hash, first.hash);

@@ -22,7 +22,7 @@ import { createSyncController, type HandleResult, type SyncSummary } from '../..
 import { FINALIZER, SYNC_TRIGGER_ANNOTATION } from '../../lib/sync/decide.ts';
 import { startSyncServer, type SyncServer } from '../../functions/sync/server.ts';
 import { startKube } from '../harness/kube.ts';
-import { startHttpServer, type TestHttpServer } from '../servers/http.ts';
+import { mutableDocument, startHttpServer, type TestHttpServer } from '../servers/http.ts';
 import { startS3Server, type TestS3 } from '../servers/s3.ts';
 import { entriesFromFixtures, startUpstreamApi, type TestUpstreamApi } from '../servers/upstream-api.ts';
 import { startGitServer, TestRepo, type TestGitServer } from '../servers/git.ts';
@@ -74,7 +74,7 @@ describe('sync function on CloudEvents', () => {
   let clock = new Date('2026-03-01T00:00:00Z');
   const handled: HandleResult[] = [];
   const received: Array<{ type: string; subject: string }> = [];
-  const url = { body: JSON.stringify(realToolhive), etag: '"u1"', status: 200 };
+  const url = mutableDocument(JSON.stringify(realToolhive), '"u1"');
 
   before(async () => {
     cp = await startKube({ namespaces: [NS, 'mcp-registry'] });
@@ -83,22 +83,7 @@ describe('sync function on CloudEvents', () => {
     s3 = await startS3Server();
     store = await createS3Store(s3.storeOptions());
     http = await startHttpServer({
-      '/registry.json': {
-        handler: (req, res) => {
-          if (url.status !== 200) {
-            res.writeHead(url.status, { 'content-type': 'text/plain' });
-            res.end('broken');
-            return;
-          }
-          if (req.headers['if-none-match'] === url.etag) {
-            res.writeHead(304, { etag: url.etag });
-            res.end();
-            return;
-          }
-          res.writeHead(200, { 'content-type': 'application/json', etag: url.etag });
-          res.end(url.body);
-        },
-      },
+      '/registry.json': url.route,
     });
     sinkServer = await startHttpServer({
       '/': {
