@@ -1,5 +1,5 @@
 /** CGI (RFC 3875) response framing, for running `git http-backend` behind a Node server. */
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** Splits CGI output into status, headers and the rest of the body. */
 export function parseCgiHead(buf: Buffer): { status: number; headers: Array<[string, string]>; rest: Buffer } | undefined {
@@ -76,4 +76,23 @@ export function relayCgiResponse(child: CgiChild, res: ServerResponse, hooks: Re
   res.on('close', () => {
     if (child.exitCode === null) child.kill();
   });
+}
+
+/** The CGI environment `git http-backend` needs for one request to a repository under `root`. */
+export function gitBackendEnv(root: string, req: IncomingMessage, pathInfo: string, query: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    GIT_PROJECT_ROOT: root,
+    GIT_HTTP_EXPORT_ALL: '1',
+    GIT_CONFIG_NOSYSTEM: '1',
+    HOME: root,
+    GATEWAY_INTERFACE: 'CGI/1.1',
+    SERVER_PROTOCOL: 'HTTP/1.1',
+    REQUEST_METHOD: req.method ?? 'GET',
+    PATH_INFO: pathInfo,
+    QUERY_STRING: query,
+    CONTENT_TYPE: req.headers['content-type'] ?? '',
+    REMOTE_ADDR: req.socket.remoteAddress ?? '127.0.0.1',
+    ...(req.headers['content-length'] ? { CONTENT_LENGTH: req.headers['content-length'] } : {}),
+  };
 }

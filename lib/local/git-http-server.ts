@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { RegistryError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
-import { relayCgiResponse } from './cgi.ts';
+import { gitBackendEnv, relayCgiResponse } from './cgi.ts';
 import { listen } from './listen.ts';
 
 /**
@@ -61,19 +61,7 @@ export async function startGitHttpServer(options: { root: string; host?: string;
       return;
     }
     const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      GIT_PROJECT_ROOT: options.root,
-      GIT_HTTP_EXPORT_ALL: '1',
-      GIT_CONFIG_NOSYSTEM: '1',
-      HOME: options.root,
-      GATEWAY_INTERFACE: 'CGI/1.1',
-      SERVER_PROTOCOL: 'HTTP/1.1',
-      REQUEST_METHOD: method,
-      PATH_INFO: path,
-      QUERY_STRING: query,
-      CONTENT_TYPE: req.headers['content-type'] ?? '',
-      REMOTE_ADDR: req.socket.remoteAddress ?? '127.0.0.1',
-      ...(req.headers['content-length'] ? { CONTENT_LENGTH: req.headers['content-length'] } : {}),
+      ...gitBackendEnv(options.root, req, path, query),
       ...(req.headers['git-protocol'] ? { GIT_PROTOCOL: String(req.headers['git-protocol']) } : {}),
       ...(req.headers['content-encoding'] ? { HTTP_CONTENT_ENCODING: String(req.headers['content-encoding']) } : {}),
     };

@@ -10,7 +10,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { relayCgiResponse } from '../../lib/local/cgi.ts';
+import { gitBackendEnv, relayCgiResponse } from '../../lib/local/cgi.ts';
 
 export interface GitServerOptions {
   /** directory holding the repositories (GIT_PROJECT_ROOT) */
@@ -85,20 +85,8 @@ export async function startGitServer(options: GitServerOptions): Promise<TestGit
     if (res.destroyed) return;
     const [pathname, query = ''] = (req.url ?? '/').split('?') as [string, string?];
     const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      GIT_PROJECT_ROOT: options.root,
-      GIT_HTTP_EXPORT_ALL: '1',
-      GIT_CONFIG_NOSYSTEM: '1',
-      HOME: options.root,
-      GATEWAY_INTERFACE: 'CGI/1.1',
-      SERVER_PROTOCOL: 'HTTP/1.1',
+      ...gitBackendEnv(options.root, req, decodeURIComponent(pathname), query),
       SERVER_SOFTWARE: 'knative-mcp-registry-test',
-      REQUEST_METHOD: req.method ?? 'GET',
-      PATH_INFO: decodeURIComponent(pathname),
-      QUERY_STRING: query,
-      CONTENT_TYPE: req.headers['content-type'] ?? '',
-      REMOTE_ADDR: req.socket.remoteAddress ?? '127.0.0.1',
-      ...(req.headers['content-length'] ? { CONTENT_LENGTH: req.headers['content-length'] } : {}),
       ...(user ? { REMOTE_USER: user, AUTH_TYPE: 'Basic' } : {}),
     };
     for (const [k, v] of Object.entries(req.headers)) {
