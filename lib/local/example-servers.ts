@@ -6,7 +6,7 @@ import { toRegistryError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import type { ExampleFiles } from './example-data.ts';
 import { startGitHttpServer } from './git-http-server.ts';
-import { listen } from './listen.ts';
+import { closeNow, listen } from './listen.ts';
 import { startRegistryApiServer } from './registry-api-server.ts';
 
 /**
@@ -72,8 +72,7 @@ export async function startFileServer(options: { file: string; host?: string; po
   return {
     url: `http://${host}:${(server.address() as AddressInfo).port}`,
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeNow(server);
     },
   };
 }

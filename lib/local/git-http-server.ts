@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { RegistryError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { gitBackendEnv, relayCgiResponse } from './cgi.ts';
-import { listen } from './listen.ts';
+import { closeNow, listen } from './listen.ts';
 
 /**
  * Read-only git over smart HTTP for local mode's git example: the machine's own
@@ -90,8 +90,7 @@ export async function startGitHttpServer(options: { root: string; host?: string;
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     async close() {
       for (const c of children) c.kill();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeNow(server);
     },
   };
 }

@@ -18,3 +18,11 @@ export function listen(server: Server, port: number, host: string, what: string)
     });
   });
 }
+
+/** Stops a local server at once: no new connections, open ones (keep-alive, in flight) cut. */
+export function closeNow(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

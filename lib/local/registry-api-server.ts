@@ -5,7 +5,7 @@ import { formatCursor, parseIncludeDeleted, parseListParams, type ListParams } f
 import { instantKey } from '../api/time.ts';
 import { OFFICIAL_META_KEY } from '../formats/upstream-schema.ts';
 import { silentLogger, type Logger } from '../log.ts';
-import { listen } from './listen.ts';
+import { closeNow, listen } from './listen.ts';
 
 /**
  * Local mode's registry-API example: the read endpoints of the official MCP registry API
@@ -151,8 +151,7 @@ export async function startRegistryApiServer(options: { file: string; host?: str
   return {
     url: `http://${host}:${(server.address() as AddressInfo).port}`,
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeNow(server);
     },
   };
 }

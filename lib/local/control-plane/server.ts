@@ -49,6 +49,7 @@ import { apiError } from './status.ts';
 import { Store, type StoreEvent } from './store.ts';
 import { toTable, type IncludeObject } from './table.ts';
 import { serveWatch, type ActiveWatch } from './watch.ts';
+import { closeNow } from '../listen.ts';
 
 export interface ControlPlaneOptions {
   /** 0 (default) picks a free port */
@@ -203,10 +204,7 @@ class ControlPlaneServer implements ControlPlane {
     if (this.closed) return;
     this.closed = true;
     for (const w of [...this.watches]) w.close();
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    await closeNow(this.server);
     await this.writer?.flush();
   }
 
