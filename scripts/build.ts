@@ -11,7 +11,9 @@ import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 const entries = {
   sync: 'functions/sync/main.ts',
   query: 'functions/query/main.ts',
-  cli: 'lib/cli/main.ts',
+  // tiny entries that check the Node.js version before loading the CLI (see lib/cli/node-check.ts)
+  cli: 'lib/cli/entry.ts',
+  'kubectl-mcpreg': 'lib/cli/kubectl-entry.ts',
 } as const;
 
 const minify = !process.argv.includes('--minify=false');
@@ -42,5 +44,6 @@ const result = await build({
   },
 });
 await chmod('dist/cli.js', 0o755);
+await chmod('dist/kubectl-mcpreg.js', 0o755);
 if (wantMeta && result.metafile) await writeFile('dist/meta.json', JSON.stringify(result.metafile));
 console.log(`built ${Object.keys(entries).map((k) => `dist/${k}.js`).join(', ')} in ${Math.round(performance.now() - started)} ms`);

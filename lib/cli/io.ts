@@ -1,50 +1,56 @@
-import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { isRegistryError } from '../errors.ts';
 
-/** What a command may touch: streams and the exit code. Tests pass their own. */
+/** What a command may touch: streams. Tests pass their own. */
 export interface CliIo {
   stdin: NodeJS.ReadableStream;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
 }
 
-export type CommandRun = (args: string[], io: CliIo) => Promise<number>;
+/** Exit statuses: 0 ok, 1 the operation failed, 2 the command line was wrong. */
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
 
-export interface CommandModule {
-  run: CommandRun;
-}
-
-/** A user error: printed as one line on stderr, no stack trace, exit code 2 unless given. */
-export class UsageError extends Error {
+/** An operation that failed for a reason the message says in full: one line, exit 1 unless given. */
+export class CliFailure extends Error {
   readonly exitCode: number;
-  constructor(message: string, exitCode = 2) {
+  constructor(message: string, exitCode = EXIT_FAILED) {
     super(message);
-    this.name = 'UsageError';
+    this.name = new.target.name;
     this.exitCode = exitCode;
   }
 }
 
-export function reportError(e: unknown, io: CliIo): number {
-  if (e instanceof UsageError) {
-    io.stderr.write(`mcpreg: ${e.message}\n`);
+/** A wrong command line: printed as one line on stderr, no stack trace, exit code 2 unless given. */
+export class UsageError extends CliFailure {
+  constructor(message: string, exitCode = EXIT_USAGE) {
+    super(message, exitCode);
+  }
+}
+
+/** One line: newlines inside a message (a server's text, a path) must not start a second line. */
+export function oneLine(message: string): string {
+  return message.replace(/\s*\r?\n\s*/g, ' ').trim();
+}
+
+/**
+ * Every error ends as one line on stderr and an exit status; never a stack trace (with
+ * MCPREG_DEBUG=1 the stack of an unexpected error follows, for a bug report).
+ */
+export function reportError(e: unknown, io: CliIo, env: NodeJS.ProcessEnv = process.env): number {
+  if (e instanceof CliFailure) {
+    io.stderr.write(`mcpreg: ${oneLine(e.message)}\n`);
     return e.exitCode;
   }
   if (isRegistryError(e)) {
-    io.stderr.write(`mcpreg: ${e.describe()}\n`);
-    return 1;
+    io.stderr.write(`mcpreg: ${oneLine(e.describe())}\n`);
+    return EXIT_FAILED;
   }
-  const message = e instanceof Error ? (e.stack ?? e.message) : String(e);
-  io.stderr.write(`mcpreg: internal error: ${message}\n`);
-  return 70;
-}
-
-/** `util.parseArgs` for a command: a mistake becomes a UsageError naming the command. */
-export function parseCommandArgs<const T extends ParseArgsOptionsConfig>(command: string, args: string[], options: T, allowPositionals = true) {
-  try {
-    return parseArgs({ args, options, allowPositionals, strict: true });
-  } catch (e) {
-    throw new UsageError(`${command}: ${(e as Error).message}`);
-  }
+  const message = e instanceof Error ? e.message : String(e);
+  io.stderr.write(`mcpreg: internal error: ${oneLine(message)}${env.MCPREG_DEBUG ? '' : ' (MCPREG_DEBUG=1 shows where)'}\n`);
+  if (env.MCPREG_DEBUG && e instanceof Error && e.stack) io.stderr.write(`${e.stack}\n`);
+  return EXIT_FAILED;
 }
 
 /** A port flag's value: 0–65535 (0 picks a free port). */

@@ -1,17 +1,19 @@
-#!/usr/bin/env node
 /**
- * `mcpreg`: the command-line entry point. Each command lives in `commands/<name>.ts`,
- * exports `run(args, io)` and is loaded only when asked for, so that `mcpreg validate`
- * does not pay for the Kubernetes client.
+ * `mcpreg`'s process: wires the CLI (run.ts) to the process's streams and exit code. The
+ * executables (entry.ts, kubectl-entry.ts) check the Node.js version first and then call
+ * main(); tests and `node lib/cli/main.ts` run this file directly.
  */
 import { runCli } from './run.ts';
 
-// `mcpreg … | head`: a closed pipe ends the output, not with a stack trace
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw e;
-  });
+export async function main(programName = 'mcpreg'): Promise<void> {
+  // `mcpreg … | head`: a closed pipe ends the output, not with a stack trace
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
+  process.exitCode = await runCli(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }, { programName });
 }
 
-process.exitCode = await runCli(process.argv.slice(2));
+if (import.meta.main) await main();

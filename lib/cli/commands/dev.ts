@@ -1,28 +1,30 @@
 import { isAbsolute, relative } from 'node:path';
-import { createLogger, type LogLevel } from '../../log.ts';
-import { formatDuration, parseDuration } from '../../sync/duration.ts';
+import type { LogLevel } from '../../log.ts';
 import type { DevRuntime } from '../../local/dev.ts';
-import { parseCommandArgs, parsePort, UsageError, type CliIo } from '../io.ts';
+import { formatDuration, parseDuration } from '../../sync/duration.ts';
+import { defineCommand } from '../command.ts';
+import { parsePort, UsageError, type CliIo } from '../io.ts';
 
-const HELP = `usage: mcpreg dev [options]        (npm start -- [options])
-
-Runs the registry on this machine with no cluster: an embedded Kubernetes API (kubectl works
+const DESCRIPTION = `Runs the registry on this machine with no cluster: an embedded Kubernetes API (kubectl works
 against it), the sync and query functions, an event bridge that delivers the CloudEvents
 Knative's ApiServerSource and PingSource would, a snapshot store, and example registries.
-State lives in the data directory; stop with Ctrl-C and start again to resume.
+State lives in the data directory; stop with Ctrl-C and start again to resume.`;
 
-options:
-  --port PORT              query API port (default 8080)
-  --api-port PORT          Kubernetes API port (default 6443)
-  --data DIR               data directory (default .mcpreg): control plane state, kubeconfig,
-                           snapshots, example data
-  --resync-interval DUR    period of the resync tick, e.g. 30s, 5m (default 60s; 0 = only at start)
-  --no-examples            do not start the example servers nor apply crds/examples/
-  --log-format text|json   log lines on stderr (default text)
-  --log-level LEVEL        debug, info, warn or error (default info)
-  -h, --help               this help
-
-On the first start of a data directory the CRDs and crds/examples/ are applied: a ConfigMap
+export default defineCommand({
+  path: ['dev'],
+  summary: 'run the whole registry locally (Kubernetes API, sync and query functions, examples): what `npm start` runs',
+  define: (cmd, ctx) =>
+    cmd
+      .usage('[options]        (npm start -- [options])')
+      .description(DESCRIPTION)
+      .option('--port <PORT>', 'query API port (default 8080)', '8080')
+      .option('--api-port <PORT>', 'Kubernetes API port (default 6443)', '6443')
+      .option('--data <DIR>', 'data directory (default .mcpreg): control plane state, kubeconfig,\nsnapshots, example data', '.mcpreg')
+      .option('--resync-interval <DUR>', 'period of the resync tick, e.g. 30s, 5m (default 60s; 0 = only at start)', '60s')
+      .option('--no-examples', 'do not start the example servers nor apply crds/examples/')
+      .option('--log-format <FORMAT>', 'text or json: log lines on stderr (default text)', 'text')
+      .option('--log-level <LEVEL>', 'debug, info, warn or error (default info)', 'info')
+      .addHelpText('after', `\nOn the first start of a data directory the CRDs and crds/examples/ are applied: a ConfigMap
 with the real ToolHive registry and four MCPRegistries (configmap, url, git and registry-API
 sources, each with a filter). The url, git and registry-API examples are served from
 <data>/examples/ by loopback servers on free ports; at each start the example registries are
@@ -30,8 +32,11 @@ pointed at the servers' current ports.
 
 Environment: the functions' variables apply (see README: Configuration), for example
 MCPREG_STORE=s3 with MCPREG_S3_BUCKET (and the AWS variables) for S3 instead of files,
-MCPREG_SYNC_DEADLINE, MCPREG_FETCH_*. Everything listens on 127.0.0.1.
-`;
+MCPREG_SYNC_DEADLINE, MCPREG_FETCH_*. Everything listens on 127.0.0.1.`)
+      .action(async (values) => {
+        ctx.exitCode = await dev(values, ctx.io);
+      }),
+});
 
 /** A path as the user would type it: relative to the working directory when inside it. */
 function shown(path: string): string {
@@ -40,37 +45,34 @@ function shown(path: string): string {
   return /[\s'"$`\\]/.test(p) ? `'${p.replace(/'/g, `'\\''`)}'` : p;
 }
 
-export async function run(args: string[], io: CliIo): Promise<number> {
-  const { values } = parseCommandArgs('dev', args, {
-        port: { type: 'string', default: '8080' },
-        'api-port': { type: 'string', default: '6443' },
-        data: { type: 'string', default: '.mcpreg' },
-        'resync-interval': { type: 'string', default: '60s' },
-        'no-examples': { type: 'boolean', default: false },
-        'log-format': { type: 'string', default: 'text' },
-        'log-level': { type: 'string', default: 'info' },
-        help: { type: 'boolean', short: 'h', default: false },
-      }, false);
-  if (values.help) {
-    io.stdout.write(HELP);
-    return 0;
-  }
+interface DevFlags {
+  port: string;
+  apiPort: string;
+  data: string;
+  resyncInterval: string;
+  examples: boolean;
+  logFormat: string;
+  logLevel: string;
+}
+
+async function dev(values: DevFlags, io: CliIo): Promise<number> {
   const queryPort = parsePort('dev', '--port', values.port);
-  const apiPort = parsePort('dev', '--api-port', values['api-port']);
+  const apiPort = parsePort('dev', '--api-port', values.apiPort);
   if (queryPort !== 0 && queryPort === apiPort) throw new UsageError(`dev: --port and --api-port are both ${queryPort}`);
-  if (values['log-format'] !== 'text' && values['log-format'] !== 'json') throw new UsageError(`dev: --log-format must be text or json, not ${JSON.stringify(values['log-format'])}`);
-  if (!['debug', 'info', 'warn', 'error'].includes(values['log-level'])) throw new UsageError(`dev: --log-level must be debug, info, warn or error, not ${JSON.stringify(values['log-level'])}`);
+  if (values.logFormat !== 'text' && values.logFormat !== 'json') throw new UsageError(`dev: --log-format must be text or json, not ${JSON.stringify(values.logFormat)}`);
+  if (!['debug', 'info', 'warn', 'error'].includes(values.logLevel)) throw new UsageError(`dev: --log-level must be debug, info, warn or error, not ${JSON.stringify(values.logLevel)}`);
   if (values.data.trim() === '') throw new UsageError('dev: --data must not be empty');
   let resyncIntervalMs: number;
   try {
-    resyncIntervalMs = values['resync-interval'].trim() === '0' ? 0 : parseDuration(values['resync-interval'], '--resync-interval');
+    resyncIntervalMs = values.resyncInterval.trim() === '0' ? 0 : parseDuration(values.resyncInterval, '--resync-interval');
   } catch {
-    throw new UsageError(`dev: --resync-interval must be a duration such as 30s or 5m (or 0), not ${JSON.stringify(values['resync-interval'])}`);
+    throw new UsageError(`dev: --resync-interval must be a duration such as 30s or 5m (or 0), not ${JSON.stringify(values.resyncInterval)}`);
   }
   if (resyncIntervalMs > 0 && resyncIntervalMs < 1000) throw new UsageError('dev: --resync-interval must be at least 1s (or 0)');
 
-  const log = createLogger({ format: values['log-format'], level: values['log-level'] as LogLevel });
-  const json = values['log-format'] === 'json';
+  const { createLogger } = await import('../../log.ts');
+  const log = createLogger({ format: values.logFormat, level: values.logLevel as LogLevel });
+  const json = values.logFormat === 'json';
   // lifecycle messages: plain lines for a person, log records with --log-format json
   const say = (message: string, fields: Record<string, unknown> = {}) => {
     if (json) log.info(message, fields);
@@ -97,7 +99,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     // loaded here so that `mcpreg dev --help` and usage errors stay instant
     const { startDev } = await import('../../local/dev.ts');
     const started = performance.now();
-    const dev = await startDev({ dataDir: values.data, port: queryPort, apiPort, resyncIntervalMs, examples: !values['no-examples'], log });
+    const dev = await startDev({ dataDir: values.data, port: queryPort, apiPort, resyncIntervalMs, examples: values.examples, log });
     const ms = Math.round(performance.now() - started);
     syncsInProgress = dev.activeSyncs;
     io.stdout.write(summaryText(dev, ms));

@@ -1,23 +1,13 @@
 import { isRegistryError, type RegistryError } from '../../errors.ts';
-import { parseRegistryDocument, type Problem, type RegistryFormat } from '../../formats/index.ts';
-import { parseCommandArgs, UsageError, type CliIo } from '../io.ts';
+import type { Problem, RegistryFormat } from '../../formats/index.ts';
+import { defineCommand } from '../command.ts';
+import { type CliIo, UsageError } from '../io.ts';
 import { readDocument } from '../read-document.ts';
 
-const HELP = `usage: mcpreg validate [options] FILE|-
-
-Checks a registry document (FILE, or - for standard input): JSON syntax, UTF-8, size and nesting
+const DESCRIPTION = `Checks a registry document (FILE, or - for standard input): JSON syntax, UTF-8, size and nesting
 limits, the document's format (detected: ToolHive registry.json or an upstream document), every
 entry against its schema, and duplicate names. Each problem is printed as "path: message", the
-path being the JSON path inside the document ("$" for the document itself).
-
-options:
-  --format FORMAT  toolhive|upstream: require this format instead of detecting it
-  --strict         stop at the first problem (default: list every problem)
-  --json           print the problems as a JSON array of {path, server, code, message}
-  -h, --help       this help
-
-exit status: 0 valid, 1 invalid, 2 usage error
-`;
+path being the JSON path inside the document ("$" for the document itself).`;
 
 interface Reported {
   path: string;
@@ -26,17 +16,25 @@ interface Reported {
   message: string;
 }
 
-export async function run(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandArgs('validate', args, {
-        format: { type: 'string' },
-        strict: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      });
-  if (values.help) {
-    io.stdout.write(HELP);
-    return 0;
-  }
+export default defineCommand({
+  path: ['validate'],
+  summary: 'check a registry document (ToolHive or upstream format) and list its problems',
+  define: (cmd, ctx) =>
+    cmd
+      .usage('[options] FILE|-')
+      .description(DESCRIPTION)
+      .argument('[file]')
+      .option('--format <FORMAT>', 'toolhive|upstream: require this format instead of detecting it')
+      .option('--strict', 'stop at the first problem (default: list every problem)', false)
+      .option('--json', 'print the problems as a JSON array of {path, server, code, message}', false)
+      .addHelpText('after', '\nexit status: 0 valid, 1 invalid, 2 usage error')
+      .allowExcessArguments()
+      .action(async (_file, values, c) => {
+        ctx.exitCode = await validate(c.args, values, ctx.io);
+      }),
+});
+
+async function validate(positionals: string[], values: { format?: string; strict: boolean; json: boolean }, io: CliIo): Promise<number> {
   const format = values.format;
   if (format !== undefined && format !== 'toolhive' && format !== 'upstream') throw new UsageError(`validate: --format must be "toolhive" or "upstream", not ${JSON.stringify(format)}`);
   if (positionals.length !== 1) throw new UsageError(`validate: expected one input FILE or -, got ${positionals.length}`);
@@ -47,6 +45,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   let problems: Reported[];
   let summaryLine = '';
   try {
+    const { parseRegistryDocument } = await import('../../formats/index.ts');
     const doc = parseRegistryDocument(bytes, { file, format: format as RegistryFormat | undefined, mode: values.strict ? 'strict' : 'lenient' });
     problems = doc.invalid.map(fromProblem);
     summaryLine = `${file}: ${doc.format} document (${doc.shape}), ${doc.servers.length} valid entr${doc.servers.length === 1 ? 'y' : 'ies'}`;

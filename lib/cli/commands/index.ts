@@ -1,0 +1,13 @@
+import type { CliCommand } from '../command.ts';
+import controlPlane from './control-plane.ts';
+import convert from './convert.ts';
+import dev from './dev.ts';
+import validate from './validate.ts';
+
+/** Every command, one line each (keep sorted). A test checks that each file here is listed. */
+export const commands: readonly CliCommand[] = [controlPlane, convert, dev, validate];
+
+/** One-line summaries of the groups that commands' paths create (`mcpreg registry …`). */
+export const groups: Readonly<Record<string, string>> = {
+  registry: 'manage MCPRegistries: list, get, add, sync, remove',
+};
