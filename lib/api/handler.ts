@@ -163,6 +163,10 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
         const { toolhiveRoute } = await import('./toolhive-routes.ts');
         return toolhiveRoute(ctx, route, rawQuery, req.headers);
       }
+      case 'th-search': {
+        const { searchRoute } = await import('./search-route.ts');
+        return searchRoute(ctx, rawQuery, req.headers);
+      }
       case 'events': {
         const { eventsRoute } = await import('./events-route.ts');
         return eventsRoute(ctx, req);

@@ -32,6 +32,8 @@ export function buildOpenApi(): Json {
     ToolhiveServer: S.ToolhiveServer,
     ToolhiveServerList: S.ToolhiveServerList,
     UpstreamServerList: S.UpstreamServerList,
+    SearchResult: S.SearchResult,
+    SearchResults: S.SearchResults,
   })) {
     registry.add(schema, { id });
   }
@@ -100,6 +102,14 @@ export function buildOpenApi(): Json {
         404: problem('Server not found'),
         409: problem('the name exists in several registries; `candidates` lists them'),
       },
+    },
+  };
+  paths['/api/v1/search'] = {
+    get: {
+      summary: 'Relevance-ranked full-text search over the latest servers of the readable registries',
+      description: 'Each hit names its registry and score; ranked hits are paged with limit and offset. Filters as on /api/v1/servers.',
+      parameters: parameters(S.SearchQuery),
+      responses: { 200: { description: 'hits, best first', content: json('SearchResults') }, 400: problem('missing q or a bad parameter'), 401: problem('no or invalid token'), 403: problem('a registry filter names a registry the caller may not read') },
     },
   };
   paths['/healthz'] = { get: { summary: 'Liveness', responses: { 200: { description: 'alive' } } } };

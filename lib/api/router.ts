@@ -26,6 +26,7 @@ export type Route =
   | { kind: 'th-registry'; registry: RegistryRef }
   | { kind: 'th-servers' }
   | { kind: 'th-server'; name: string }
+  | { kind: 'th-search' }
   | { kind: 'bad-registry' }
   | { kind: 'bad-encoding'; location: string; value: string }
   | { kind: 'not-found' };
@@ -141,6 +142,7 @@ export function matchRoute(path: string): Route {
         if (!isRegistryRef(fourth, name)) return { kind: 'bad-registry' };
         return { kind: 'th-registry', registry: { namespace: fourth, name } };
       }
+      if (third === 'search') return fourth === undefined ? { kind: 'th-search' } : { kind: 'not-found' };
       if (third === 'servers') {
         if (fourth === undefined) return { kind: 'th-servers' };
         if (rest.length > 0 || fourth === '') return { kind: 'not-found' };

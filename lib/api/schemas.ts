@@ -80,6 +80,28 @@ export const UpstreamServerList = z
   })
   .meta({ id: 'UpstreamServerList' });
 
+export const SearchResult = z
+  .object({
+    registry: z.string().describe('namespace/name of the registry'),
+    name: z.string().describe('ToolHive name (registry key)'),
+    score: z.number().describe('relevance: higher is better; comparable within one answer'),
+    exactName: z.literal(true).optional().describe('the query is this server\'s name'),
+    matches: z.record(z.string(), z.array(z.enum(['names', 'title', 'tags', 'tools', 'description']))).describe('indexed terms that matched, and where'),
+    server: ToolhiveServer,
+  })
+  .meta({ id: 'SearchResult' });
+
+export const SearchResults = z
+  .object({
+    query: z.string(),
+    results: z.array(SearchResult),
+    total: z.number().int().min(0).describe('hits across every page'),
+    offset: z.number().int().min(0),
+    limit: z.number().int().min(1),
+    nextOffset: z.number().int().min(1).optional().describe('offset of the next page, when there is one'),
+  })
+  .meta({ id: 'SearchResults' });
+
 export const Status = z.object({ status: z.string() });
 
 /** query parameters of GET /v0.1/servers (documentation; params.ts validates at runtime) */
@@ -90,6 +112,18 @@ export const ListQuery = z.object({
   updated_since: DateTime.optional().describe('only versions updated strictly after this instant (includes deleted ones)'),
   version: z.string().optional().describe('`latest` or an exact version'),
   include_deleted: z.boolean().default(false),
+});
+
+export const SearchQuery = z.object({
+  q: z.string().min(1).max(256).describe('words to search for (required): names and titles weigh most, then tags and tool names, then descriptions; prefixes and small typos match'),
+  registry: z.string().optional().describe('namespace/name; repeat or comma-separate for several'),
+  category: z.string().optional(),
+  transport: z.string().optional(),
+  tier: z.string().optional(),
+  tag: z.string().optional(),
+  status: z.string().optional(),
+  limit: z.number().int().min(1).max(100).default(20),
+  offset: z.number().int().min(0).max(10_000).default(0),
 });
 
 export const ServersQuery = z.object({

@@ -14,6 +14,7 @@ import { parseRegistryRef } from './router.ts';
 import { categoriesOf, indexToolhive, matchesFilter, parseServerFilter, toolhiveItem, answersTo, type Facets, type ServerFilter, type ToolhiveIndex } from './toolhive-view.ts';
 import { MORE, type Answer } from './upstream-query.ts';
 import type { UpstreamView } from './upstream-view.ts';
+import type { ServerSearchIndex } from '../search/server-index.ts';
 
 /**
  * The ToolHive-format API (`/api/v1/…`) across every registry the caller may read. Loaded on
@@ -54,13 +55,15 @@ export function registryInfo(pointer: SnapshotPointer): Record<string, unknown> 
 }
 
 /** ToolHive index of a registry's toolhive.json, with its pre-serialised full listing */
-interface ToolhiveLoaded {
+export interface ToolhiveLoaded {
   index: ToolhiveIndex;
   /** JSON of every item, comma-joined, without brackets (the unfiltered listing) */
   all?: Buffer;
+  /** the full-text index of the servers (search-route.ts), built on the first search */
+  search?: Promise<ServerSearchIndex>;
 }
 
-function loadToolhive(ctx: Ctx, ref: RegistryRef) {
+export function loadToolhive(ctx: Ctx, ref: RegistryRef) {
   return ctx.cache.file<ToolhiveLoaded>(ref, 'toolhive-index', 'toolhive', (bytes) => ({ index: indexToolhive(JSON.parse(Buffer.from(bytes).toString('utf8'))) }));
 }
 
@@ -140,7 +143,7 @@ function isUnfiltered(f: ServerFilter): boolean {
 }
 
 /** the registries a server listing covers: the `registry` filter (each must be readable) or all readable */
-async function targetRegistries(ctx: Ctx, caller: Caller, filter: ServerFilter): Promise<RegistryRef[] | Reply> {
+export async function targetRegistries(ctx: Ctx, caller: Caller, filter: ServerFilter): Promise<RegistryRef[] | Reply> {
   if (filter.registries) {
     const refs = [...filter.registries].map((r) => parseRegistryRef(r)!);
     for (const ref of refs) {

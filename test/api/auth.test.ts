@@ -165,6 +165,21 @@ test('lists are filtered to the registries the caller may read', async () => {
   assert.equal((await get('/api/v1/servers/github', TOKENS.bob)).status, 409);
 });
 
+test('search covers only the registries the caller may read', async () => {
+  const registries = async (token?: string) => {
+    const r = await get('/api/v1/search?q=github', token);
+    assert.equal(r.status, 200, r.text);
+    return [...new Set(r.json().results.map((h: { registry: string }) => h.registry))].sort();
+  };
+  assert.deepEqual(await registries(TOKENS.alice), ['team-a/public']);
+  assert.deepEqual(await registries(TOKENS.bob), ['team-a/private', 'team-a/public', 'team-b/other']);
+  assert.deepEqual(await registries(TOKENS.carol), []);
+  assert.equal((await get('/api/v1/search?q=github')).status, 401);
+  assert.equal((await get('/api/v1/search?q=github&registry=team-b/other', TOKENS.alice)).status, 403);
+  const r = await get('/api/v1/search?q=github', TOKENS.alice);
+  assert.match(String(r.headers['cache-control']), /^private/);
+});
+
 test('decisions are cached for the TTL, then re-reviewed', async () => {
   const bobCanRead = async () => (await get('/registries/team-b/other/v0.1/servers?limit=1', TOKENS.bob)).status;
   assert.equal(await bobCanRead(), 200);

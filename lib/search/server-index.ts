@@ -1,0 +1,138 @@
+import MiniSearch, { type SearchResult } from 'minisearch';
+import type { SearchDocument } from './documents.ts';
+
+/**
+ * Full-text search over one list of servers, with MiniSearch (BM25 ranking, prefix and fuzzy
+ * matching). Words are split at spaces, punctuation and camelCase humps. One index per snapshot: built once (lazily, by the query function) and then only
+ * read; hits name documents by their `id` (the caller's position of the server).
+ *
+ * Ranking: a term found in a name or the title counts 3×, in tags or tool names 2×, in the
+ * description 1×; a query that *is* a server's name (case, spaces and punctuation aside) puts
+ * that server first (×10). Terms of 3 or more characters also match as prefixes
+ * (`postgre` → postgres, postgresql), terms of 4 or more within an edit distance of 20 % of
+ * their length, at most 2 (`postgress` → postgres). A prefix match weighs 0.375 of an exact
+ * one, a fuzzy match 0.45. Several terms: any may match, and servers matching more of them
+ * rank higher.
+ */
+
+export const FIELDS = ['names', 'title', 'tags', 'tools', 'description'] as const;
+export type SearchField = (typeof FIELDS)[number];
+export const FIELD_BOOSTS: Readonly<Record<SearchField, number>> = { names: 3, title: 3, tags: 2, tools: 2, description: 1 };
+export const EXACT_NAME_BOOST = 10;
+
+/** Lower case, accents folded: `Café` and `cafe` are one term. */
+function processTerm(term: string): string | null {
+  const t = term.normalize('NFD').replace(/\p{M}+/gu, '').toLowerCase();
+  return t === '' ? null : t;
+}
+
+const SEPARATORS = /[\n\r\p{Z}\p{P}]+/u;
+const CAMEL = /(?<=[\p{Ll}\p{N}])(?=\p{Lu})/u;
+
+/** Words split at spaces and punctuation; a camelCase word (`sendEmail`) also as its parts. */
+function tokenize(text: string): string[] {
+  const out: string[] = [];
+  for (const word of text.split(SEPARATORS)) {
+    if (word === '') continue;
+    out.push(word);
+    const parts = word.split(CAMEL);
+    if (parts.length > 1) out.push(...parts);
+  }
+  return out;
+}
+
+/** `Postgres MCP-Pro` and `postgres-mcp-pro` are the same name */
+export function nameKey(text: string): string {
+  return (processTerm(text) ?? '').split(/[\s\p{P}\p{S}]+/u).filter(Boolean).join(' ');
+}
+
+const OPTIONS = {
+  idField: 'id',
+  fields: [...FIELDS],
+  storeFields: [] as string[],
+  extractField: (doc: SearchDocument, field: string) => {
+    const v = doc[field as keyof SearchDocument];
+    return Array.isArray(v) ? v.join(' ') : (v as string | number);
+  },
+  tokenize,
+  processTerm,
+  searchOptions: {
+    boost: { ...FIELD_BOOSTS },
+    prefix: (term: string) => term.length >= 3,
+    fuzzy: (term: string) => (term.length >= 4 ? 0.2 : false),
+    maxFuzzy: 2,
+    combineWith: 'OR' as const,
+  },
+};
+
+export interface SearchHit {
+  /** the document's id */
+  id: number;
+  score: number;
+  /** the query is one of the server's names */
+  exactName: boolean;
+  /** which indexed terms matched, and in which fields (`{"postgresql": ["title", "tags"]}`) */
+  matches: Record<string, SearchField[]>;
+}
+
+export interface SearchOptions {
+  /** only documents for which this is true (the endpoint's filters) */
+  filter?: (id: number) => boolean;
+}
+
+export class ServerSearchIndex {
+  readonly #index: MiniSearch<SearchDocument>;
+  /** nameKey()s of each document's names, by id */
+  readonly #names: Map<number, string[]>;
+
+  private constructor(index: MiniSearch<SearchDocument>, names: Map<number, string[]>) {
+    this.#index = index;
+    this.#names = names;
+  }
+
+  /** Builds in chunks, yielding to the event loop between them (other requests keep being answered). */
+  static async build(docs: readonly SearchDocument[], options: { chunkSize?: number } = {}): Promise<ServerSearchIndex> {
+    const index = new MiniSearch<SearchDocument>(OPTIONS);
+    await index.addAllAsync(docs, { chunkSize: options.chunkSize ?? 500 });
+    return new ServerSearchIndex(index, namesOf(docs));
+  }
+
+  static buildSync(docs: readonly SearchDocument[]): ServerSearchIndex {
+    const index = new MiniSearch<SearchDocument>(OPTIONS);
+    index.addAll(docs);
+    return new ServerSearchIndex(index, namesOf(docs));
+  }
+
+  /** The index as JSON (MiniSearch's serialisation), e.g. to ship it in a snapshot. */
+  serialize(): string {
+    return JSON.stringify({ index: this.#index, names: [...this.#names] });
+  }
+
+  static load(json: string): ServerSearchIndex {
+    const parsed = JSON.parse(json) as { index: unknown; names: [number, string[]][] };
+    const index = MiniSearch.loadJS<SearchDocument>(parsed.index as never, OPTIONS);
+    return new ServerSearchIndex(index, new Map(parsed.names));
+  }
+
+  get size(): number {
+    return this.#index.documentCount;
+  }
+
+  /** Hits for `query`, best first (ties: by id). An empty query has none. */
+  search(query: string, options: SearchOptions = {}): SearchHit[] {
+    const key = nameKey(query);
+    if (key === '') return [];
+    const filter = options.filter;
+    const results = this.#index.search(query, filter ? { filter: (r) => filter(r.id as number) } : {});
+    const hits = results.map((r: SearchResult): SearchHit => {
+      const id = r.id as number;
+      const exactName = this.#names.get(id)?.includes(key) ?? false;
+      return { id, score: exactName ? r.score * EXACT_NAME_BOOST : r.score, exactName, matches: r.match as Record<string, SearchField[]> };
+    });
+    return hits.sort((a, b) => b.score - a.score || a.id - b.id);
+  }
+}
+
+function namesOf(docs: readonly SearchDocument[]): Map<number, string[]> {
+  return new Map(docs.map((d) => [d.id, d.names.map(nameKey)]));
+}
