@@ -53,6 +53,16 @@ export function reportError(e: unknown, io: CliIo, env: NodeJS.ProcessEnv = proc
   return EXIT_FAILED;
 }
 
+/** A duration flag's value (`30s`, `5m`, `1h30m`) in milliseconds. */
+export async function parseDurationFlag(command: string, flag: string, value: string): Promise<number> {
+  const { parseDuration } = await import('../sync/duration.ts');
+  try {
+    return parseDuration(value, flag);
+  } catch {
+    throw new UsageError(`${command}: ${flag} must be a duration such as 30s, 5m or 1h30m, not ${JSON.stringify(value)}`);
+  }
+}
+
 /** A port flag's value: 0–65535 (0 picks a free port). */
 export function parsePort(command: string, flag: string, value: string): number {
   const n = Number(value);

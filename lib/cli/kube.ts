@@ -77,7 +77,8 @@ function statusMessage(e: unknown): string | undefined {
   }
 }
 
-function networkCode(e: unknown): string | undefined {
+/** ECONNREFUSED, ENOTFOUND, …: the code of a network failure, found in its chain of causes */
+export function networkCode(e: unknown): string | undefined {
   for (let c: unknown = e, depth = 0; c && depth < 5; c = (c as { cause?: unknown }).cause, depth++) {
     const code = (c as { code?: unknown }).code;
     if (typeof code === 'string') return code;

@@ -7,8 +7,7 @@ import { stringify } from 'yaml';
  * the full objects (a `List` for several, as kubectl does), `name` prints `kind.group/name`
  * lines for scripts.
  */
-export const OUTPUT_FORMATS = ['table', 'wide', 'json', 'yaml', 'name'] as const;
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+import type { OutputFormat } from './options.ts';
 
 const PADDING = 3;
 const MIN_WIDTH = 6;

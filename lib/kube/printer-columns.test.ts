@@ -17,11 +17,11 @@ test('Kubernetes JSONPath for printer columns', () => {
   assert.deepEqual(evaluateJsonPath(o, '.spec.missing'), []);
 });
 
-test('printer cells: ages for dates, <none> for missing values, numbers as text', () => {
+test('printer cells: ages for dates, nothing for missing values, numbers as text', () => {
   const now = Date.parse('2026-01-01T01:00:00Z');
   const o = { metadata: { creationTimestamp: '2026-01-01T00:00:00Z' }, status: { serverCount: 0, conditions: [{ type: 'Ready', status: 'True' }] } };
   assert.equal(printerCell({ type: 'date', jsonPath: '.metadata.creationTimestamp' }, o, now), '60m');
   assert.equal(printerCell({ type: 'integer', jsonPath: '.status.serverCount' }, o, now), '0');
   assert.equal(printerCell({ type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' }, o, now), 'True');
-  assert.equal(printerCell({ type: 'date', jsonPath: '.status.lastSyncTime' }, o, now), '<none>');
+  assert.equal(printerCell({ type: 'date', jsonPath: '.status.lastSyncTime' }, o, now), '');
 });

@@ -76,13 +76,13 @@ export function evaluateJsonPath(obj: unknown, path: string): unknown[] {
   }
 }
 
-/** One printer column's cell as kubectl shows it: ages for dates, `<none>` for nothing. */
+/** One printer column's cell as kubectl shows it: ages for dates, nothing for a missing value. */
 export function printerCell(column: Pick<PrinterColumn, 'type' | 'jsonPath'>, obj: unknown, now: number): string {
   const raw = evaluateJsonPath(obj, column.jsonPath)[0];
-  if (raw === undefined || raw === null) return '<none>';
+  if (raw === undefined || raw === null) return '';
   if (column.type === 'date') {
     const t = typeof raw === 'string' ? Date.parse(raw) : NaN;
-    return Number.isNaN(t) ? '<none>' : humanDuration(now - t);
+    return Number.isNaN(t) ? '' : humanDuration(now - t);
   }
   return typeof raw === 'string' ? raw : typeof raw === 'number' || typeof raw === 'boolean' ? String(raw) : JSON.stringify(raw);
 }
