@@ -1,6 +1,7 @@
 import { fail, ok, problem, type Outcome } from './problem.ts';
 import { categoriesOf as filterCategories } from '../filter/categories.ts';
 import { parseRegistryRef } from './router.ts';
+import { buildReverseDnsName } from '../formats/names.ts';
 
 /**
  * The ToolHive side of the API (`/api/v1/servers`): a snapshot's `toolhive.json` indexed by
@@ -168,7 +169,10 @@ export function toolhiveItem(server: ToolhiveServer, registry: string): Record<s
   return { ...server.entry, name: server.key, registry };
 }
 
-/** Does a server answer to this name (its key, or the upstream name it carries)? */
+/**
+ * Does a server answer to this name: its key, or its upstream name (the one it carries, else
+ * the one its key converts to, `io.github.stacklok/<key>`, as in the snapshot's upstream.json)?
+ */
 export function answersTo(server: ToolhiveServer, name: string): boolean {
-  return server.key === name || server.entry.name === name;
+  return server.key === name || (typeof server.entry.name === 'string' ? server.entry.name : buildReverseDnsName(server.key)) === name;
 }

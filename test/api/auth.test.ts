@@ -6,118 +6,30 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { createLogger } from '../../lib/log.ts';
-import { startControlPlane, type ControlPlane } from '../../lib/local/control-plane/index.ts';
-import { fixtureEntries, publishEntries } from './fixture.ts';
-import { startQuery, tempStore, type Running } from './harness.ts';
+import type { ControlPlane } from '../../lib/local/control-plane/index.ts';
+import { startAuthFixture, TOKENS, type AuthFixture } from './auth-fixture.ts';
+import type { Running } from './harness.ts';
 
-const TOKENS = {
-  query: 'query-function-token-0123456789',
-  alice: 'alice-token-abcdefghijklmnop',
-  bob: 'bob-token-qrstuvwxyz012345',
-  carol: 'carol-token-6789abcdefghij',
-};
-
+let fixture: AuthFixture;
 let cp: ControlPlane;
 let api: Running;
-let dir: string;
-let cleanupStore: () => Promise<void>;
 const logLines: string[] = [];
 
 const get = (path: string, token?: string) => api.get(path, token ? { Authorization: `Bearer ${token}` } : {});
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'mcpreg-auth-'));
-  const tokensFile = join(dir, 'tokens.csv');
-  await writeFile(
-    tokensFile,
-    [
-      `${TOKENS.query},system:serviceaccount:mcp-system:query,uid-query,"system:serviceaccounts"`,
-      `${TOKENS.alice},alice,uid-alice,"team-a-readers"`,
-      `${TOKENS.bob},bob,uid-bob`,
-      `${TOKENS.carol},carol,uid-carol`,
-    ].join('\n') + '\n',
-  );
-  cp = await startControlPlane({ tokensFile });
-  const admin = cp.kubeConfig();
-  const core = admin.makeApiClient(CoreV1Api);
-  const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
-  for (const ns of ['team-a', 'team-b', 'mcp-system']) await core.createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } } });
-  // the query function: only the two review APIs
-  await rbac.createClusterRole({
-    body: {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole',
-      metadata: { name: 'mcp-registry-query-reviews' },
-      rules: [
-        { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
-        { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
-      ],
-    },
-  });
-  await rbac.createClusterRoleBinding({
-    body: {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding',
-      metadata: { name: 'mcp-registry-query-reviews' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'mcp-registry-query-reviews' },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'system:serviceaccount:mcp-system:query' }],
-    },
-  });
-  // team-a-readers (alice) may read team-a/public only
-  await rbac.createNamespacedRole({
-    namespace: 'team-a',
-    body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'public-reader' }, rules: [{ apiGroups: ['toolhive.stacklok.io'], resources: ['mcpregistries'], resourceNames: ['public'], verbs: ['get'] }] },
-  });
-  await rbac.createNamespacedRoleBinding({
-    namespace: 'team-a',
-    body: {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding',
-      metadata: { name: 'public-readers' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'public-reader' },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'team-a-readers' }],
-    },
-  });
-  // bob reads every registry
-  await rbac.createClusterRole({ body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'registry-reader' }, rules: [{ apiGroups: ['toolhive.stacklok.io'], resources: ['mcpregistries'], verbs: ['get', 'list'] }] } });
-  await rbac.createClusterRoleBinding({
-    body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'bob-reads' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'registry-reader' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'bob' }] },
-  });
-
-  const t = await tempStore();
-  cleanupStore = t.cleanup;
-  const entries = fixtureEntries();
-  for (const [namespace, name] of [
-    ['team-a', 'public'],
-    ['team-a', 'private'],
-    ['team-b', 'other'],
-  ] as const) {
-    await publishEntries(t.store, { namespace, name }, entries);
-  }
-  // the query function's own credentials: its token against the control plane
-  const own = cp.kubeConfig();
-  const cluster = own.getCurrentCluster()!;
-  own.loadFromOptions({
-    clusters: [cluster],
-    users: [{ name: 'query', token: TOKENS.query }],
-    contexts: [{ name: 'query', cluster: cluster.name, user: 'query' }],
-    currentContext: 'query',
-  });
-  api = await startQuery({
-    store: t.store,
-    env: { MCPREG_AUTH: 'kubernetes', MCPREG_DEFAULT_REGISTRY: 'team-a/private', MCPREG_AUTH_CACHE_TTL: '400ms', MCPREG_ACCESS_LOG: 'true' },
-    kubeConfig: own,
+  fixture = await startAuthFixture({
+    env: { MCPREG_DEFAULT_REGISTRY: 'team-a/private', MCPREG_AUTH_CACHE_TTL: '400ms', MCPREG_ACCESS_LOG: 'true' },
     logger: createLogger({ level: 'debug', format: 'json', write: (line) => logLines.push(line) }),
   });
+  cp = fixture.cp;
+  api = fixture.api;
 });
 
 after(async () => {
-  await api?.close();
-  await cp?.stop();
-  await cleanupStore?.();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await fixture?.stop();
 });
 
 test('no token or a token the API server does not know: 401 problem with WWW-Authenticate', async () => {

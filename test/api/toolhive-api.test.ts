@@ -139,6 +139,11 @@ test('GET /api/v1/servers/{name}: unique â†’ the server; in several registries â
   assert.equal(upstream.status, 200);
   assert.equal(S.ServerResponse.parse(upstream.json()).server.name, 'io.github.stacklok/github');
 
+  // ToolHive's registry.json names no upstream names: an entry answers to the one its key converts to
+  const byUpstreamName = await api.get(`/api/v1/servers/${encodeURIComponent('io.github.stacklok/atlassian-remote')}?registry=team/toolhive`);
+  assert.equal(byUpstreamName.status, 200, byUpstreamName.text);
+  assert.equal(byUpstreamName.json().name, 'atlassian-remote');
+
   assert.equal((await api.get('/api/v1/servers/no-such-server')).status, 404);
   assert.equal((await api.get('/api/v1/servers/github?registry=team/missing')).status, 404);
 });
