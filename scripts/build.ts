@@ -14,6 +14,7 @@ const entries = {
   // tiny entries that check the Node.js version before loading the CLI (see lib/cli/node-check.ts)
   cli: 'lib/cli/entry.ts',
   'kubectl-mcpreg': 'lib/cli/kubectl-entry.ts',
+  'kubectl_complete-mcpreg': 'lib/cli/kubectl-complete-entry.ts',
 } as const;
 
 const minify = !process.argv.includes('--minify=false');
@@ -43,7 +44,6 @@ const result = await build({
     js: "import { createRequire as __mcpregCreateRequire } from 'node:module'; const require = __mcpregCreateRequire(import.meta.url);",
   },
 });
-await chmod('dist/cli.js', 0o755);
-await chmod('dist/kubectl-mcpreg.js', 0o755);
+for (const bin of ['cli', 'kubectl-mcpreg', 'kubectl_complete-mcpreg']) await chmod(`dist/${bin}.js`, 0o755);
 if (wantMeta && result.metafile) await writeFile('dist/meta.json', JSON.stringify(result.metafile));
 console.log(`built ${Object.keys(entries).map((k) => `dist/${k}.js`).join(', ')} in ${Math.round(performance.now() - started)} ms`);

@@ -13,6 +13,8 @@ export interface CliCommand {
   readonly path: readonly string[];
   /** one line, shown in the parent's list of commands */
   readonly summary: string;
+  /** left out of help and completion (plumbing such as `complete`) */
+  readonly hidden?: boolean;
   /** adds the description, arguments, options and the action to `cmd` (already named, with help and error handling) */
   define(cmd: Command, ctx: CliContext): void;
 }

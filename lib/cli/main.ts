@@ -5,7 +5,8 @@
  */
 import { runCli } from './run.ts';
 
-export async function main(programName = 'mcpreg'): Promise<void> {
+/** `prefix`: words put before the command line (kubectl_complete-mcpreg runs `complete --`) */
+export async function main(programName = 'mcpreg', prefix: string[] = []): Promise<void> {
   // `mcpreg … | head`: a closed pipe ends the output, not with a stack trace
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (e: NodeJS.ErrnoException) => {
@@ -13,7 +14,7 @@ export async function main(programName = 'mcpreg'): Promise<void> {
       throw e;
     });
   }
-  process.exitCode = await runCli(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }, { programName });
+  process.exitCode = await runCli([...prefix, ...process.argv.slice(2)], { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }, { programName });
 }
 
 if (import.meta.main) await main();

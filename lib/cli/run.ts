@@ -50,7 +50,7 @@ export function buildProgram(ctx: CliContext): Command {
       }
       parent = group;
     }
-    const cmd = parent.command(command.path.at(-1)!) as unknown as Command;
+    const cmd = parent.command(command.path.at(-1)!, { hidden: command.hidden ?? false }) as unknown as Command;
     settle(cmd, command.path.join(' '));
     cmd.summary(command.summary);
     command.define(cmd, ctx);

@@ -1,4 +1,6 @@
 import type { CliCommand } from '../command.ts';
+import complete from './complete.ts';
+import completion from './completion.ts';
 import controlPlane from './control-plane.ts';
 import convert from './convert.ts';
 import dev from './dev.ts';
@@ -12,7 +14,7 @@ import show from './show.ts';
 import validate from './validate.ts';
 
 /** Every command, one line each (keep sorted). A test checks that each file here is listed. */
-export const commands: readonly CliCommand[] = [controlPlane, convert, dev, registryAdd, registryGet, registryList, registryRemove, registrySync, search, show, validate];
+export const commands: readonly CliCommand[] = [complete, completion, controlPlane, convert, dev, registryAdd, registryGet, registryList, registryRemove, registrySync, search, show, validate];
 
 /** One-line summaries of the groups that commands' paths create (`mcpreg registry …`). */
 export const groups: Readonly<Record<string, string>> = {
