@@ -103,7 +103,8 @@ export function kubeFailure(e: unknown, what: string, target: Pick<KubeTarget, '
   const status = kubeStatus(e);
   if (status === undefined) {
     const code = networkCode(e);
-    return new CliFailure(`${what}: cannot reach the Kubernetes API at ${target.server}${code ? ` (${code})` : `: ${oneLine((e as Error)?.message ?? String(e))}`}`);
+    const cause = (e as { cause?: Error } | undefined)?.cause ?? (e as Error | undefined);
+    return new CliFailure(`${what}: cannot reach the Kubernetes API at ${target.server} (${code ?? oneLine(cause?.message ?? String(e))})`);
   }
   const message = statusMessage(e);
   if (status === 401) return new CliFailure(`${what}: the Kubernetes API at ${target.server} refused the kubeconfig's credentials (HTTP 401)`);

@@ -22,7 +22,7 @@ describe('the Node.js version check', () => {
     const text = nodeVersionProblem('mcpreg', '20.20.2', '/usr/bin/node');
     assert.ok(text);
     assert.equal(text.split('\n').length, 2, 'one line');
-    assert.match(text, /^mcpreg: needs Node\.js 24 or newer, but \/usr\/bin\/node is Node\.js 20\.20\.2: install Node\.js 24 .*nvm install 24.*npx mcpreg/);
+    assert.match(text, /^mcpreg: needs Node\.js 24 or newer, but \/usr\/bin\/node is Node\.js 20\.20\.2: install Node\.js 24 .*nvm install 24.*npm run mcpreg -- …/);
     assert.equal(nodeVersionProblem('mcpreg', '24.0.0', '/x'), undefined);
     assert.equal(nodeVersionProblem('mcpreg', '26.1.0', '/x'), undefined);
   });

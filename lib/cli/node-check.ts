@@ -9,7 +9,7 @@ export const REQUIRED_NODE_MAJOR = 24;
 export function nodeVersionProblem(program: string, version: string = process.versions.node, execPath: string = process.execPath): string | undefined {
   const major = Number(version.split('.')[0]);
   if (major >= REQUIRED_NODE_MAJOR) return undefined;
-  return `${program}: needs Node.js ${REQUIRED_NODE_MAJOR} or newer, but ${execPath} is Node.js ${version}: install Node.js ${REQUIRED_NODE_MAJOR} (https://nodejs.org/, or \`nvm install ${REQUIRED_NODE_MAJOR}\`), or run it from this project with npx (\`npx mcpreg …\`), which uses the Node.js ${REQUIRED_NODE_MAJOR} that npm installed with it\n`;
+  return `${program}: needs Node.js ${REQUIRED_NODE_MAJOR} or newer, but ${execPath} is Node.js ${version}: install Node.js ${REQUIRED_NODE_MAJOR} (https://nodejs.org/, or \`nvm install ${REQUIRED_NODE_MAJOR}\`), or, in this project, run it through npm (\`npm run mcpreg -- …\`), which uses the Node.js ${REQUIRED_NODE_MAJOR} that npm installed with it\n`;
 }
 
 /** Exits with status 1 after one line on stderr when this Node.js is too old. */

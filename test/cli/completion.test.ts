@@ -37,7 +37,7 @@ before(async () => {
     ['mcpreg', 'cli.js'],
     ['kubectl-mcpreg', 'kubectl-mcpreg.js'],
     ['kubectl_complete-mcpreg', 'kubectl_complete-mcpreg.js'],
-  ]) {
+  ] as const) {
     await symlink(join(DIST, file), join(bin, name));
   }
   path = [bin, dirname(process.execPath), process.env.PATH].join(delimiter);
@@ -52,7 +52,7 @@ const words = async (args: string[]) => {
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trimEnd().split('\n');
   assert.match(lines.at(-1)!, /^:\d+$/, 'ends with the directive');
-  return lines.slice(0, -1).map((l) => l.split('\t')[0]);
+  return lines.slice(0, -1).map((l) => l.split('\t')[0]!);
 };
 
 describe('mcpreg complete', () => {

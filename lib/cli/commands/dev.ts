@@ -119,6 +119,13 @@ async function dev(values: DevFlags, io: CliIo): Promise<number> {
   }
 }
 
+/** A path for an export line, usable from any directory: `"$PWD/…"` below the working directory. */
+function exported(path: string): string {
+  const rel = relative(process.cwd(), path);
+  if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) return `"$PWD/${rel.replace(/["$`\\]/g, '\\$&')}"`;
+  return /[\s'"$`\\]/.test(path) ? `'${path.replace(/'/g, `'\\''`)}'` : path;
+}
+
 /** What is running and where, and what to try first. */
 function summaryText(dev: DevRuntime, ms: number): string {
   const local = `localhost:${new URL(dev.queryUrl).port}`;
@@ -141,9 +148,12 @@ function summaryText(dev: DevRuntime, ms: number): string {
   lines.push(
     '',
     'Try:',
+    `  npm run -s mcpreg -- registry list --kubeconfig ${kubeconfig}`,
+    `  npm run -s mcpreg -- search postgres --kubeconfig ${kubeconfig}`,
     `  kubectl --kubeconfig ${kubeconfig} get mcpregistries`,
-    `  curl -s ${local}/api/v1/servers | head`,
     `  curl -s '${local}/registries/default/toolhive/v0.1/servers?limit=2'`,
+    'For mcpreg and kubectl without --kubeconfig (and mcpreg search without a cluster), export:',
+    `  export KUBECONFIG=${exported(dev.kubeconfigPath)} MCPREG_API=${dev.queryUrl}`,
     '',
     `Ctrl-C stops everything; the next start resumes from ${shown(dev.dataDir)}.`,
     '',
