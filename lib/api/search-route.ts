@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { toolhiveSearchDocument } from '../search/documents.ts';
-import { ServerSearchIndex, type SearchField } from '../search/server-index.ts';
+import { ServerSearchIndex, type SearchField, type SearchHit } from '../search/server-index.ts';
 import type { RegistryRef } from '../snapshots/layout.ts';
 import { authenticate, dataReply, isReply, problemReply, registryKey, type Ctx, type Reply } from './context.ts';
 import { PreparedResponse } from './prepared.ts';
@@ -68,13 +68,29 @@ function searchIndexOf(loaded: ToolhiveLoaded): Promise<ServerSearchIndex> {
   return loaded.search;
 }
 
-interface Hit {
-  ref: RegistryRef;
-  loaded: ToolhiveLoaded;
-  id: number;
-  score: number;
-  exactName: boolean;
-  matches: Record<string, SearchField[]>;
+/** ranked hits kept per registry snapshot (their count, summed over the queries kept) */
+const MAX_KEPT_HITS = 50_000;
+
+function rankedHits(loaded: ToolhiveLoaded, index: ServerSearchIndex, q: string, filter: ServerFilter, filterKey: string): SearchHit[] {
+  const key = `${q}\u0000${filterKey}`;
+  const kept = (loaded.searched ??= new Map());
+  const hit = kept.get(key);
+  if (hit) {
+    kept.delete(key);
+    kept.set(key, hit);
+    return hit;
+  }
+  const servers = loaded.index.servers;
+  const hits = index.search(q, { filter: (id) => matchesFilter(servers[id]!.facets, filter) });
+  kept.set(key, hits);
+  let total = 0;
+  for (const h of kept.values()) total += h.length;
+  for (const [k, h] of kept) {
+    if (total <= MAX_KEPT_HITS || kept.size === 1) break;
+    kept.delete(k);
+    total -= h.length;
+  }
+  return hits;
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
@@ -96,22 +112,33 @@ export async function searchRoute(ctx: Ctx, rawQuery: string, headers: IncomingH
   const hit = ctx.responses.get(cacheKey);
   if (hit) return dataReply(ctx, hit);
 
-  const hits: Hit[] = [];
+  // each registry's hits are ranked (score, then key); merged: score, then registry, then key
+  const lists: { registry: string; loaded: ToolhiveLoaded; hits: SearchHit[] }[] = [];
   for (const { ref, data } of loadedAll) {
     if (!data) continue;
     const loaded = data.value;
-    const servers = loaded.index.servers;
     const index = await searchIndexOf(loaded);
-    for (const h of index.search(q, { filter: (id) => matchesFilter(servers[id]!.facets, filter) })) hits.push({ ref, loaded, ...h });
+    const hits = rankedHits(loaded, index, q, filter, filterKey);
+    if (hits.length > 0) lists.push({ registry: registryKey(ref), loaded, hits });
   }
-  const keyOf = (h: Hit) => h.loaded.index.servers[h.id]!.key;
-  hits.sort((a, b) => b.score - a.score || registryKey(a.ref).localeCompare(registryKey(b.ref)) || keyOf(a).localeCompare(keyOf(b)));
-  const results = hits.slice(offset, offset + limit).map((h) => {
-    const server = h.loaded.index.servers[h.id]!;
-    const registry = registryKey(h.ref);
-    return { registry, name: server.key, score: round(h.score), ...(h.exactName ? { exactName: true } : {}), matches: h.matches, server: toolhiveItem(server, registry) };
+  lists.sort((a, b) => (a.registry < b.registry ? -1 : a.registry > b.registry ? 1 : 0));
+  const total = lists.reduce((n, l) => n + l.hits.length, 0);
+  const page: { list: (typeof lists)[number]; hit: SearchHit }[] = [];
+  const next = lists.map(() => 0);
+  for (let taken = 0; taken < offset + limit && taken < total; taken++) {
+    let best = -1;
+    for (let i = 0; i < lists.length; i++) {
+      const h = lists[i]!.hits[next[i]!];
+      if (h && (best < 0 || h.score > lists[best]!.hits[next[best]!]!.score)) best = i;
+    }
+    const hit = lists[best]!.hits[next[best]!++]!;
+    if (taken >= offset) page.push({ list: lists[best]!, hit });
+  }
+  const results = page.map(({ list, hit }) => {
+    const server = list.loaded.index.servers[hit.id]!;
+    return { registry: list.registry, name: server.key, score: round(hit.score), ...(hit.exactName ? { exactName: true } : {}), matches: hit.matches, server: toolhiveItem(server, list.registry) };
   });
-  const body = { query: q, results, total: hits.length, offset, limit, ...(offset + limit < hits.length ? { nextOffset: offset + limit } : {}) };
+  const body = { query: q, results, total, offset, limit, ...(offset + limit < total ? { nextOffset: offset + limit } : {}) };
   const response = new PreparedResponse(200, 'application/json', Buffer.from(JSON.stringify(body)));
   ctx.responses.set(cacheKey, response);
   return dataReply(ctx, response);

@@ -14,7 +14,7 @@ import { parseRegistryRef } from './router.ts';
 import { categoriesOf, indexToolhive, matchesFilter, parseServerFilter, toolhiveItem, answersTo, type Facets, type ServerFilter, type ToolhiveIndex } from './toolhive-view.ts';
 import { MORE, type Answer } from './upstream-query.ts';
 import type { UpstreamView } from './upstream-view.ts';
-import type { ServerSearchIndex } from '../search/server-index.ts';
+import type { SearchHit, ServerSearchIndex } from '../search/server-index.ts';
 
 /**
  * The ToolHive-format API (`/api/v1/…`) across every registry the caller may read. Loaded on
@@ -61,6 +61,8 @@ export interface ToolhiveLoaded {
   all?: Buffer;
   /** the full-text index of the servers (search-route.ts), built on the first search */
   search?: Promise<ServerSearchIndex>;
+  /** ranked hits of recent searches by query and filters, so that paging does not search again */
+  searched?: Map<string, SearchHit[]>;
 }
 
 export function loadToolhive(ctx: Ctx, ref: RegistryRef) {

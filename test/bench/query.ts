@@ -14,6 +14,15 @@
  *   against a bare node:http server returning the same bytes, alternating over 3 rounds
  *   (medians); `ratio` = rps / floor_rps (target ≥ 0.6), `p99_ms` (target ≤ 20),
  *   `peak_rss_mb` of the query process (VmHWM, target ≤ 150 at 10k servers).
+ * - `search-one-word` / `search-three-words`: `GET /api/v1/search` on the warm function, every
+ *   request a different page (`offset`), so that each one runs the search instead of hitting
+ *   the response cache; rps and p99 against the bare server returning one answer's bytes.
+ * - `cold-start-search`: spawn until the first 200 answer to a search, which loads
+ *   toolhive.json and builds the registry's index (median of runs, against the same floor).
+ * - `search-index`: the two places the index could be built, each in a process of its own:
+ *   built from toolhive.json on the first search (what the query function does) versus loaded
+ *   from an index serialised at sync time (`index_mb` is what the snapshot would gain,
+ *   `sync_added_ms` what each sync would pay); time and peak RSS of both.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -27,7 +36,7 @@ import { parseArgs } from 'node:util';
 import { createS3Store } from '../../lib/snapshots/s3-store.ts';
 import { publishEntries } from '../api/fixture.ts';
 import { startS3Server } from '../servers/s3.ts';
-import { iterateUpstreamServers } from './generate.ts';
+import { iterateUpstreamServers, Rng } from './generate.ts';
 import type { ServerResponse } from '../../lib/formats/upstream-schema.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -124,6 +133,19 @@ function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
   return round(kb / 1024);
+}
+
+/** Words of the snapshot's servers (titles, descriptions, tags, tool names), for search queries. */
+function searchVocabulary(toolhive: Uint8Array): string[] {
+  const doc = JSON.parse(Buffer.from(toolhive).toString('utf8')) as Record<string, Record<string, Record<string, unknown>> | undefined>;
+  const words = new Set<string>();
+  for (const map of [doc.servers, doc.remote_servers]) {
+    for (const entry of Object.values(map ?? {})) {
+      const text = [entry.title, entry.description, ...((entry.tags as string[] | undefined) ?? []), ...((entry.tools as string[] | undefined) ?? [])].filter((v) => typeof v === 'string').join(' ');
+      for (const w of text.toLowerCase().split(/[^a-z0-9]+/)) if (w.length >= 5) words.add(w);
+    }
+  }
+  return [...words].sort();
 }
 
 export async function run(argv: string[]): Promise<void> {
@@ -260,6 +282,133 @@ export async function run(argv: string[]): Promise<void> {
         }),
       );
     }
+
+    // search: a different query on every request, so that each one searches (no cache helps)
+    const vocabulary = searchVocabulary(snap.toolhive);
+    const rng = new Rng(7);
+    const pick = () => vocabulary[Math.floor(rng.next() * vocabulary.length)]!;
+    // one word: every word, its prefixes of 4+ letters and its one-letter typos, shuffled
+    const oneWord = [...new Set(vocabulary.flatMap((w) => [w, ...Array.from({ length: w.length - 4 }, (_, i) => w.slice(0, 4 + i)), ...Array.from({ length: w.length }, (_, i) => `${w.slice(0, i)}${'aeiou'[i % 5]}${w.slice(i + 1)}`)]))].sort(() => rng.next() - 0.5);
+    const threeWords = Array.from({ length: 50_000 }, () => `${pick()} ${pick()} ${pick()}`);
+    const searches = [
+      ['search-one-word', oneWord],
+      ['search-three-words', threeWords],
+    ] as const;
+    for (const [scenario, queries] of searches) {
+      const pathOf = (q: string) => `/api/v1/search?q=${encodeURIComponent(q)}&limit=20`;
+      const sample = await get(`${warm.url}${pathOf(queries[0]!)}`);
+      if (sample.status !== 200) throw new Error(`${scenario}: ${sample.status} ${sample.body.toString().slice(0, 200)}`);
+      const hitCounts: number[] = [];
+      for (const q of queries.slice(1, 21)) hitCounts.push((JSON.parse((await get(`${warm.url}${pathOf(q)}`)).body.toString()) as { total: number }).total);
+      const bodyFile = join(work, `${scenario}.json`);
+      await writeFile(bodyFile, sample.body);
+      const bare = await coldStart([bareFile], { BODY_FILE: bodyFile }, '/');
+      let n = 21;
+      const distinct = {
+        url: warm.url,
+        connections: 50,
+        duration,
+        pipelining: 1,
+        requests: [{ method: 'GET', path: pathOf(queries[0]!), setupRequest: (req: { path: string }) => ({ ...req, path: pathOf(queries[n++ % queries.length]!) }) }],
+      };
+      const ours: AutocannonResult[] = [];
+      const floors: AutocannonResult[] = [];
+      for (let round = 0; round < rounds; round++) {
+        const runOurs = async () => ours.push(await autocannon(distinct));
+        const runFloor = async () => floors.push(await autocannon({ url: `${bare.url}/`, connections: 50, duration, pipelining: 1 }));
+        if (round % 2 === 0) {
+          await runFloor();
+          await runOurs();
+        } else {
+          await runOurs();
+          await runFloor();
+        }
+      }
+      await stop(bare.child);
+      for (const m of ours) if (m.non2xx > 0 || m.errors > 0) throw new Error(`${scenario}: ${m.non2xx} non-2xx, ${m.errors} errors`);
+      const requests = ours.reduce((sum, m) => sum + m.requests.average * duration, 0);
+      console.log(
+        JSON.stringify({
+          scenario,
+          ...common,
+          example_query: queries[1],
+          median_hits: median(hitCounts),
+          distinct_queries: queries.length,
+          repeated: requests > queries.length,
+          rps: round(median(ours.map((m) => m.requests.average))),
+          floor_rps: round(median(floors.map((m) => m.requests.average))),
+          p99_ms: median(ours.map((m) => m.latency.p99)),
+          max_p99_ms: Math.max(...ours.map((m) => m.latency.p99)),
+          floor_p99_ms: median(floors.map((m) => m.latency.p99)),
+          rounds,
+          peak_rss_mb: peakRssMb(warm.child.pid!),
+          duration_s: duration,
+          connections: 50,
+        }),
+      );
+    }
+
+    // cold start with search: spawn → first search answer (toolhive.json loaded, index built)
+    const searchWalls: number[] = [];
+    const searchFloors: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const floor = await coldStart([bareFile], {}, '/');
+      searchFloors.push(floor.ms);
+      await stop(floor.child);
+      const wall = await coldStart([queryJs], env, '/api/v1/search?q=database');
+      searchWalls.push(wall.ms);
+      await stop(wall.child);
+    }
+    console.log(
+      JSON.stringify({
+        scenario: 'cold-start-search',
+        ...common,
+        path: '/api/v1/search?q=database',
+        wall_ms: round(median(searchWalls)),
+        floor_ms: round(median(searchFloors)),
+        ratio: round(median(searchWalls) / median(searchFloors), 2),
+        first_page_wall_ms: round(wallMs),
+        search_adds_ms: round(median(searchWalls) - wallMs),
+        runs,
+        walls_ms: searchWalls.map((x) => round(x)),
+      }),
+    );
+
+    // where to build the index: lazily from toolhive.json, or at sync time into the snapshot
+    const toolhiveFile = join(work, 'toolhive.json');
+    await writeFile(toolhiveFile, snap.toolhive);
+    const indexFile = join(work, 'search-index.json');
+    const child = (mode: 'build' | 'load', withFile: boolean) => {
+      const r = spawnSync(process.execPath, [join(import.meta.dirname, 'search-index-child.ts'), mode, toolhiveFile, ...(withFile ? [indexFile] : [])], { encoding: 'utf8', maxBuffer: 1 << 20 });
+      if (r.status !== 0) throw new Error(`search-index ${mode}: ${r.stderr}`);
+      return JSON.parse(r.stdout) as { parse_ms: number; index_ms: number; serialize_ms: number; index_bytes: number; peak_rss_mb: number; documents: number };
+    };
+    const serialised = child('build', true);
+    const builds: ReturnType<typeof child>[] = [];
+    const loads: ReturnType<typeof child>[] = [];
+    for (let i = 0; i < Math.max(3, Math.ceil(runs / 3)); i++) {
+      builds.push(child('build', false));
+      loads.push(child('load', true));
+    }
+    console.log(
+      JSON.stringify({
+        scenario: 'search-index',
+        ...common,
+        documents: serialised.documents,
+        toolhive_json_mb: round(snap.toolhive.length / 1024 / 1024, 2),
+        parse_ms: round(median(builds.map((b) => b.parse_ms))),
+        build_ms: round(median(builds.map((b) => b.index_ms))),
+        build_peak_rss_mb: round(median(builds.map((b) => b.peak_rss_mb))),
+        load_ms: round(median(loads.map((b) => b.index_ms))),
+        load_peak_rss_mb: round(median(loads.map((b) => b.peak_rss_mb))),
+        index_mb: round(serialised.index_bytes / 1024 / 1024, 2),
+        index_share_of_snapshot: round(serialised.index_bytes / (snap.toolhive.length + snap.upstream.length), 3),
+        sync_added_ms: round(serialised.index_ms + serialised.serialize_ms),
+        chosen: 'built lazily in the query function: no snapshot bytes, no sync time, lower peak',
+        snapshot_added_mb: 0,
+        sync_time_added_ms: 0,
+      }),
+    );
   } finally {
     for (const c of children) await stop(c);
     store.close();
