@@ -79,6 +79,16 @@ describe('field weights: name and title above tags and tool names above descript
     assert.ok(!order.includes(5));
   });
 
+  it('prefixes for the last word and unknown words, one edit for unknown words; searching teaches the index nothing', () => {
+    const idx = ServerSearchIndex.buildSync([doc(0, { title: 'Cluster' }), doc(1, { title: 'Clusters' }), doc(2, { title: 'Tools' })]);
+    const ids = (q: string) => idx.search(q).map((h) => h.id).sort();
+    assert.deepEqual(ids('cluster'), [0, 1], 'the last word also matches as a prefix');
+    assert.deepEqual(ids('cluster tools'), [0, 2], 'a known word before the last matches exactly');
+    assert.deepEqual(ids('clust tools'), [0, 1, 2], 'an unknown word matches as a prefix');
+    assert.deepEqual(ids('clustr'), [0], 'an unknown word matches within one edit');
+    assert.deepEqual(ids('clustr'), [0], 'the query did not become a known word');
+  });
+
   it('names: the key and the last segment of the upstream name', () => {
     const d = toolhiveSearchDocument(7, 'gh', { name: 'io.github.stacklok/github', description: 'x' });
     assert.deepEqual(d.names, ['gh', 'github']);

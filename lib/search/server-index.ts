@@ -3,16 +3,18 @@ import type { SearchDocument } from './documents.ts';
 
 /**
  * Full-text search over one list of servers, with MiniSearch (BM25 ranking, prefix and fuzzy
- * matching). Words are split at spaces, punctuation and camelCase humps. One index per snapshot: built once (lazily, by the query function) and then only
- * read; hits name documents by their `id` (the caller's position of the server).
+ * matching). Words are split at spaces, punctuation and camelCase humps. One index per
+ * snapshot: built once (lazily, by the query function) and then only read; hits name documents by their `id` (the caller's position of the server).
  *
  * Ranking: a term found in a name or the title counts 3×, in tags or tool names 2×, in the
  * description 1×; a query that *is* a server's name (case, spaces and punctuation aside) puts
- * that server first (×10). Terms of 3 or more characters also match as prefixes
- * (`postgre` → postgres, postgresql), terms of 4 or more within one edit (`postgress` →
- * postgres; a second edit tripled the cost of a search on 10k servers for little gain). A
- * prefix match weighs 0.375 of an exact one, a fuzzy match 0.45. Several terms: any may match,
- * and servers matching more of them rank higher.
+ * that server first (×10). The last word of the query (the one being typed) and any word the
+ * index does not hold also match as prefixes when 3 or more characters long (`postgre` →
+ * postgres, postgresql); a word the index does not hold, of 4 or more characters, also
+ * matches within one edit (`postgress` → postgres). Known words are not expanded: on 10k
+ * servers, expanding every word of a three-word query made it 5× slower, and a second edit
+ * tripled the cost again. A prefix match weighs 0.375 of an exact one, a fuzzy match 0.45.
+ * Several terms: any may match, and servers matching more of them rank higher.
  */
 
 export const FIELDS = ['names', 'title', 'tags', 'tools', 'description'] as const;
@@ -56,13 +58,21 @@ const OPTIONS = {
   },
   tokenize,
   processTerm,
-  searchOptions: {
-    boost: { ...FIELD_BOOSTS },
-    prefix: (term: string) => term.length >= 3,
-    fuzzy: (term: string) => (term.length >= 4 ? 1 : false),
-    combineWith: 'OR' as const,
-  },
+  searchOptions: { boost: { ...FIELD_BOOSTS }, combineWith: 'OR' as const },
 };
+
+/** MiniSearch options that also collect every indexed term (queries are processed without collecting). */
+function collecting(terms: Set<string>) {
+  return {
+    ...OPTIONS,
+    processTerm: (term: string) => {
+      const t = processTerm(term);
+      if (t !== null) terms.add(t);
+      return t;
+    },
+    searchOptions: { ...OPTIONS.searchOptions, processTerm },
+  };
+}
 
 export interface SearchHit {
   /** the document's id */
@@ -83,34 +93,40 @@ export class ServerSearchIndex {
   readonly #index: MiniSearch<SearchDocument>;
   /** ids of the documents by each of their nameKey()s */
   readonly #byName: Map<string, number[]>;
+  readonly #terms: Set<string>;
+  readonly #prefix = (term: string, i: number, terms: string[]) => term.length >= 3 && (i === terms.length - 1 || !this.#terms.has(term));
+  readonly #fuzzy = (term: string) => (term.length >= 4 && !this.#terms.has(term) ? 1 : false);
 
-  private constructor(index: MiniSearch<SearchDocument>, byName: Map<string, number[]>) {
+  private constructor(index: MiniSearch<SearchDocument>, byName: Map<string, number[]>, terms: Set<string>) {
     this.#index = index;
     this.#byName = byName;
+    this.#terms = terms;
   }
 
   /** Builds in chunks, yielding to the event loop between them (other requests keep being answered). */
   static async build(docs: readonly SearchDocument[], options: { chunkSize?: number } = {}): Promise<ServerSearchIndex> {
-    const index = new MiniSearch<SearchDocument>(OPTIONS);
+    const terms = new Set<string>();
+    const index = new MiniSearch<SearchDocument>(collecting(terms));
     await index.addAllAsync(docs, { chunkSize: options.chunkSize ?? 500 });
-    return new ServerSearchIndex(index, namesOf(docs));
+    return new ServerSearchIndex(index, namesOf(docs), terms);
   }
 
   static buildSync(docs: readonly SearchDocument[]): ServerSearchIndex {
-    const index = new MiniSearch<SearchDocument>(OPTIONS);
+    const terms = new Set<string>();
+    const index = new MiniSearch<SearchDocument>(collecting(terms));
     index.addAll(docs);
-    return new ServerSearchIndex(index, namesOf(docs));
+    return new ServerSearchIndex(index, namesOf(docs), terms);
   }
 
   /** The index as JSON (MiniSearch's serialisation), e.g. to ship it in a snapshot. */
   serialize(): string {
-    return JSON.stringify({ index: this.#index, names: [...this.#byName] });
+    return JSON.stringify({ index: this.#index, names: [...this.#byName], terms: [...this.#terms] });
   }
 
   static load(json: string): ServerSearchIndex {
-    const parsed = JSON.parse(json) as { index: unknown; names: [string, number[]][] };
-    const index = MiniSearch.loadJS<SearchDocument>(parsed.index as never, OPTIONS);
-    return new ServerSearchIndex(index, new Map(parsed.names));
+    const parsed = JSON.parse(json) as { index: unknown; names: [string, number[]][]; terms: string[] };
+    const index = MiniSearch.loadJS<SearchDocument>(parsed.index as never, { ...OPTIONS, searchOptions: { ...OPTIONS.searchOptions, processTerm } });
+    return new ServerSearchIndex(index, new Map(parsed.names), new Set(parsed.terms));
   }
 
   get size(): number {
@@ -122,7 +138,7 @@ export class ServerSearchIndex {
     const key = nameKey(query);
     if (key === '') return [];
     const filter = options.filter;
-    const results = this.#index.search(query, filter ? { filter: (r) => filter(r.id as number) } : {});
+    const results = this.#index.search(query, { prefix: this.#prefix, fuzzy: this.#fuzzy, ...(filter ? { filter: (r: SearchResult) => filter(r.id as number) } : {}) });
     const exact = this.#byName.get(key);
     const hits = results.map((r: SearchResult): SearchHit => {
       const id = r.id as number;
