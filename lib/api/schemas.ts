@@ -114,25 +114,25 @@ export const ListQuery = z.object({
   include_deleted: z.boolean().default(false),
 });
 
-export const SearchQuery = z.object({
-  q: z.string().min(1).max(256).describe('words to search for (required): names and titles weigh most, then tags and tool names, then descriptions; prefixes and small typos match'),
+/** the filters of /api/v1/servers, which /api/v1/search shares */
+const ServerFilters = {
   registry: z.string().optional().describe('namespace/name; repeat or comma-separate for several'),
   category: z.string().optional(),
   transport: z.string().optional(),
   tier: z.string().optional(),
   tag: z.string().optional(),
   status: z.string().optional(),
+};
+
+export const SearchQuery = z.object({
+  q: z.string().min(1).max(256).describe('words to search for (required): names and titles weigh most, then tags and tool names, then descriptions; prefixes and small typos match'),
+  ...ServerFilters,
   limit: z.number().int().min(1).max(100).default(20),
   offset: z.number().int().min(0).max(10_000).default(0),
 });
 
 export const ServersQuery = z.object({
-  registry: z.string().optional().describe('namespace/name; repeat or comma-separate for several'),
-  category: z.string().optional(),
-  transport: z.string().optional(),
-  tier: z.string().optional(),
-  tag: z.string().optional(),
-  status: z.string().optional(),
+  ...ServerFilters,
   search: z.string().optional().describe('case-insensitive substring of name, title, description or a tag'),
   format: z.enum(['toolhive', 'upstream']).optional(),
 });

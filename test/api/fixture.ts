@@ -120,3 +120,18 @@ export async function publishBytes(store: SnapshotStore, ref: RegistryRef, snap:
     },
   });
 }
+
+/**
+ * The real ToolHive registry as a published registry: its registry.json as toolhive.json and
+ * its upstream conversion (every server latest and active) as upstream.json.
+ */
+export async function publishRealToolhive(store: SnapshotStore, ref: RegistryRef, extra: { revision?: string; displayName?: string; description?: string } = {}): Promise<void> {
+  const { toolhiveToUpstream } = await import('../../lib/formats/registry-conversion.ts');
+  const toolhive = readFileSync(join(FIXTURES, 'toolhive-registry.2026-02-20.json'));
+  const responses: ServerResponse[] = toolhiveToUpstream(JSON.parse(toolhive.toString('utf8')))
+    .map((server) => ({ server, _meta: { [OFFICIAL_META]: { status: 'active' as const, publishedAt: '2026-02-20T00:21:11Z', updatedAt: '2026-02-20T00:21:11Z', isLatest: true } } }))
+    .sort((a, b) => (a.server.name < b.server.name ? -1 : 1));
+  const upstream = Buffer.from(JSON.stringify({ servers: responses, metadata: { count: responses.length } }));
+  const hash = createHash('sha256').update(upstream).update(toolhive).digest('hex');
+  await publishBytes(store, ref, { upstream, toolhive, hash, servers: responses.length, versions: responses.length }, extra);
+}

@@ -5,15 +5,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OFFICIAL_META } from '../../lib/api/entry.ts';
 import * as S from '../../lib/api/schemas.ts';
-import { toolhiveToUpstream } from '../../lib/formats/registry-conversion.ts';
 import type { ToolhiveRegistry } from '../../lib/formats/toolhive-schema.ts';
-import type { ServerResponse } from '../../lib/formats/upstream-schema.ts';
-import { FIXTURES, fixtureEntries, publishBytes, publishEntries } from './fixture.ts';
+import { FIXTURES, fixtureEntries, publishEntries, publishRealToolhive } from './fixture.ts';
 import { startQuery, tempStore, type Running } from './harness.ts';
 
 const realToolhive = JSON.parse(readFileSync(join(FIXTURES, 'toolhive-registry.2026-02-20.json'), 'utf8')) as ToolhiveRegistry & {
@@ -29,13 +26,7 @@ before(async () => {
   const t = await tempStore();
   cleanup = t.cleanup;
   await publishEntries(t.store, { namespace: 'mcp', name: 'upstream' }, fixtureEntries());
-  const responses: ServerResponse[] = toolhiveToUpstream(realToolhive)
-    .map((server) => ({ server, _meta: { [OFFICIAL_META]: { status: 'active' as const, publishedAt: '2026-02-20T00:21:11Z', updatedAt: '2026-02-20T00:21:11Z', isLatest: true } } }))
-    .sort((a, b) => (a.server.name < b.server.name ? -1 : 1));
-  const upstream = Buffer.from(JSON.stringify({ servers: responses, metadata: { count: responses.length } }));
-  const toolhive = readFileSync(join(FIXTURES, 'toolhive-registry.2026-02-20.json'));
-  const hash = createHash('sha256').update(upstream).update(toolhive).digest('hex');
-  await publishBytes(t.store, { namespace: 'team', name: 'toolhive' }, { upstream, toolhive, hash, servers: responses.length, versions: responses.length }, { revision: 'f79c85f', displayName: 'ToolHive registry', description: 'the real ToolHive registry, 2026-02-20' });
+  await publishRealToolhive(t.store, { namespace: 'team', name: 'toolhive' }, { revision: 'f79c85f', displayName: 'ToolHive registry', description: 'the real ToolHive registry, 2026-02-20' });
   api = await startQuery({ store: t.store });
 });
 after(async () => {
