@@ -25,7 +25,13 @@ describe('the mcpreg command tree', () => {
     const r = await runInProcess(['--help']);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /^usage: mcpreg COMMAND \[options\]/);
-    for (const c of commands) assert.match(r.stdout, new RegExp(`\\n  ${c.path.join(' ')} +${c.summary.slice(0, 20).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    for (const c of commands.filter((c) => !c.hidden)) assert.match(r.stdout, new RegExp(`\\n  ${c.path.join(' ')} +${c.summary.slice(0, 20).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  });
+
+  it('plumbing commands are hidden from help', async () => {
+    const r = await runInProcess(['--help']);
+    for (const c of commands.filter((c) => c.hidden)) assert.doesNotMatch(r.stdout, new RegExp(`\\n  ${c.path.join(' ')} `));
+    assert.ok(commands.some((c) => c.hidden), 'complete is hidden');
   });
 
   it('no command: the usage on stdout, exit 2', async () => {
