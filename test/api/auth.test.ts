@@ -62,21 +62,6 @@ test('denied: 403 problem for registries outside the RBAC grant, including the d
   assert.equal((await get('/v0.1/servers', TOKENS.bob)).status, 200);
 });
 
-test('lists are filtered to the registries the caller may read', async () => {
-  const names = async (token: string) => (await get('/api/v1/registries', token)).json().registries.map((r: { namespace: string; name: string }) => `${r.namespace}/${r.name}`);
-  assert.deepEqual(await names(TOKENS.alice), ['team-a/public']);
-  assert.deepEqual(await names(TOKENS.bob), ['team-a/private', 'team-a/public', 'team-b/other']);
-  assert.deepEqual(await names(TOKENS.carol), []);
-  const servers = (await get('/api/v1/servers', TOKENS.alice)).json();
-  assert.ok(servers.servers.length > 0);
-  assert.deepEqual([...new Set(servers.servers.map((s: { registry: string }) => s.registry))], ['team-a/public']);
-  assert.equal((await get('/api/v1/servers', TOKENS.carol)).json().total, 0);
-  assert.equal((await get('/api/v1/servers?registry=team-b/other', TOKENS.alice)).status, 403);
-  // a server present in every registry is unambiguous for alice: she sees one copy
-  assert.equal((await get('/api/v1/servers/github', TOKENS.alice)).json().registry, 'team-a/public');
-  assert.equal((await get('/api/v1/servers/github', TOKENS.bob)).status, 409);
-});
-
 test('search covers only the registries the caller may read', async () => {
   const registries = async (token?: string) => {
     const r = await get('/api/v1/search?q=github', token);
@@ -90,6 +75,21 @@ test('search covers only the registries the caller may read', async () => {
   assert.equal((await get('/api/v1/search?q=github&registry=team-b/other', TOKENS.alice)).status, 403);
   const r = await get('/api/v1/search?q=github', TOKENS.alice);
   assert.match(String(r.headers['cache-control']), /^private/);
+});
+
+test('lists are filtered to the registries the caller may read', async () => {
+  const names = async (token: string) => (await get('/api/v1/registries', token)).json().registries.map((r: { namespace: string; name: string }) => `${r.namespace}/${r.name}`);
+  assert.deepEqual(await names(TOKENS.alice), ['team-a/public']);
+  assert.deepEqual(await names(TOKENS.bob), ['team-a/private', 'team-a/public', 'team-b/other']);
+  assert.deepEqual(await names(TOKENS.carol), []);
+  const servers = (await get('/api/v1/servers', TOKENS.alice)).json();
+  assert.ok(servers.servers.length > 0);
+  assert.deepEqual([...new Set(servers.servers.map((s: { registry: string }) => s.registry))], ['team-a/public']);
+  assert.equal((await get('/api/v1/servers', TOKENS.carol)).json().total, 0);
+  assert.equal((await get('/api/v1/servers?registry=team-b/other', TOKENS.alice)).status, 403);
+  // a server present in every registry is unambiguous for alice: she sees one copy
+  assert.equal((await get('/api/v1/servers/github', TOKENS.alice)).json().registry, 'team-a/public');
+  assert.equal((await get('/api/v1/servers/github', TOKENS.bob)).status, 409);
 });
 
 test('decisions are cached for the TTL, then re-reviewed', async () => {
