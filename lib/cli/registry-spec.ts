@@ -90,11 +90,14 @@ function flagOf(path: string): string {
   return FLAG_OF_FIELD.find(([re]) => re.test(path))?.[1] ?? path;
 }
 
-function filterFrom(flags: AddFlags): FilterSpec | undefined {
+/** The repeatable --include-X and --exclude-X flags (registry add, registry import, registry export). */
+export type FilterFlags = Pick<AddFlags, 'includeName' | 'excludeName' | 'includeTag' | 'excludeTag' | 'includeTier' | 'excludeTier' | 'includeTransport' | 'excludeTransport' | 'includeCategory' | 'excludeCategory'>;
+
+export function filterFromFlags(flags: FilterFlags): FilterSpec | undefined {
   const side = (which: 'include' | 'exclude'): FilterSet | undefined => {
     const set: FilterSet = {};
     for (const [dimension, suffix] of DIMENSIONS) {
-      const values = flags[`${which}${suffix}` as keyof AddFlags] as string[];
+      const values = flags[`${which}${suffix}` as keyof FilterFlags] as string[];
       if (values.length > 0) set[dimension] = values;
     }
     return Object.keys(set).length > 0 ? set : undefined;
@@ -189,7 +192,7 @@ export function registryFromFlags(name: string, namespace: string | undefined, f
       },
     };
   }
-  const filter = filterFrom(flags);
+  const filter = filterFromFlags(flags);
   const spec: Record<string, unknown> = {
     ...(flags.format !== undefined ? { format: flags.format } : {}),
     source: sourceSpec,

@@ -58,7 +58,7 @@ const words = async (args: string[]) => {
 describe('mcpreg complete', () => {
   test('commands, subcommands, options and option values, from the command tree', async () => {
     assert.deepEqual(await words(['reg']), ['registry']);
-    assert.deepEqual((await words(['registry', ''])).sort(), ['add', 'get', 'list', 'remove', 'sync']);
+    assert.deepEqual((await words(['registry', ''])).sort(), ['add', 'export', 'get', 'import', 'list', 'remove', 'sync']);
     assert.ok((await words([''])).includes('search'));
     assert.ok(!(await words([''])).includes('complete'), 'the plumbing is hidden');
     assert.deepEqual(await words(['registry', 'add', 'x', '--from']), ['--from-registry']);

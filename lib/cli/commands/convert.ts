@@ -1,9 +1,8 @@
-import { writeFile, rename, unlink } from 'node:fs/promises';
-import { RegistryError } from '../../errors.ts';
 import type { ParsedDocument, RegistryFormat, UpstreamRegistryFile } from '../../formats/index.ts';
 import { defineCommand } from '../command.ts';
 import { type CliIo, UsageError } from '../io.ts';
 import { readDocument } from '../read-document.ts';
+import { writeAtomically } from '../write-atomically.ts';
 
 type Formats = typeof import('../../formats/index.ts');
 
@@ -86,15 +85,4 @@ function toToolhive(f: Formats, doc: ParsedDocument, io: CliIo): unknown {
   const { registry, skipped } = f.upstreamToToolhive(doc.servers, { version: doc.version, lastUpdated: doc.lastUpdated, groups: doc.groups });
   for (const s of skipped) io.stderr.write(`mcpreg: warning: left out server ${JSON.stringify(s.server)} version ${JSON.stringify(s.version)}: ${s.message}\n`);
   return registry;
-}
-
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    await writeFile(tmp, text);
-    await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => {});
-    throw new RegistryError('invalid_argument', `cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { where: { file: path } });
-  }
 }
