@@ -103,14 +103,20 @@ export const CRD_DEFINITIONS: readonly CrdDefinition[] = [
   {
     names: MCP_REGISTRY_EXPORT_JOB,
     file: 'mcpregistryexportjobs.yaml',
-    description: `MCPRegistryExportJob writes a registry's current snapshot in a chosen format to a ConfigMap or an object key. ${NOT_YET_EXECUTED}`,
+    description: "MCPRegistryExportJob writes a registry's current snapshot in a chosen format to a ConfigMap or an object key of the snapshot bucket, once, and records the outcome.",
     spec: MCPRegistryExportJobSpec,
     status: JobStatus,
     printerColumns: [
       { name: 'Registry', type: 'string', jsonPath: '.spec.registryRef.name' },
       { name: 'Format', type: 'string', jsonPath: '.spec.format' },
       { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
+      { name: 'Servers', type: 'integer', jsonPath: '.status.result.serverCount', description: 'Servers exported' },
+      { name: 'Location', type: 'string', jsonPath: '.status.result.location', description: 'Where the export was written' },
+      { name: 'Completed', type: 'date', jsonPath: '.status.completionTime' },
       AGE,
+      { name: 'Bytes', type: 'integer', jsonPath: '.status.result.bytes', priority: 1 },
+      { name: 'Snapshot', type: 'string', jsonPath: '.status.result.snapshotHash', priority: 1, description: 'Hash of the snapshot exported' },
+      { name: 'Message', type: 'string', jsonPath: '.status.result.message', priority: 1 },
     ],
   },
 ];

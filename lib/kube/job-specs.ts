@@ -51,6 +51,7 @@ export const JobResult = z
     invalidCount: Count.optional().describe('Entries skipped as invalid.'),
     snapshotHash: z.string().regex(/^[0-9a-f]{64}$/, 'a hex SHA-256').optional().describe('Hash of the snapshot the job produced or read.'),
     location: z.string().max(2048).optional().describe('Where the result was written (ConfigMap key or object key).'),
+    bytes: Count.optional().describe('Bytes written (export).'),
     message: z.string().max(32768).optional().describe('Summary in words; on failure, what failed and where.'),
   })
   .describe('What the job did.');
@@ -64,6 +65,8 @@ export const JobStatus = z
     completionTime: Timestamp.optional().describe('When the job succeeded or failed.'),
     conditions: conditionsSchema(JOB_CONDITION_TYPES).optional(),
     result: JobResult.optional(),
+    failedAttempts: Count.optional().describe('Attempts that failed transiently so far (import and export jobs retry them up to spec.backoffLimit).'),
+    nextAttemptTime: Timestamp.optional().describe('When the next attempt after a transient failure is due.'),
   })
   .describe('Observed state of the job.');
 export type JobStatus = z.infer<typeof JobStatus>;
@@ -136,13 +139,39 @@ export const ExportTarget = withRules(
   ],
 );
 
+export const BackoffLimit = z
+  .number()
+  .int()
+  .min(0)
+  .max(20)
+  .default(3)
+  .describe('Retries after transient failures (source or target unreachable, conflicts), with exponential backoff from 10s; permanent failures (bad data, forbidden) fail at once.');
+export const TtlSecondsAfterFinished = z
+  .number()
+  .int()
+  .min(0)
+  .max(31_536_000)
+  .optional()
+  .describe('Delete the job this many seconds after it succeeded or failed (as Kubernetes Jobs do); kept when absent.');
+
+/** MCPRegistry's filter with bounded lists, so that the immutability rule stays within the API server's CEL cost budget. */
+const BoundedValues = z.array(z.string().min(1).max(253)).max(100).optional();
+const JobFilterSet = z.object({ names: BoundedValues, tags: BoundedValues, tiers: BoundedValues, transports: BoundedValues, categories: BoundedValues });
+export const JobFilter = z.object({ include: JobFilterSet.optional(), exclude: JobFilterSet.optional() });
+
+export const ExportFormat = z.enum(['toolhive', 'upstream', 'upstream-list']);
+
 export const MCPRegistryExportJobSpec = immutable(
-  z
-    .object({
-      registryRef: RegistryRef,
-      format: RegistryFormat.default('toolhive').describe('Format to write: toolhive (registry.json) or upstream (server list).'),
-      target: ExportTarget,
-    })
-    .describe(`Write a registry's current snapshot in a chosen format to a ConfigMap or an object key. ${NOT_YET_EXECUTED}`),
+  z.object({
+    registryRef: RegistryRef,
+    format: ExportFormat.default('toolhive').describe(
+      "Format to write: toolhive (registry.json), upstream (ToolHive's upstream file envelope of server.json documents) or upstream-list (the registry API's list envelope, as /v0.1/servers serves it).",
+    ),
+    filter: JobFilter.optional().describe('Which servers of the snapshot are exported (MCPRegistry filter semantics; at most 100 values per list); all when absent.'),
+    target: ExportTarget,
+    backoffLimit: BackoffLimit,
+    ttlSecondsAfterFinished: TtlSecondsAfterFinished,
+  })
+  .describe("Write a registry's current snapshot in a chosen format to a ConfigMap or an object key of the snapshot bucket."),
 );
 export type MCPRegistryExportJobSpec = z.infer<typeof MCPRegistryExportJobSpec>;

@@ -1,6 +1,6 @@
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { RegistryError } from '../errors.ts';
-import { GROUP, MCP_REGISTRY, MCP_REGISTRY_SYNC_JOB, VERSION } from './resources.ts';
+import { GROUP, MCP_REGISTRY, MCP_REGISTRY_EXPORT_JOB, MCP_REGISTRY_IMPORT_JOB, MCP_REGISTRY_SYNC_JOB, VERSION } from './resources.ts';
 import type { KubeObject } from './objects.ts';
 
 /**
@@ -10,7 +10,7 @@ import type { KubeObject } from './objects.ts';
  * sync function answers with 503 so that the Broker retries.
  */
 
-export type ResourcePlural = typeof MCP_REGISTRY.plural | typeof MCP_REGISTRY_SYNC_JOB.plural;
+export type ResourcePlural = typeof MCP_REGISTRY.plural | typeof MCP_REGISTRY_SYNC_JOB.plural | typeof MCP_REGISTRY_IMPORT_JOB.plural | typeof MCP_REGISTRY_EXPORT_JOB.plural;
 
 export class KubeApiUnavailable extends RegistryError {}
 
@@ -50,6 +50,8 @@ export interface ResourceClient {
   replaceStatus(object: KubeObject, status: unknown): Promise<KubeObject>;
   /** JSON merge patch of metadata (finalizers, annotations), guarded by resourceVersion */
   patchMetadata(object: KubeObject, metadata: Record<string, unknown>): Promise<KubeObject>;
+  /** delete, guarded by uid (a newer object of the same name is left alone); false when already gone */
+  delete(object: KubeObject): Promise<boolean>;
 }
 
 export function createResourceClient(kubeConfig: KubeConfig, plural: ResourcePlural): ResourceClient {
@@ -98,6 +100,17 @@ export function createResourceClient(kubeConfig: KubeConfig, plural: ResourcePlu
         return (await api.patchNamespacedCustomObject({ ...base, namespace, name, body }, mergePatch)) as KubeObject;
       } catch (e) {
         throw apiError(e, `patch ${label(namespace, name)}`);
+      }
+    },
+    async delete(object) {
+      const { namespace = '', name, uid } = object.metadata;
+      try {
+        await api.deleteNamespacedCustomObject({ ...base, namespace, name, body: { preconditions: uid ? { uid } : undefined } });
+        return true;
+      } catch (e) {
+        const err = apiError(e, `delete ${label(namespace, name)}`);
+        if (err.code === 'not_found') return false;
+        throw err;
       }
     },
   };

@@ -2,6 +2,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { RegistryError, toRegistryError } from '../errors.ts';
 import type { DecodedEvent } from '../events/decode.ts';
 import { publishedEvent, sendEvent } from '../events/publish.ts';
+import { createJobsHandler } from '../jobs/handler.ts';
 import { createEventRecorder, type EventRecorder } from '../kube/events.ts';
 import { MCPRegistrySyncJobSpec, type JobStatus } from '../kube/job-specs.ts';
 import { createLeaseLocker, type LeaseLocker } from '../kube/lease.ts';
@@ -75,6 +76,9 @@ export function createSyncController(deps: ControllerDeps) {
   const events: EventRecorder = createEventRecorder(deps.kubeConfig, 'mcp-registry-sync', now, (e) =>
     log.warn('could not record a Kubernetes Event', { error: toRegistryError(e).message }),
   );
+
+  // import and export jobs live in lib/jobs/; the controller only dispatches to them
+  const jobKinds = createJobsHandler({ kubeConfig: deps.kubeConfig, store: deps.store, leases, events, now, log });
 
   function apiEndpoint(ns: string, name: string): string | undefined {
     return deps.config.apiBaseUrl ? `${deps.config.apiBaseUrl}/registries/${ns}/${name}` : undefined;
@@ -307,6 +311,7 @@ export function createSyncController(deps: ControllerDeps) {
     out.push(...(await syncEach(due, 'ping')).summaries);
     const pending = (await jobs.list()).filter((j) => !(j.status as JobStatus | undefined)?.completionTime);
     for (const job of pending) out.push(...(await runJob(job)));
+    for (const j of await jobKinds.sweep()) log.debug('job swept', { job: j.job, outcome: j.outcome });
     return out;
   }
 
@@ -331,6 +336,11 @@ export function createSyncController(deps: ControllerDeps) {
       return { event: label, registries: summaries };
     }
     if (action === 'delete') return { event: label, registries: [] };
+    if (jobKinds.isJobKind(kind)) {
+      const j = await jobKinds.run(kind, object);
+      log.debug('job handled', { job: j.job, outcome: j.outcome });
+      return { event: label, registries: [] };
+    }
     return { event: label, registries: await runJob(object) };
   }
 

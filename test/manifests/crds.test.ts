@@ -96,13 +96,15 @@ describe('crds/ files', () => {
     assert.deepEqual(crd.spec.names.shortNames, ['mcpreg']);
   });
 
-  it('import and export jobs say in their schema that they are declared only', async () => {
-    for (const file of ['mcpregistryimportjobs.yaml', 'mcpregistryexportjobs.yaml']) {
-      const schema = schemaOf(await loadCrd(file));
-      assert.match(schema.description, /Declared only: executed by the jobs controller, which is not implemented yet/);
-      assert.match(schema.properties.spec.description, /Declared only/);
+  it('the import job says in its schema that it is declared only; the executed jobs do not', async () => {
+    const schema = schemaOf(await loadCrd('mcpregistryimportjobs.yaml'));
+    assert.match(schema.description, /Declared only: executed by the jobs controller, which is not implemented yet/);
+    assert.match(schema.properties.spec.description, /Declared only/);
+    for (const file of ['mcpregistrysyncjobs.yaml', 'mcpregistryexportjobs.yaml']) {
+      const executed = schemaOf(await loadCrd(file));
+      assert.doesNotMatch(executed.description, /Declared only/);
+      assert.doesNotMatch(executed.properties.spec.description, /Declared only/);
     }
-    assert.doesNotMatch(schemaOf(await loadCrd('mcpregistrysyncjobs.yaml')).description, /Declared only/);
   });
 });
 
@@ -295,5 +297,37 @@ describe('the MCPRegistry reference in README.md', () => {
     walk(schema.properties.spec, '', true);
     walk(schema.properties.status, '', false);
     assert.deepEqual(missing, []);
+  });
+});
+
+describe('the MCPRegistryExportJob reference in README.md', () => {
+  it('documents every spec field (with its default) and the status fields', async () => {
+    const readme = await readFile(join(crdDir, '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### MCPRegistryExportJob'), readme.indexOf('## The REST API'));
+    const rows = new Map<string, string>();
+    for (const line of section.split('\n')) {
+      const m = /^\| `([^`]+)`/.exec(line);
+      if (m) rows.set(m[1]!, line);
+    }
+    const schema = schemaOf(await loadCrd('mcpregistryexportjobs.yaml'));
+    const missing: string[] = [];
+    const walk = (node: Obj, prefix: string) => {
+      for (const [k, sub] of Object.entries((node.properties ?? {}) as Record<string, Obj>)) {
+        const path = `${prefix}${k}`;
+        // the filter is documented as one row (MCPRegistry's semantics, referenced there)
+        if (path.startsWith('spec.filter.')) continue;
+        const row = rows.get(path);
+        if (sub.type === 'object' && !rows.has(path)) {
+          walk(sub, `${path}.`);
+          continue;
+        }
+        if (!row) missing.push(path);
+        else if (sub.default !== undefined && !row.includes(`\`${String(sub.default)}\``)) missing.push(`${path}: default ${String(sub.default)} not in its row`);
+      }
+    };
+    walk(schema.properties.spec, 'spec.');
+    assert.deepEqual(missing, []);
+    for (const field of ['status.phase', 'status.conditions', 'status.result']) assert.ok(rows.has(field), field);
+    assert.match(section, /status\.failedAttempts/);
   });
 });

@@ -11,7 +11,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { MCPRegistrySpec } from '../../lib/kube/mcpregistry-spec.ts';
-import { MCPRegistrySyncJobSpec } from '../../lib/kube/job-specs.ts';
+import { MCPRegistryExportJobSpec, MCPRegistrySyncJobSpec } from '../../lib/kube/job-specs.ts';
 import { CONFIGMAP_LIMIT, FIXTURE, renderRegistryConfigMap, TARGET } from '../../scripts/gen-example-configmap.ts';
 import { crdValidator } from './crd-validation.ts';
 
@@ -84,6 +84,17 @@ describe('crds/examples', () => {
     const job = jobs[0]!.object;
     assert.deepEqual(validate(job.spec).errors, []);
     assert.ok(MCPRegistrySyncJobSpec.safeParse(job.spec).success);
+    assert.ok(all.some((e) => e.object.kind === 'MCPRegistry' && e.object.metadata.name === job.spec.registryRef.name));
+  });
+
+  it('the export job is valid and names an example registry', async () => {
+    const validate = await specValidator('mcpregistryexportjobs.yaml');
+    const all = await examples();
+    const jobs = all.filter((e) => e.object.kind === 'MCPRegistryExportJob');
+    assert.equal(jobs.length, 1);
+    const job = jobs[0]!.object;
+    assert.deepEqual(validate(job.spec).errors, []);
+    assert.ok(MCPRegistryExportJobSpec.safeParse(job.spec).success);
     assert.ok(all.some((e) => e.object.kind === 'MCPRegistry' && e.object.metadata.name === job.spec.registryRef.name));
   });
 

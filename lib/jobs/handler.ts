@@ -1,0 +1,71 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import { toRegistryError } from '../errors.ts';
+import type { EventRecorder } from '../kube/events.ts';
+import type { JobStatus } from '../kube/job-specs.ts';
+import type { LeaseLocker } from '../kube/lease.ts';
+import { objectRef, type KubeObject } from '../kube/objects.ts';
+import { createResourceClient, type ResourceClient } from '../kube/registry-client.ts';
+import { MCP_REGISTRY_EXPORT_JOB } from '../kube/resources.ts';
+import type { Logger } from '../log.ts';
+import type { SnapshotStore } from '../snapshots/store.ts';
+import { runJob, type JobRunOutcome } from './lifecycle.ts';
+import { runExport } from './run-export.ts';
+
+/**
+ * The import and export jobs as the sync function sees them: an event for one job runs it
+ * (once; see lifecycle.ts), and the ping runs every job whose retry is due and deletes the
+ * finished ones past their TTL.
+ */
+
+export const JOB_KINDS = ['MCPRegistryExportJob'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
+export interface JobsDeps {
+  kubeConfig: KubeConfig;
+  store: SnapshotStore;
+  leases: LeaseLocker;
+  events: EventRecorder;
+  now: () => Date;
+  log: Logger;
+}
+
+export interface JobSummary {
+  job: string;
+  outcome: JobRunOutcome;
+}
+
+export function createJobsHandler(deps: JobsDeps) {
+  const clients: Record<JobKind, ResourceClient> = {
+    MCPRegistryExportJob: createResourceClient(deps.kubeConfig, MCP_REGISTRY_EXPORT_JOB.plural as 'mcpregistryexportjobs'),
+  };
+  const work: Record<JobKind, (job: KubeObject) => ReturnType<typeof runExport>> = {
+    MCPRegistryExportJob: (job) => runExport({ kubeConfig: deps.kubeConfig, store: deps.store }, job),
+  };
+
+  async function run(kind: JobKind, job: KubeObject): Promise<JobSummary> {
+    const outcome = await runJob({ client: clients[kind], leases: deps.leases, events: deps.events, now: deps.now, log: deps.log }, job, work[kind]);
+    return { job: `${kind} ${objectRef(job)}`, outcome };
+  }
+
+  /** Every job that is unfinished and due, or finished with a TTL: the ping's safety net. */
+  async function sweep(): Promise<JobSummary[]> {
+    const out: JobSummary[] = [];
+    const now = deps.now().getTime();
+    for (const kind of JOB_KINDS) {
+      for (const job of await clients[kind].list()) {
+        const status = (job.status ?? {}) as JobStatus;
+        const ttl = (job.spec as { ttlSecondsAfterFinished?: number } | undefined)?.ttlSecondsAfterFinished;
+        const due = status.completionTime ? ttl !== undefined : !status.nextAttemptTime || new Date(status.nextAttemptTime).getTime() <= now;
+        if (!due) continue;
+        try {
+          out.push(await run(kind, job));
+        } catch (e) {
+          deps.log.error('job failed unexpectedly', { job: objectRef(job), error: toRegistryError(e).describe() });
+        }
+      }
+    }
+    return out;
+  }
+
+  return { run, sweep, isJobKind: (kind: string): kind is JobKind => (JOB_KINDS as readonly string[]).includes(kind) };
+}

@@ -1,0 +1,225 @@
+/**
+ * MCPRegistryExportJob end to end: the embedded control plane with our CRDs, the sync
+ * controller, snapshots in S3 (s3rver), a ConfigMap-sourced registry synced first, and the
+ * query API over the same store to compare the exports with what it serves.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import type { DecodedEvent } from '../../lib/events/decode.ts';
+import type { KubeObject } from '../../lib/kube/objects.ts';
+import type { ControlPlane } from '../../lib/local/control-plane/index.ts';
+import { silentLogger } from '../../lib/log.ts';
+import { createS3Store } from '../../lib/snapshots/s3-store.ts';
+import type { SnapshotStore } from '../../lib/snapshots/store.ts';
+import { resolvePolicy } from '../../lib/sources/policy.ts';
+import { createSyncController, type SyncController } from '../../lib/sync/controller.ts';
+import { startQuery, type Running } from '../api/harness.ts';
+import { officialServerValidator, REAL_TOOLHIVE, schemaErrors, toolhiveLegacyValidator, upstreamFileValidator } from '../formats/support.ts';
+import { startKube } from '../harness/kube.ts';
+import { startS3Server, type TestS3 } from '../servers/s3.ts';
+
+const GROUP = 'toolhive.stacklok.io';
+const VERSION = 'v1alpha1';
+const NS = 'team-x';
+const PLURAL = 'mcpregistryexportjobs';
+
+interface Job extends KubeObject {
+  status?: {
+    phase?: string;
+    startTime?: string;
+    completionTime?: string;
+    failedAttempts?: number;
+    nextAttemptTime?: string;
+    conditions?: Array<{ type: string; status: string; reason: string; message: string }>;
+    result?: { serverCount?: number; bytes?: number; snapshotHash?: string; location?: string; message?: string };
+  };
+}
+
+describe('MCPRegistryExportJob', () => {
+  let cp: ControlPlane;
+  let s3: TestS3;
+  let store: SnapshotStore;
+  let controller: SyncController;
+  let query: Running;
+  let custom: CustomObjectsApi;
+  let core: CoreV1Api;
+  let clock = new Date('2026-03-01T00:00:00Z');
+  let hash = '';
+
+  before(async () => {
+    cp = await startKube({ namespaces: [NS, 'mcp-registry'] });
+    custom = cp.kubeConfig().makeApiClient(CustomObjectsApi);
+    core = cp.kubeConfig().makeApiClient(CoreV1Api);
+    s3 = await startS3Server();
+    store = await createS3Store(s3.storeOptions());
+    controller = createSyncController({
+      kubeConfig: cp.kubeConfig(),
+      store,
+      policy: resolvePolicy({ allowPrivate: ['127.0.0.0/8'], retries: 0 }),
+      config: { deadlineMs: 60_000, concurrency: 2, leaseNamespace: 'mcp-registry', leaseDurationSeconds: 120, identity: 'test-jobs', keepSnapshots: 3 },
+      now: () => clock,
+      random: () => 0.5,
+      log: silentLogger,
+    });
+    query = await startQuery({ store });
+    await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'source' }, data: { 'registry.json': JSON.stringify(JSON.parse(await readFile(REAL_TOOLHIVE, 'utf8'))) } } });
+    const registry = (await custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: NS,
+      plural: 'mcpregistries',
+      body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'MCPRegistry', metadata: { name: 'reg' }, spec: { source: { type: 'configmap', configMap: { name: 'source' } }, filter: { include: { tags: ['database'] } } } },
+    })) as KubeObject;
+    const synced = await controller.handle(event('add', registry));
+    assert.equal(synced.registries[0]?.outcome, 'published');
+    hash = synced.registries[0]!.result!.hash!;
+  });
+
+  after(async () => {
+    await query?.close();
+    await s3?.stop();
+    await cp?.stop();
+  });
+
+  function event(action: 'add' | 'update', object: KubeObject): DecodedEvent {
+    return { type: 'resource', action, kind: object.kind as never, object, id: `${object.metadata.name}-${action}-${Math.random()}`, source: 'test' };
+  }
+  const create = async (name: string, spec: object) =>
+    (await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: PLURAL, body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'MCPRegistryExportJob', metadata: { name }, spec } })) as Job;
+  const get = async (name: string) => (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: PLURAL, name })) as Job;
+  const ping = () => controller.handle({ type: 'ping', id: `ping-${Math.random()}`, source: 'test', data: {} });
+  const condition = (j: Job, type: string) => j.status?.conditions?.find((c) => c.type === type);
+
+  /** every page of the registry's /v0.1/servers, as the query API serves them */
+  async function servedList(): Promise<unknown[]> {
+    const out: unknown[] = [];
+    let cursor: string | undefined;
+    do {
+      const res = await query.get(`/registries/${NS}/reg/v0.1/servers?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      assert.equal(res.status, 200);
+      const body = res.json() as { servers: unknown[]; metadata: { nextCursor?: string } };
+      out.push(...body.servers);
+      cursor = body.metadata.nextCursor;
+    } while (cursor);
+    return out;
+  }
+
+  test('exports to a ConfigMap in each format: schema-valid and equal to what the query API serves', async () => {
+    const served = await servedList();
+    const servedToolhive = (await query.get(`/api/v1/servers?registry=${NS}/reg`)).json() as { servers: Array<{ name: string }>; total: number };
+    for (const format of ['toolhive', 'upstream', 'upstream-list'] as const) {
+      const name = `to-cm-${format}`;
+      const job = await create(name, { registryRef: { name: 'reg' }, format, target: { configMap: { name: `export-${format}`, key: 'registry.json' } } });
+      const handled = await controller.handle(event('add', job));
+      assert.equal(handled.registries.length, 0);
+      const done = await get(name);
+      assert.equal(done.status?.phase, 'Succeeded', done.status?.result?.message);
+      assert.equal(condition(done, 'Complete')?.status, 'True');
+      assert.ok(done.status?.startTime && done.status.completionTime);
+      assert.equal(done.status?.result?.snapshotHash, hash);
+      assert.equal(done.status?.result?.location, `configmap/${NS}/export-${format}#registry.json`);
+      const cm = await core.readNamespacedConfigMap({ namespace: NS, name: `export-${format}` });
+      const text = cm.data!['registry.json']!;
+      assert.equal(done.status?.result?.bytes, Buffer.byteLength(text));
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- three shapes, checked below
+      const doc: any = JSON.parse(text);
+      if (format === 'toolhive') {
+        const validate = toolhiveLegacyValidator();
+        assert.equal(validate(doc), true, schemaErrors(validate));
+        assert.deepEqual(Object.keys({ ...doc.servers, ...doc.remote_servers }).sort(), servedToolhive.servers.map((s) => s.name).sort());
+        assert.equal(done.status?.result?.serverCount, servedToolhive.total);
+      } else if (format === 'upstream') {
+        const validate = upstreamFileValidator();
+        assert.equal(validate(doc), true, schemaErrors(validate));
+        assert.deepEqual(doc.data.servers, served.map((s) => (s as { server: unknown }).server));
+      } else {
+        const official = officialServerValidator();
+        for (const s of doc.servers) assert.ok(official(s.server), schemaErrors(official));
+        assert.deepEqual(doc.servers, served);
+        assert.equal(doc.metadata.count, served.length);
+      }
+      const events = await core.listNamespacedEvent({ namespace: NS, fieldSelector: `involvedObject.name=${name}` });
+      assert.ok(events.items.some((e) => e.reason === 'Exported' && e.type === 'Normal'), 'an Exported Event');
+    }
+  });
+
+  test('exports to an object key of the snapshot bucket, with a filter; keys under registries/ are refused', async () => {
+    const job = await create('to-s3', { registryRef: { name: 'reg' }, format: 'upstream-list', filter: { include: { names: ['*postgres*'] } }, target: { objectKey: 'exports/reg.json' } });
+    await controller.handle(event('add', job));
+    const done = await get('to-s3');
+    assert.equal(done.status?.phase, 'Succeeded', done.status?.result?.message);
+    const object = await store.get('exports/reg.json');
+    assert.ok(object && object !== 'not-modified');
+    const doc = JSON.parse(Buffer.from(object.body).toString('utf8')) as { servers: Array<{ server: { name: string } }> };
+    assert.ok(doc.servers.length > 0);
+    assert.ok(doc.servers.every((s) => s.server.name.includes('postgres')));
+    assert.equal(done.status?.result?.serverCount, new Set(doc.servers.map((s) => s.server.name)).size);
+
+    const bad = await create('to-snapshots', { registryRef: { name: 'reg' }, target: { objectKey: 'registries/team-x/reg/current.json' } });
+    await controller.handle(event('add', bad));
+    const failed = await get('to-snapshots');
+    assert.equal(failed.status?.phase, 'Failed');
+    assert.equal(condition(failed, 'Failed')?.status, 'True');
+    assert.match(failed.status?.result?.message ?? '', /must not start with registries\//);
+    assert.equal(failed.status?.failedAttempts, 1, 'a permanent failure is not retried');
+  });
+
+  test('duplicate deliveries of the job event run it once', async () => {
+    const job = await create('dup', { registryRef: { name: 'reg' }, target: { configMap: { name: 'dup-target' } } });
+    const puts = (await s3.counts()).put;
+    await Promise.all([controller.handle(event('add', job)), controller.handle(event('add', job)), controller.handle(event('update', job))]);
+    await controller.handle(event('update', job));
+    const done = await get('dup');
+    assert.equal(done.status?.phase, 'Succeeded');
+    const events = await core.listNamespacedEvent({ namespace: NS, fieldSelector: `involvedObject.name=dup` });
+    assert.equal(events.items.filter((e) => e.reason === 'Exported').length, 1, 'one Exported Event: the job ran once');
+    assert.equal(events.items.filter((e) => e.reason === 'Started').length, 1);
+    assert.equal((await s3.counts()).put, puts, 'nothing written to the store');
+  });
+
+  test('a transient failure (no snapshot yet) retries with backoff up to backoffLimit, then fails', async () => {
+    const job = await create('retry', { registryRef: { name: 'not-synced-yet' }, backoffLimit: 2, target: { configMap: { name: 'retry-target' } } });
+    await controller.handle(event('add', job));
+    let j = await get('retry');
+    assert.equal(j.status?.phase, 'Pending');
+    assert.equal(j.status?.failedAttempts, 1);
+    assert.equal(j.status?.nextAttemptTime, new Date(clock.getTime() + 10_000).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    await controller.handle(event('update', j));
+    assert.equal((await get('retry')).status?.failedAttempts, 1, 'not retried before its time');
+    clock = new Date(clock.getTime() + 10_000);
+    await ping();
+    j = await get('retry');
+    assert.equal(j.status?.failedAttempts, 2);
+    assert.equal(j.status?.nextAttemptTime, new Date(clock.getTime() + 20_000).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    clock = new Date(clock.getTime() + 20_000);
+    await ping();
+    j = await get('retry');
+    assert.equal(j.status?.phase, 'Failed');
+    assert.equal(j.status?.failedAttempts, 3);
+    assert.equal(condition(j, 'Failed')?.reason, 'BackoffLimitExceeded');
+    assert.match(j.status?.result?.message ?? '', /gave up after 3 attempts.*no published snapshot/);
+  });
+
+  test('ttlSecondsAfterFinished deletes a finished job once it has passed', async () => {
+    const job = await create('ttl', { registryRef: { name: 'reg' }, ttlSecondsAfterFinished: 60, target: { configMap: { name: 'ttl-target' } } });
+    await controller.handle(event('add', job));
+    assert.equal((await get('ttl')).status?.phase, 'Succeeded');
+    clock = new Date(clock.getTime() + 59_000);
+    await ping();
+    assert.equal((await get('ttl')).status?.phase, 'Succeeded', 'kept before its TTL');
+    clock = new Date(clock.getTime() + 2_000);
+    await ping();
+    await assert.rejects(get('ttl'), (e: { code?: number }) => e.code === 404);
+    assert.ok(await get('dup'), 'a job without a TTL is kept');
+  });
+
+  test('the spec is immutable', async () => {
+    await assert.rejects(
+      custom.patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: PLURAL, name: 'dup', body: [{ op: 'replace', path: '/spec/format', value: 'upstream' }] }),
+      (e: { code?: number; body?: string }) => e.code === 422 && /immutable/.test(String(e.body)),
+    );
+  });
+});
