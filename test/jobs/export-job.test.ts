@@ -167,6 +167,25 @@ describe('MCPRegistryExportJob', () => {
     assert.equal(failed.status?.failedAttempts, 1, 'a permanent failure is not retried');
   });
 
+  test('an export over the ConfigMap limit fails at once, says so and writes nothing', async () => {
+    // the unfiltered real registry: its list envelope is well over 1 MiB
+    const big = (await custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: NS,
+      plural: 'mcpregistries',
+      body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'MCPRegistry', metadata: { name: 'all' }, spec: { source: { type: 'configmap', configMap: { name: 'source' } } } },
+    })) as KubeObject;
+    assert.equal((await controller.handle(event('add', big))).registries[0]?.outcome, 'published');
+    const job = await create('too-big', { registryRef: { name: 'all' }, format: 'upstream-list', target: { configMap: { name: 'too-big-target' } } });
+    await controller.handle(event('add', job));
+    const failed = await get('too-big');
+    assert.equal(failed.status?.phase, 'Failed');
+    assert.equal(failed.status?.failedAttempts, 1);
+    assert.match(failed.status?.result?.message ?? '', /over the ConfigMap limit of 1048576 bytes \(1 MiB\)\. Nothing was written; export to spec\.target\.objectKey instead/);
+    await assert.rejects(core.readNamespacedConfigMap({ namespace: NS, name: 'too-big-target' }), (e: { code?: number }) => e.code === 404);
+  });
+
   test('duplicate deliveries of the job event run it once', async () => {
     const job = await create('dup', { registryRef: { name: 'reg' }, target: { configMap: { name: 'dup-target' } } });
     const puts = (await s3.counts()).put;

@@ -367,7 +367,10 @@ describe('npm start, the tour, a restart', async () => {
       assert.equal(a.hash, b.hash, `${name} snapshot kept`);
     }
     const cms = await sh("kubectl --kubeconfig .mcpreg/kubeconfig get configmaps -n default -o jsonpath='{.items[*].metadata.name}'", dir);
-    assert.deepEqual(cms.stdout.trim().split(/\s+/).filter((n) => n !== 'kube-root-ca.crt'), ['toolhive-registry']);
+    // the example's ConfigMap once (examples are applied on the first start only), and the one the tour's export job wrote
+    assert.deepEqual(cms.stdout.trim().split(/\s+/).filter((n) => n !== 'kube-root-ca.crt'), ['toolhive-export', 'toolhive-registry']);
+    const exportJob = await sh("kubectl --kubeconfig .mcpreg/kubeconfig get mcpregistryexportjob toolhive-export -o jsonpath='{.status.phase}'", dir);
+    assert.equal(exportJob.stdout, 'Succeeded', 'the export job of the tour is still there');
     const job = await sh("kubectl --kubeconfig .mcpreg/kubeconfig get mcpregistrysyncjob toolhive-sync-now -o jsonpath='{.status.phase}'", dir);
     assert.equal(job.stdout, 'Succeeded', 'the sync job of the tour is still there');
 
