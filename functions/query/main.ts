@@ -5,13 +5,16 @@ import { startQueryServer } from '../../lib/api/server.ts';
 import { isRegistryError } from '../../lib/errors.ts';
 import { createLogger } from '../../lib/log.ts';
 import { createQueryStore } from '../../lib/api/query-store.ts';
+import { telemetryConfigFromEnv } from '../../lib/telemetry/config.ts';
+import { startTelemetry } from '../../lib/telemetry/telemetry.ts';
 
 const logger = createLogger({ fields: { component: 'query' } });
 
 async function main(): Promise<void> {
   const config = queryConfigFromEnv(process.env);
   const store = await createQueryStore(process.env);
-  const server = await startQueryServer({ store, config, logger });
+  const telemetry = await startTelemetry(telemetryConfigFromEnv(process.env, { serviceName: 'mcp-registry-query' }));
+  const server = await startQueryServer({ store, config, logger, telemetry });
   logger.info('listening', { url: server.url, store: store.description, auth: config.auth, defaultRegistry: config.defaultRegistry ? `${config.defaultRegistry.namespace}/${config.defaultRegistry.name}` : undefined });
 
   let stopping = false;
@@ -21,6 +24,7 @@ async function main(): Promise<void> {
     logger.info('shutting down', { signal, inflight: server.handler.inflight });
     server
       .close()
+      .then(() => telemetry.shutdown())
       .then(() => {
         store.close?.();
         process.exit(0);

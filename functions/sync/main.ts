@@ -7,6 +7,9 @@ import { createStoreFromEnv } from '../../lib/snapshots/from-env.ts';
 import { policyFromEnv } from '../../lib/sources/policy.ts';
 import { syncConfigFromEnv } from '../../lib/sync/config.ts';
 import { createSyncController } from '../../lib/sync/controller.ts';
+import { telemetryConfigFromEnv } from '../../lib/telemetry/config.ts';
+import { startTelemetry } from '../../lib/telemetry/telemetry.ts';
+import { instrumentStore } from '../../lib/telemetry/instrumented-store.ts';
 import { startSyncServer } from './server.ts';
 
 const log = createLogger({ fields: { component: 'sync' } });
@@ -16,8 +19,9 @@ async function main(): Promise<void> {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
   const store = await createStoreFromEnv(process.env);
-  const controller = createSyncController({ kubeConfig, store, policy: policyFromEnv(process.env), config, log });
-  const server = await startSyncServer({ handle: controller.handle, log, port: config.port, host: '0.0.0.0' });
+  const telemetry = await startTelemetry(telemetryConfigFromEnv(process.env, { serviceName: 'mcp-registry-sync' }));
+  const controller = createSyncController({ kubeConfig, store: instrumentStore(store, telemetry), policy: policyFromEnv(process.env), config, log, telemetry });
+  const server = await startSyncServer({ handle: controller.handle, log, port: config.port, host: '0.0.0.0', telemetry });
   log.info('listening', { port: config.port, store: store.description, leaseNamespace: config.leaseNamespace, sink: config.sink });
 
   let stopping = false;
@@ -25,10 +29,13 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal });
-    server.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    server
+      .close()
+      .then(() => telemetry.shutdown())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -5,6 +5,7 @@ import { decodeEvent, PoisonEvent } from '../../lib/events/decode.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { HandleResult } from '../../lib/sync/controller.ts';
 import type { DecodedEvent } from '../../lib/events/decode.ts';
+import { NO_TELEMETRY, type Telemetry } from '../../lib/telemetry/telemetry.ts';
 
 /**
  * The sync function's HTTP surface. CloudEvents in (binary or structured), 204 out.
@@ -26,6 +27,8 @@ export interface SyncServerOptions {
   log: Logger;
   /** largest request body (default 8 MiB: a ConfigMap can hold 1 MiB plus managedFields) */
   maxBodyBytes?: number;
+  /** metrics (and GET /metrics), a span per event, audit lines for events accepted or refused */
+  telemetry?: Telemetry;
 }
 
 export interface SyncServer {
@@ -63,18 +66,23 @@ export function createSyncRequestHandler(options: SyncServerOptions) {
   const { log } = options;
   const limit = options.maxBodyBytes ?? 8 * 1024 * 1024;
   let inflight = 0;
+  const tel = options.telemetry ?? NO_TELEMETRY;
+  const refused = (req: http.IncomingMessage, reason: string) =>
+    tel.audit.record({ actor: sourceOf(req), action: 'event.receive', resource: `events/${headerOf(req, 'ce-type') ?? 'unknown'}`, outcome: 'refused', reason, ...requestIdOf(req) });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && (path === '/healthz' || path === '/readyz' || path === '/health/readiness' || path === '/health/liveness')) {
       return answer(res, 200, 'ok');
     }
+    if (req.method === 'GET' && path === '/metrics' && tel.prometheus) return tel.prometheus(req, res);
     if (req.method !== 'POST' || (path !== '/' && path !== '/dead-letter')) {
       return answer(res, path === '/' || path === '/dead-letter' ? 405 : 404, path === '/' ? 'POST CloudEvents here' : 'not found');
     }
     const body = await readBody(req, limit);
     if (body === 'too-large') {
       log.warn('event refused: body too large', { limit });
+      refused(req, `body over ${limit} bytes`);
       return answer(res, 413, `request body over ${limit} bytes`);
     }
     let event: DecodedEvent;
@@ -83,6 +91,7 @@ export function createSyncRequestHandler(options: SyncServerOptions) {
     } catch (e) {
       if (e instanceof PoisonEvent) {
         log.warn('poison event refused', { status: e.status, reason: e.message });
+        refused(req, `${e.status}: ${e.message}`);
         return answer(res, e.status, e.message);
       }
       throw e;
@@ -94,8 +103,9 @@ export function createSyncRequestHandler(options: SyncServerOptions) {
       return answer(res, 204);
     }
     inflight++;
+    tel.audit.record({ actor: event.source ?? 'unknown', action: 'event.receive', resource: `events/${event.type}`, outcome: 'accepted', requestId: event.id });
     try {
-      const result = await options.handle(event);
+      const result = await tel.tracing.span('event', { 'cloudevents.event_id': event.id, 'cloudevents.event_type': event.type, ...(event.source ? { 'cloudevents.event_source': event.source } : {}) }, () => options.handle(event), req.headers);
       log.debug('event handled', { event: result.event, id: event.id, registries: result.registries.map((r) => `${r.registry}:${r.outcome}`).join(',') });
       return answer(res, 204);
     } catch (e) {
@@ -120,6 +130,20 @@ export function createSyncRequestHandler(options: SyncServerOptions) {
       });
     },
   };
+}
+
+function headerOf(req: http.IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return typeof v === 'string' ? v.slice(0, 200) : undefined;
+}
+
+function sourceOf(req: http.IncomingMessage): string {
+  return headerOf(req, 'ce-source') ?? req.socket.remoteAddress ?? 'unknown';
+}
+
+function requestIdOf(req: http.IncomingMessage): { requestId?: string } {
+  const id = headerOf(req, 'ce-id') ?? headerOf(req, 'x-request-id');
+  return id ? { requestId: id } : {};
 }
 
 export async function startSyncServer(options: SyncServerOptions & { port?: number; host?: string }): Promise<SyncServer> {

@@ -18,6 +18,8 @@ export interface Caller {
   uid?: string;
   groups?: string[];
   extra?: Record<string, string[]>;
+  /** the X-Request-Id of the request the caller was identified for (audit lines) */
+  requestId?: string;
 }
 
 export type Authentication = { ok: true; caller: Caller } | { ok: false; problem: Problem; status: 401 | 503 };

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from '../log.ts';
+import type { Telemetry } from '../telemetry/telemetry.ts';
 import type { RegistryRef } from '../snapshots/layout.ts';
 import { ANONYMOUS, type AccessControl, type Caller } from './auth.ts';
 import { PreparedResponse, jsonResponse, problemResponse } from './prepared.ts';
@@ -40,6 +41,8 @@ export interface Ctx {
   access(): Promise<AccessControl>;
   /** set when the access mode is known to be anonymous (skips every auth step) */
   anonymous: boolean;
+  /** metrics and audit log of auth decisions */
+  telemetry: Telemetry;
 }
 
 export interface Reply {
@@ -79,7 +82,18 @@ export async function authenticate(ctx: Ctx, headers: IncomingHttpHeaders): Prom
   if (ctx.anonymous) return ANONYMOUS;
   const access = await ctx.access();
   const result = await access.authenticate(headers.authorization);
-  if (result.ok) return result.caller;
+  const rid = headers['x-request-id'];
+  const requestId = typeof rid === 'string' && rid !== '' ? rid : undefined;
+  if (result.ok) return requestId ? { ...result.caller, requestId } : result.caller;
+  ctx.telemetry.metrics.authDecision(result.status === 401 ? 'unauthenticated' : 'error');
+  ctx.telemetry.audit.record({
+    actor: 'unknown',
+    action: 'registry.read',
+    resource: 'mcpregistries',
+    outcome: 'denied',
+    reason: result.status === 401 ? 'unauthenticated' : 'token review unavailable',
+    ...(requestId ? { requestId } : {}),
+  });
   return problemReply(result.problem, result.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : undefined);
 }
 
@@ -87,15 +101,37 @@ export async function authenticate(ctx: Ctx, headers: IncomingHttpHeaders): Prom
 export async function authorize(ctx: Ctx, caller: Caller, ref: RegistryRef): Promise<Reply | null> {
   if (ctx.anonymous) return null;
   const access = await ctx.access();
-  if (await access.canRead(caller, ref)) return null;
+  if (await decided(ctx, caller, ref, access.canRead(caller, ref))) return null;
   return problemReply(problem(403, `Not allowed to read registry ${registryKey(ref)}`));
+}
+
+/** a read decision, counted and written to the audit log (who, which registry, allowed or denied) */
+async function decided(ctx: Ctx, caller: Caller, ref: RegistryRef, decision: Promise<boolean>): Promise<boolean> {
+  const { metrics, audit } = ctx.telemetry;
+  let allowed: boolean;
+  try {
+    allowed = await decision;
+  } catch (e) {
+    metrics.authDecision('error');
+    throw e;
+  }
+  metrics.authDecision(allowed ? 'allowed' : 'denied');
+  audit.record({
+    actor: caller.user,
+    ...(caller.tokenHash ? { credential: caller.tokenHash.slice(0, 12) } : {}),
+    action: 'registry.read',
+    resource: `mcpregistries/${registryKey(ref)}`,
+    outcome: allowed ? 'allowed' : 'denied',
+    ...(caller.requestId ? { requestId: caller.requestId } : {}),
+  });
+  return allowed;
 }
 
 /** the registries among `refs` the caller may read */
 export async function readable(ctx: Ctx, caller: Caller, refs: readonly RegistryRef[]): Promise<RegistryRef[]> {
   if (ctx.anonymous) return [...refs];
   const access = await ctx.access();
-  const allowed = await Promise.all(refs.map((r) => access.canRead(caller, r)));
+  const allowed = await Promise.all(refs.map((r) => decided(ctx, caller, r, access.canRead(caller, r))));
   return refs.filter((_, i) => allowed[i]);
 }
 

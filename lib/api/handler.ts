@@ -10,6 +10,8 @@ import { ResponseCache } from './response-cache.ts';
 import { allowedMethods, matchRoute, type Route } from './router.ts';
 import type { SnapshotCache } from './snapshot-cache.ts';
 import { upstreamRoute } from './upstream-routes.ts';
+import { NO_TELEMETRY, type Telemetry } from '../telemetry/telemetry.ts';
+import { routeRegistry, routeTemplate } from './route-template.ts';
 
 /**
  * The query function's request handler: route, authenticate, answer from the caches, and
@@ -28,6 +30,8 @@ export interface QueryHandlerOptions {
   responseCacheBytes?: number;
   /** log one line per request (method, path, status, duration; never headers) */
   accessLog?: boolean;
+  /** request metrics, cache lookups, auth decisions; GET /metrics when Prometheus is on */
+  telemetry?: Telemetry;
 }
 
 export interface QueryHandler {
@@ -77,11 +81,14 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
   const hotEntries = new Map<string, HotReply>();
   let hotBytes = 0;
   const accessLog = options.accessLog ?? false;
+  const telemetry = options.telemetry ?? NO_TELEMETRY;
+  const metrics = telemetry.metrics;
+  const measured = metrics.enabled;
   let accessPromise: Promise<AccessControl> | undefined;
   const access = options.access;
   const ctx: Ctx = {
     cache: options.cache,
-    responses: new ResponseCache(options.responseCacheBytes ?? 64 * 1024 * 1024),
+    responses: new ResponseCache(options.responseCacheBytes ?? 64 * 1024 * 1024, measured ? (hit) => metrics.cache('response', hit) : undefined),
     settings: {
       defaultRegistry: options.settings?.defaultRegistry,
       maxAgeSeconds: options.settings?.maxAgeSeconds ?? 10,
@@ -102,6 +109,7 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
       hotBytes += size;
     },
     anonymous: typeof access !== 'function' && access.mode === 'anonymous',
+    telemetry,
     access() {
       if (typeof access !== 'function') return Promise.resolve(access);
       accessPromise ??= access().catch((e: unknown) => {
@@ -195,17 +203,30 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
     // routing, parsing or awaiting anything
     if (!accessLog && (method === 'GET' || method === 'HEAD')) {
       const hot = hotEntries.get(url);
-      if (hot && ctx.cache.freshHash(hot.ref) === hot.hash && write(req, res, method, hot.reply) === undefined) return;
+      const t0 = measured ? performance.now() : 0;
+      if (hot && ctx.cache.freshHash(hot.ref) === hot.hash && write(req, res, method, hot.reply) === undefined) {
+        if (measured) {
+          metrics.cache('hot', true);
+          observe(matchRoute(pathOf(req)), method, res.statusCode, t0);
+        }
+        return;
+      }
     }
     inflight++;
-    const started = accessLog ? performance.now() : 0;
+    const started = accessLog || measured ? performance.now() : 0;
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const rawQuery = q < 0 ? '' : url.slice(q + 1);
+    if (path === '/metrics' && telemetry.prometheus && method === 'GET') {
+      inflight--;
+      telemetry.prometheus(req, res);
+      return;
+    }
     const route = matchRoute(path);
     const finish = () => {
       inflight--;
       if (accessLog) log.info('request', { method, path, status: res.statusCode, ms: Math.round((performance.now() - started) * 10) / 10 });
+      if (measured) observe(route, method, res.statusCode, started);
     };
     if (method === 'OPTIONS') {
       res.writeHead(204, PREFLIGHT_HEADERS);
@@ -228,6 +249,14 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
       })
       .finally(finish);
   }) as QueryHandler;
+
+  const defaultRegistry = ctx.settings.defaultRegistry ? `${ctx.settings.defaultRegistry.namespace}/${ctx.settings.defaultRegistry.name}` : undefined;
+  function observe(route: Route, method: string, status: number, started: number): void {
+    // a registry label only for answers from a registry that exists: made-up names in
+    // 404s and 403s must not grow the series
+    const registry = status < 400 ? routeRegistry(route, defaultRegistry) : undefined;
+    metrics.request({ method, route: routeTemplate(route), status, seconds: (performance.now() - started) / 1000, ...(registry !== undefined ? { registry } : {}) });
+  }
 
   function failure(e: unknown, route: Route, path: string): Reply {
     if (isRegistryError(e)) {

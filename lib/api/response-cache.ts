@@ -10,12 +10,17 @@ export class ResponseCache {
   #bytes = 0;
   readonly #map = new Map<string, { response: PreparedResponse; size: number }>();
 
-  constructor(maxBytes: number) {
+  readonly #onLookup: ((hit: boolean) => void) | undefined;
+
+  /** `onLookup` is told whether each get hit (metrics) */
+  constructor(maxBytes: number, onLookup?: (hit: boolean) => void) {
     this.#max = maxBytes;
+    this.#onLookup = onLookup;
   }
 
   get(key: string): PreparedResponse | undefined {
     const hit = this.#map.get(key);
+    this.#onLookup?.(hit !== undefined);
     if (!hit) return undefined;
     // refresh recency; re-account bytes (compressed variants grow an entry after insertion)
     this.#map.delete(key);

@@ -8,6 +8,8 @@ import { anonymousAccess, type AccessControl } from './auth.ts';
 import type { QueryConfig } from './config.ts';
 import { createQueryHandler, type QueryHandler } from './handler.ts';
 import { SnapshotCache } from './snapshot-cache.ts';
+import { instrumentStore } from '../telemetry/instrumented-store.ts';
+import type { Telemetry } from '../telemetry/telemetry.ts';
 
 /**
  * The query function's HTTP server (node:http): builds the caches and access control from
@@ -22,6 +24,8 @@ export interface QueryServerOptions {
   /** the Kubernetes credentials for TokenReview/SubjectAccessReview (kubernetes mode); default from MCPREG_KUBECONFIG or the environment */
   kubeConfig?: KubeConfig;
   host?: string;
+  /** metrics, spans and audit log (default: none); GET /metrics when Prometheus is on */
+  telemetry?: Telemetry;
 }
 
 export interface QueryServer {
@@ -44,7 +48,7 @@ async function loadKubeConfig(config: QueryConfig): Promise<KubeConfig> {
 export async function startQueryServer(options: QueryServerOptions): Promise<QueryServer> {
   const { config, logger } = options;
   const cache = new SnapshotCache({
-    store: options.store,
+    store: options.telemetry ? instrumentStore(options.store, options.telemetry) : options.store,
     logger,
     pointerTtlMs: config.pointerTtlMs,
     registryListTtlMs: config.registryListTtlMs,
@@ -64,6 +68,7 @@ export async function startQueryServer(options: QueryServerOptions): Promise<Que
     logger,
     access,
     accessLog: config.accessLog,
+    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
     responseCacheBytes: config.responseCacheBytes,
     settings: { defaultRegistry: config.defaultRegistry, maxAgeSeconds: config.maxAgeSeconds },
   });

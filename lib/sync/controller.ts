@@ -17,6 +17,8 @@ import { deleteRegistry } from '../snapshots/retention.ts';
 import type { SnapshotPointer } from '../snapshots/pointer.ts';
 import type { SnapshotStore } from '../snapshots/store.ts';
 import { createSource as defaultCreateSource } from '../sources/index.ts';
+import { observeSync } from '../telemetry/sync-observer.ts';
+import { NO_TELEMETRY, type Telemetry } from '../telemetry/telemetry.ts';
 import type { FetchPolicy, Source } from '../sources/types.ts';
 import type { SyncConfig } from './config.ts';
 import { decide, FINALIZER, type Decision } from './decide.ts';
@@ -40,6 +42,8 @@ export interface ControllerDeps {
   createSource?: (spec: SourceSpec) => Source;
   /** called after a snapshot is published (local mode notifies its query function directly) */
   onPublished?: (pointer: SnapshotPointer) => void;
+  /** metrics, spans and audit log (default: none) */
+  telemetry?: Telemetry;
 }
 
 export type SyncOutcome = 'published' | 'unchanged' | 'failed' | 'skipped' | 'busy' | 'invalid-spec' | 'cleaned-up' | 'gone';
@@ -65,6 +69,7 @@ export function createSyncController(deps: ControllerDeps) {
   const random = deps.random ?? Math.random;
   const log = deps.log ?? silentLogger;
   const makeSource = deps.createSource ?? ((spec: SourceSpec) => defaultCreateSource(spec));
+  const tel = deps.telemetry ?? NO_TELEMETRY;
   const registries: ResourceClient = createResourceClient(deps.kubeConfig, MCP_REGISTRY.plural as 'mcpregistries');
   const jobs: ResourceClient = createResourceClient(deps.kubeConfig, MCP_REGISTRY_SYNC_JOB.plural as 'mcpregistrysyncjobs');
   const leases: LeaseLocker = createLeaseLocker(deps.kubeConfig, {
@@ -103,6 +108,7 @@ export function createSyncController(deps: ControllerDeps) {
     const ref = `${ns}/${name}`;
     const { deletedObjects } = await deleteRegistry(deps.store, { namespace: ns, name });
     log.info('registry deleted: snapshots removed', { registry: ref, objects: deletedObjects });
+    tel.audit.record({ actor: deps.config.identity, action: 'snapshot.delete', resource: `snapshots/${ref}`, outcome: 'success', reason: `registry deleted; ${deletedObjects} objects removed` });
     if (object?.metadata.finalizers?.includes(FINALIZER)) {
       try {
         await registries.patchMetadata(object, { finalizers: object.metadata.finalizers.filter((f) => f !== FINALIZER) });
@@ -134,27 +140,38 @@ export function createSyncController(deps: ControllerDeps) {
     }
     current = await writeStatus(current, (previous) => syncingStatus({ previous, generation, now: now() }));
 
-    let source: Source;
-    let result: SyncResult;
-    try {
-      source = makeSource(spec.source);
-      result = await runSync({
-        ref: { namespace: ns, name },
-        spec,
-        store: deps.store,
-        source,
-        context: { secrets: createKubeSecretReader(deps.kubeConfig, ns), policy: deps.policy, kubeConfig: deps.kubeConfig },
-        deadlineMs: deps.config.deadlineMs,
-        force,
-        now,
-        log,
-        keepSnapshots: deps.config.keepSnapshots,
-      });
-    } catch (e) {
-      // createSource refuses a spec whose block is missing; runSync itself never throws
-      const error = toRegistryError(e, 'invalid_argument');
-      result = { outcome: 'failed', ref: { namespace: ns, name }, counts: { fetched: 0, valid: 0, invalid: 0, filteredOut: 0, published: 0, servers: 0 }, invalid: [], objectsWritten: 0, durationMs: 0, startedAt: now().toISOString(), error };
-    }
+    const before = object.status as MCPRegistryStatus | undefined;
+    const subject = {
+      namespace: ns,
+      name,
+      sourceType: spec.source.type,
+      actor: deps.config.identity,
+      trigger: decision.reason,
+      retry: (before?.syncAttempts ?? 0) > 0,
+      ...(before?.lastSyncTime ? { lastSyncTime: before.lastSyncTime } : {}),
+    };
+    const result = await observeSync(tel, subject, async (onPhase) => {
+      try {
+        const source: Source = makeSource(spec.source);
+        return await runSync({
+          ref: { namespace: ns, name },
+          spec,
+          store: deps.store,
+          source,
+          context: { secrets: createKubeSecretReader(deps.kubeConfig, ns), policy: deps.policy, kubeConfig: deps.kubeConfig },
+          deadlineMs: deps.config.deadlineMs,
+          force,
+          now,
+          log,
+          keepSnapshots: deps.config.keepSnapshots,
+          ...(onPhase ? { onPhase } : {}),
+        });
+      } catch (e) {
+        // createSource refuses a spec whose block is missing; runSync itself never throws
+        const error = toRegistryError(e, 'invalid_argument');
+        return { outcome: 'failed', ref: { namespace: ns, name }, counts: { fetched: 0, valid: 0, invalid: 0, filteredOut: 0, published: 0, servers: 0 }, invalid: [], objectsWritten: 0, durationMs: 0, startedAt: now().toISOString(), error } satisfies SyncResult;
+      }
+    });
     const finished = now();
     current = await writeStatus(current, (previous) =>
       resultStatus({ previous, generation, policy: spec.syncPolicy, trigger: decision.trigger, apiEndpoint: apiEndpoint(ns, name), now: finished, random: random() }, result),
@@ -190,6 +207,7 @@ export function createSyncController(deps: ControllerDeps) {
   async function syncRegistry(ns: string, name: string, via: Via): Promise<SyncSummary[]> {
     const registry = `${ns}/${name}`;
     const lock = await leases.acquire(ns, name);
+    if (!lock) tel.metrics.leaseContention(registry);
     if (!lock) return [{ registry, outcome: 'busy', reason: 'another sync of this registry holds its lease' }];
     const summaries: SyncSummary[] = [];
     try {
@@ -283,6 +301,8 @@ export function createSyncController(deps: ControllerDeps) {
           ...(result?.hash ? { snapshotHash: result.hash } : {}),
         },
       };
+      tel.metrics.jobRun('sync', phase);
+      tel.audit.record({ actor: deps.config.identity, action: 'job.run', resource: `mcpregistrysyncjobs/${ns}/${fresh.metadata.name}`, outcome: phase === 'Succeeded' ? 'success' : 'failure', reason: message.slice(0, 1024) });
       await jobs.replaceStatus(fresh, jobStatus).catch((e: unknown) => log.warn('could not write sync job status', { job: objectRef(fresh), error: toRegistryError(e).message }));
     };
     if (!parsed.success) {

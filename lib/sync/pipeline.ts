@@ -49,7 +49,11 @@ export interface SyncRequest {
   now?: () => Date;
   log?: Logger;
   keepSnapshots?: number;
+  /** told each phase's duration (and the bytes the fetch returned): metrics and spans hang off it */
+  onPhase?: (phase: SyncPhase, ms: number, detail?: { bytes?: number }) => void;
 }
+
+export type SyncPhase = 'fetch' | 'parse' | 'convert' | 'publish';
 
 export interface SyncCounts {
   /** entries the source delivered (all versions) */
@@ -169,6 +173,7 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
   if (read.unchanged) return read.unchanged;
   const { content, fetchMode, revision, sourceState } = read;
 
+  const tConvert = performance.now();
   const syncedAt = rfc3339(now());
   // The unfiltered content's hash is taken as the source delivered it, before registry
   // timestamps are filled in: entries the filter drops have no previous timestamps to carry
@@ -213,7 +218,9 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
   if (all !== kept) all.length = 0;
   const upstreamOut = upstreamList(kept, content.sizeHint * 1.25 + 65_536, true);
   const hash = sha256([fHash, upstreamOut.sha256(), toolhiveOut.sha256(), sourceHash ?? ''].join('\n'));
+  req.onPhase?.('convert', performance.now() - tConvert);
   signal.throwIfAborted();
+  const tPublish = performance.now();
 
   if (previous && current && previous.hash === hash) {
     // Same content (timestamps aside): nothing new to serve. Record a new revision in the
@@ -273,6 +280,7 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
     // retention is housekeeping: a failure here must not fail a published sync
     log.warn('pruning old snapshots failed', { registry: `${ref.namespace}/${ref.name}`, error: toRegistryError(e).message });
   }
+  req.onPhase?.('publish', performance.now() - tPublish);
 
   return {
     outcome: samePublished ? 'unchanged' : 'published',
@@ -303,6 +311,7 @@ async function fetchAndRead(
   const previous = current?.pointer;
   // A source can only answer "unchanged" when we still hold what it is unchanged from.
   const canReuse = previous?.source !== undefined;
+  const tFetch = performance.now();
   const fetched = await req.source.fetch({
     ...req.context,
     namespace: ref.namespace,
@@ -311,6 +320,7 @@ async function fetchAndRead(
     previous: canReuse ? { revision: previous?.revision, state: previous?.source?.state } : undefined,
     force: req.force === true || !canReuse,
   });
+  req.onPhase?.('fetch', performance.now() - tFetch, { bytes: fetchedBytes(fetched) });
   signal.throwIfAborted();
 
   if (fetched.kind === 'unchanged' && previous && upToDate(previous)) {
@@ -329,7 +339,9 @@ async function fetchAndRead(
     };
   }
 
+  const tParse = performance.now();
   const content = await readContent(req, fetched, current, keepSource, signal);
+  req.onPhase?.('parse', performance.now() - tParse);
   signal.throwIfAborted();
   return {
     content,
@@ -337,6 +349,12 @@ async function fetchAndRead(
     revision: fetched.revision,
     sourceState: fetched.kind === 'unchanged' ? previous?.source?.state : fetched.state,
   };
+}
+
+function fetchedBytes(f: FetchResult): number | undefined {
+  if (f.kind === 'document') return f.bytes.length;
+  if (f.kind === 'entries') return f.bytes;
+  return undefined;
 }
 
 function countsOf(p: SnapshotPointer): SyncCounts {

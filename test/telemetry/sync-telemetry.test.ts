@@ -1,0 +1,169 @@
+/**
+ * The sync function's telemetry with the real OpenTelemetry SDK exporting over OTLP/HTTP to a
+ * receiver on loopback: a CloudEvent carrying a W3C `traceparent` syncs a registry whose
+ * source needs a bearer token from a Secret; the trace links the event to the sync span and
+ * its phase and store children, the metrics carry the sync attributes, and the audit log
+ * records the event, the sync and the publish — and nowhere does the token appear.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, rm, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CloudEvent, HTTP } from 'cloudevents';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import type { ControlPlane } from '../../lib/local/control-plane/index.ts';
+import { silentLogger } from '../../lib/log.ts';
+import { createFsStore } from '../../lib/snapshots/fs-store.ts';
+import { resolvePolicy } from '../../lib/sources/policy.ts';
+import { createSyncController } from '../../lib/sync/controller.ts';
+import { telemetryConfigFromEnv } from '../../lib/telemetry/config.ts';
+import { instrumentStore } from '../../lib/telemetry/instrumented-store.ts';
+import { startTelemetry, type Telemetry } from '../../lib/telemetry/telemetry.ts';
+import { startSyncServer, type SyncServer } from '../../functions/sync/server.ts';
+import { startKube } from '../harness/kube.ts';
+import { startHttpServer, type TestHttpServer } from '../servers/http.ts';
+import { latest, startOtlpReceiver, type OtlpReceiver } from '../servers/otlp.ts';
+
+const FIXTURES = join(import.meta.dirname, '../../../shared/fixtures/real');
+const document = await readFile(join(FIXTURES, 'toolhive-registry.2026-02-20.json'), 'utf8');
+const TOKEN = 'source-bearer-token-5f0c2e9a7d1b';
+const NS = 'team-t';
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+const PARENT_SPAN = '00f067aa0ba902b7';
+
+describe('sync telemetry over OTLP', () => {
+  let cp: ControlPlane;
+  let receiver: OtlpReceiver;
+  let source: TestHttpServer;
+  let telemetry: Telemetry;
+  let sync: SyncServer;
+  let dir: string;
+  const audit: string[] = [];
+
+  before(async () => {
+    receiver = await startOtlpReceiver();
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
+    cp = await startKube({ namespaces: [NS, 'mcp-registry'] });
+    source = await startHttpServer({ '/registry.json': { body: document, auth: { bearer: TOKEN } } });
+    dir = await mkdtemp(join(tmpdir(), 'mcpreg-tel-'));
+    const config = telemetryConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, MCPREG_AUDIT: 'stdout' }, { serviceName: 'mcp-registry-sync' });
+    telemetry = await startTelemetry(config, { exportIntervalMs: 60_000, auditWrite: (line) => audit.push(line) });
+    const controller = createSyncController({
+      kubeConfig: cp.kubeConfig(),
+      store: instrumentStore(createFsStore({ dir }), telemetry),
+      policy: resolvePolicy({ allowPrivate: ['127.0.0.0/8'], retries: 0, totalTimeoutMs: 10_000 }),
+      config: { deadlineMs: 60_000, concurrency: 2, leaseNamespace: 'mcp-registry', leaseDurationSeconds: 120, identity: 'sync-test-identity', keepSnapshots: 3 },
+      log: silentLogger,
+      telemetry,
+    });
+    sync = await startSyncServer({ log: silentLogger, handle: controller.handle, telemetry });
+    const core = cp.kubeConfig().makeApiClient(CoreV1Api);
+    await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'source-creds' }, stringData: { token: TOKEN } } });
+  });
+
+  after(async () => {
+    await sync?.close();
+    await telemetry?.shutdown();
+    await source?.close();
+    await receiver?.close();
+    await cp?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+    delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  });
+
+  async function post(message: { headers: Record<string, unknown>; body: unknown }, extra: Record<string, string> = {}): Promise<number> {
+    const res = await fetch(sync.url + '/', { method: 'POST', headers: { ...(message.headers as Record<string, string>), ...extra }, body: String(message.body) });
+    await res.arrayBuffer();
+    return res.status;
+  }
+
+  test('a CloudEvent with traceparent: spans, metrics and audit lines of the sync it caused, no token anywhere', async () => {
+    const custom = cp.kubeConfig().makeApiClient(CustomObjectsApi);
+    const spec = { source: { type: 'url', url: { url: `${source.url}/registry.json`, allowHttp: true, authSecret: { name: 'source-creds', tokenKey: 'token' } } }, syncPolicy: { interval: '1h' } };
+    const created = (await custom.createNamespacedCustomObject({
+      group: 'toolhive.stacklok.io',
+      version: 'v1alpha1',
+      namespace: NS,
+      plural: 'mcpregistries',
+      body: { apiVersion: 'toolhive.stacklok.io/v1alpha1', kind: 'MCPRegistry', metadata: { name: 'traced' }, spec },
+    })) as { apiVersion: string; kind: string; metadata: { name: string; namespace: string } };
+    const event = new CloudEvent({
+      id: 'event-0001',
+      type: 'dev.knative.apiserver.resource.add',
+      source: cp.url,
+      subject: `/apis/toolhive.stacklok.io/v1alpha1/namespaces/${NS}/mcpregistries/traced`,
+      datacontenttype: 'application/json',
+      data: created,
+      kind: 'MCPRegistry',
+      name: 'traced',
+      namespace: NS,
+      apiversion: created.apiVersion,
+    });
+    // Knative's broker forwards the trace context as an HTTP header
+    assert.equal(await post(HTTP.binary(event), { traceparent: `00-${TRACE_ID}-${PARENT_SPAN}-01` }), 204);
+    // a refused (poison) delivery
+    const pod = new CloudEvent({ id: 'event-0002', type: 'dev.knative.apiserver.resource.add', source: cp.url, datacontenttype: 'application/json', data: { kind: 'Pod', apiVersion: 'v1', metadata: { name: 'p', namespace: NS } }, kind: 'Pod', name: 'p', namespace: NS, apiversion: 'v1' });
+    assert.equal(await post(HTTP.binary(pod)), 422);
+    await telemetry.flush();
+
+    // traces: event (child of the broker's span) → sync → phases and store requests
+    const spans = receiver.spans().filter((s) => s.traceId === TRACE_ID);
+    const eventSpan = spans.find((s) => s.name === 'event');
+    assert.ok(eventSpan, `spans: ${spans.map((s) => s.name).join(', ')}`);
+    assert.equal(eventSpan.parentSpanId, PARENT_SPAN);
+    assert.equal(eventSpan.attributes['cloudevents.event_id'], 'event-0001');
+    assert.equal(eventSpan.service, 'mcp-registry-sync');
+    const syncSpan = spans.find((s) => s.name === 'sync');
+    assert.ok(syncSpan);
+    assert.equal(syncSpan.parentSpanId, eventSpan.spanId);
+    assert.equal(syncSpan.attributes['mcpreg.registry'], `${NS}/traced`);
+    assert.equal(syncSpan.attributes['mcpreg.sync.outcome'], 'published');
+    const children = spans.filter((s) => s.parentSpanId === syncSpan.spanId).map((s) => s.name);
+    for (const phase of ['sync.fetch', 'sync.parse', 'sync.convert', 'sync.publish', 'store.get', 'store.put']) assert.ok(children.includes(phase), `${phase} under sync: ${children.join(', ')}`);
+    const fetchSpan = spans.find((s) => s.name === 'sync.fetch')!;
+    assert.equal(fetchSpan.attributes['mcpreg.fetched.size'], Buffer.byteLength(document));
+
+    // metrics
+    const points = receiver.points();
+    const runs = latest(points, 'mcpreg.sync.runs', { 'mcpreg.registry': `${NS}/traced`, 'mcpreg.source.type': 'url', 'mcpreg.sync.outcome': 'published' });
+    assert.equal(runs?.value, 1);
+    const duration = latest(points, 'mcpreg.sync.duration', { 'mcpreg.registry': `${NS}/traced` });
+    assert.equal(duration?.unit, 's');
+    assert.equal(duration?.value, 1);
+    for (const phase of ['fetch', 'parse', 'convert', 'publish']) assert.equal(latest(points, 'mcpreg.sync.phase.duration', { 'mcpreg.sync.phase': phase, 'mcpreg.source.type': 'url' })?.value, 1, phase);
+    assert.equal(latest(points, 'mcpreg.sync.fetched.size', { 'mcpreg.source.type': 'url' })?.value, Buffer.byteLength(document));
+    const parsed = JSON.parse(document) as { servers: object; remote_servers: object };
+    const total = Object.keys(parsed.servers).length + Object.keys(parsed.remote_servers).length;
+    assert.equal(latest(points, 'mcpreg.sync.entries', { 'mcpreg.registry': `${NS}/traced`, 'mcpreg.entry.state': 'published' })?.value, total);
+    assert.equal(latest(points, 'mcpreg.sync.entries', { 'mcpreg.registry': `${NS}/traced`, 'mcpreg.entry.state': 'filtered' })?.value, 0);
+    const since = latest(points, 'mcpreg.sync.time_since_success', { 'mcpreg.registry': `${NS}/traced` });
+    assert.ok(since && since.value >= 0 && since.value < 60, JSON.stringify(since));
+
+    // audit
+    const records = audit.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const byAction = (a: string) => records.filter((r) => r.action === a);
+    assert.deepEqual(
+      byAction('event.receive').map((r) => [r.outcome, r.requestId]),
+      [
+        ['accepted', 'event-0001'],
+        ['refused', 'event-0002'],
+      ],
+    );
+    assert.match(String(byAction('event.receive')[1]!.reason), /^422: /);
+    const synced = byAction('registry.sync')[0]!;
+    assert.equal(synced.resource, `mcpregistries/${NS}/traced`);
+    assert.equal(synced.outcome, 'success');
+    assert.equal(synced.actor, 'sync-test-identity');
+    assert.equal(synced.traceId, TRACE_ID);
+    assert.match(String(byAction('snapshot.publish')[0]!.resource), new RegExp(`^snapshots/${NS}/traced/[0-9a-f]{64}$`));
+    for (const r of records) assert.deepEqual(Object.keys(r).slice(0, 3), ['kind', 'schema', 'time']);
+
+    // the source's bearer token: sent to the source, never in telemetry
+    assert.ok(source.requests.some((r) => r.headers.authorization === `Bearer ${TOKEN}`));
+    for (const text of [...receiver.raw, ...audit]) {
+      assert.ok(!text.includes(TOKEN), 'token in telemetry output');
+      assert.ok(!text.includes(Buffer.from(TOKEN).toString('base64')), 'base64 token in telemetry output');
+    }
+  });
+});
