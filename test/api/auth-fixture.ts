@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import type { Logger } from '../../lib/log.ts';
+import type { Telemetry } from '../../lib/telemetry/telemetry.ts';
 import { startControlPlane, type ControlPlane } from '../../lib/local/control-plane/index.ts';
 import { fixtureEntries, publishEntries } from './fixture.ts';
 import { startQuery, tempStore, type Running } from './harness.ts';
@@ -27,7 +28,7 @@ export interface AuthFixture {
   stop(): Promise<void>;
 }
 
-export async function startAuthFixture(options: { env?: Record<string, string>; logger?: Logger } = {}): Promise<AuthFixture> {
+export async function startAuthFixture(options: { env?: Record<string, string>; logger?: Logger; telemetry?: Telemetry } = {}): Promise<AuthFixture> {
   const dir = await mkdtemp(join(tmpdir(), 'mcpreg-auth-'));
   const tokensFile = join(dir, 'tokens.csv');
   await writeFile(
@@ -102,7 +103,7 @@ export async function startAuthFixture(options: { env?: Record<string, string>; 
     contexts: [{ name: 'query', cluster: cluster.name, user: 'query' }],
     currentContext: 'query',
   });
-  const api = await startQuery({ store: t.store, env: { MCPREG_AUTH: 'kubernetes', ...options.env }, kubeConfig: own, ...(options.logger ? { logger: options.logger } : {}) });
+  const api = await startQuery({ store: t.store, env: { MCPREG_AUTH: 'kubernetes', ...options.env }, kubeConfig: own, ...(options.logger ? { logger: options.logger } : {}), ...(options.telemetry ? { telemetry: options.telemetry } : {}) });
   return {
     cp,
     api,

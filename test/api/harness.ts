@@ -8,6 +8,7 @@ import { startQueryServer, type QueryServer } from '../../lib/api/server.ts';
 import { createLogger, silentLogger, type Logger } from '../../lib/log.ts';
 import { createFsStore } from '../../lib/snapshots/fs-store.ts';
 import type { SnapshotStore } from '../../lib/snapshots/store.ts';
+import type { Telemetry } from '../../lib/telemetry/telemetry.ts';
 
 /**
  * Test plumbing for the query API: a real filesystem store in a temp directory, the real
@@ -53,10 +54,10 @@ export interface Running {
   close(): Promise<void>;
 }
 
-export async function startQuery(options: { store: SnapshotStore; env?: Record<string, string>; config?: Partial<QueryConfig>; kubeConfig?: KubeConfig; logger?: Logger }): Promise<Running> {
+export async function startQuery(options: { store: SnapshotStore; env?: Record<string, string>; config?: Partial<QueryConfig>; kubeConfig?: KubeConfig; logger?: Logger; telemetry?: Telemetry }): Promise<Running> {
   const config = { ...queryConfigFromEnv({ PORT: '0', MCPREG_PREFETCH: 'false', ...options.env }), ...options.config };
   const logger = options.logger ?? (process.env.MCPREG_TEST_LOG ? createLogger({ level: 'debug' }) : silentLogger);
-  const server = await startQueryServer({ store: options.store, config, logger, host: '127.0.0.1', ...(options.kubeConfig ? { kubeConfig: options.kubeConfig } : {}) });
+  const server = await startQueryServer({ store: options.store, config, logger, host: '127.0.0.1', ...(options.kubeConfig ? { kubeConfig: options.kubeConfig } : {}), ...(options.telemetry ? { telemetry: options.telemetry } : {}) });
   return {
     url: server.url,
     server,
