@@ -33,8 +33,8 @@ export function telemetryConfigFromEnv(env: Env, defaults: { serviceName: string
   const audit = auditSinkOf(env.MCPREG_AUDIT);
   const disabled = env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true';
   const metricsMode = (env.MCPREG_METRICS ?? '').trim().toLowerCase();
-  if (metricsMode !== '' && metricsMode !== 'prometheus' && metricsMode !== 'otlp' && metricsMode !== 'off') {
-    throw new RegistryError('invalid_argument', `MCPREG_METRICS must be prometheus, otlp or off (got ${JSON.stringify(env.MCPREG_METRICS)})`);
+  if (metricsMode !== '' && metricsMode !== 'prometheus' && metricsMode !== 'off') {
+    throw new RegistryError('invalid_argument', `MCPREG_METRICS must be prometheus or off (got ${JSON.stringify(env.MCPREG_METRICS)})`);
   }
   const metricsExporters = list(env.OTEL_METRICS_EXPORTER);
   const tracesExporters = list(env.OTEL_TRACES_EXPORTER);
