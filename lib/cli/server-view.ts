@@ -75,6 +75,19 @@ export interface ShowView {
   version?: string;
   /** the ToolHive registry entry */
   server: Record<string, unknown>;
+  /** the ToolHive workloads labelled with this server (absent when the cluster could not be asked) */
+  workloads?: WorkloadView[];
+}
+
+/** a workload (MCPServer, MCPRemoteProxy) that runs a server */
+export interface WorkloadView {
+  namespace: string;
+  name: string;
+  kind: string;
+  /** `namespace/name` of the registry its labels name */
+  registry: string;
+  /** the entry version it was applied from */
+  version?: string;
 }
 
 interface EnvVar {
@@ -132,5 +145,13 @@ export function serverDetails(view: ShowView): string {
   const tools = strings(s.tools);
   lines.push('', `Tools${tools.length ? ` (${tools.length})` : ''}:`);
   lines.push(...(tools.length === 0 ? ['  <none>'] : tools.map((t) => `  ${t}`)));
+  if (view.workloads) {
+    lines.push('', `Workloads${view.workloads.length ? ` (${view.workloads.length})` : ''}:`);
+    lines.push(
+      ...(view.workloads.length === 0
+        ? ['  <none>']
+        : indent(renderTable(['NAMESPACE', 'NAME', 'KIND', 'REGISTRY', 'VERSION'], view.workloads.map((w) => [w.namespace, w.name, w.kind, w.registry, w.version ?? '<none>'])))),
+    );
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -1,6 +1,6 @@
 import { CliFailure } from './io.ts';
 import type { QueryApi } from './query-api.ts';
-import type { CarrierView, ShowView, VersionView } from './server-view.ts';
+import type { CarrierView, ShowView, VersionView, WorkloadView } from './server-view.ts';
 
 /**
  * What `mcpreg show` gathers from the query API: which readable registries carry the server
@@ -70,4 +70,41 @@ export async function showServer(api: QueryApi, name: string, options: { registr
     ...(version !== undefined ? { version } : {}),
     server: entry,
   };
+}
+
+/**
+ * The workloads whose server-name label names this server, in every namespace (or, when
+ * that is forbidden, the namespace of the kubeconfig); undefined when there is no cluster to
+ * ask. A workload CRD that is not installed contributes none.
+ */
+export async function workloadsOf(api: QueryApi, name: string, upstreamName: string | undefined): Promise<WorkloadView[] | undefined> {
+  let target;
+  try {
+    target = await api.kube();
+  } catch {
+    return undefined;
+  }
+  const { listWorkloads } = await import('../deploy/workloads.ts');
+  const { LABELS, registryOfLabels, sanitizeLabelValue, ANNOTATIONS } = await import('../deploy/labels.ts');
+  const selector = `${LABELS.serverName}=${sanitizeLabelValue(name)}`;
+  let listing;
+  try {
+    listing = await listWorkloads(target.kubeConfig, { labelSelector: selector });
+  } catch {
+    try {
+      listing = await listWorkloads(target.kubeConfig, { namespace: target.namespace, labelSelector: selector });
+    } catch {
+      return undefined;
+    }
+  }
+  const out: WorkloadView[] = [];
+  for (const w of listing.items) {
+    const reg = registryOfLabels(w.metadata);
+    const annotations = w.metadata.annotations ?? {};
+    // a shortened label value could stand for another name: the full value decides
+    if (reg?.serverName !== undefined && reg.serverName !== name && reg.serverName !== upstreamName) continue;
+    const version = annotations[ANNOTATIONS.version];
+    out.push({ namespace: w.metadata.namespace ?? '', name: w.metadata.name, kind: w.kind, registry: reg ? `${reg.namespace || (w.metadata.namespace ?? '')}/${reg.name}` : '<none>', ...(version ? { version } : {}) });
+  }
+  return out.sort((a, b) => `${a.namespace}/${a.name}/${a.kind}`.localeCompare(`${b.namespace}/${b.name}/${b.kind}`));
 }

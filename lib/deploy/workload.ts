@@ -106,9 +106,8 @@ export function workloadNameFor(serverName: string): string {
 }
 
 function missing(variable: string, server: string, what: string): RegistryError {
-  return new RegistryError('invalid_argument', `${what} ${variable} is required and has no default: give it a value (--env ${variable}=VALUE${what === 'secret variable' || what === 'secret header' ? ` or --secret ${variable}=SECRET/KEY` : ''})`, {
-    where: { server },
-  });
+  const how = what.startsWith('secret') ? `give it from a Secret (--secret ${variable}=SECRET/KEY)` : `give it a value (--env ${variable}=VALUE)`;
+  return new RegistryError('invalid_argument', `${what} ${variable} is required and has no default: ${how}`, { where: { server } });
 }
 
 /**

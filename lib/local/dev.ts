@@ -17,6 +17,7 @@ import { prepareExampleFiles } from './example-data.ts';
 import { startExampleServers, type ExampleAddresses } from './example-servers.ts';
 import { ensureNamespace, examplePorts, installCrds, readManifests, setUpExamples, type ExamplesOutcome } from './examples.ts';
 import { findCrdsDir } from './project-files.ts';
+import { workloadCrds } from '../deploy/workload-crds.ts';
 
 /**
  * Local mode (`mcpreg dev`, `npm start`): the whole system in one process, no cluster.
@@ -142,6 +143,8 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     cleanup.push(() => cp.stop());
     const kubeConfig = cp.kubeConfig();
     await installCrds(kubeConfig, manifests.crds);
+    // ToolHive's operator owns these on a cluster; local mode stands in with compatible ones
+    await installCrds(kubeConfig, workloadCrds());
     await ensureNamespace(kubeConfig, env.MCPREG_LEASE_NAMESPACE || LEASE_NAMESPACE);
 
     let addresses: ExampleAddresses | undefined;
