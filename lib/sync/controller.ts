@@ -147,7 +147,7 @@ export function createSyncController(deps: ControllerDeps) {
       sourceType: spec.source.type,
       actor: deps.config.identity,
       trigger: decision.reason,
-      retry: (before?.syncAttempts ?? 0) > 0,
+      failuresBefore: before?.syncAttempts ?? 0,
       ...(before?.lastSyncTime ? { lastSyncTime: before.lastSyncTime } : {}),
     };
     const result = await observeSync(tel, subject, async (onPhase) => {

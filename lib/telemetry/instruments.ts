@@ -33,6 +33,10 @@ export function createInstruments(meter: Meter, now: () => number = Date.now): M
 
   const entries = new Map<string, { published: number; invalid: number; filtered: number }>();
   const lastSuccess = new Map<string, number>();
+  const failures = new Map<string, number>();
+  meter.createObservableGauge(METRIC.consecutiveFailures.name, { unit: METRIC.consecutiveFailures.unit, description: METRIC.consecutiveFailures.description }).addCallback((r) => {
+    for (const [registry, n] of failures) r.observe(n, { 'mcpreg.registry': registry });
+  });
   meter.createObservableGauge(METRIC.syncEntries.name, { unit: METRIC.syncEntries.unit, description: METRIC.syncEntries.description }).addCallback((r) => {
     for (const [registry, e] of entries) {
       r.observe(e.published, { 'mcpreg.registry': registry, 'mcpreg.entry.state': 'published' });
@@ -72,6 +76,7 @@ export function createInstruments(meter: Meter, now: () => number = Date.now): M
       syncDuration.record(s.seconds, attrs);
       if (s.published !== undefined) entries.set(s.registry, { published: s.published, invalid: s.invalid ?? 0, filtered: s.filteredOut ?? 0 });
       if (s.outcome === 'published' || s.outcome === 'unchanged') lastSuccess.set(s.registry, now());
+      failures.set(s.registry, s.consecutiveFailures);
     },
     lastSuccessAt(registry, at) {
       if (!lastSuccess.has(registry)) lastSuccess.set(registry, at);

@@ -28,6 +28,8 @@ export interface SyncRecord {
   published?: number;
   invalid?: number;
   filteredOut?: number;
+  /** failed syncs in a row after this one (status.syncAttempts) */
+  consecutiveFailures: number;
 }
 
 export interface Metrics {
@@ -65,18 +67,19 @@ export const NO_METRICS: Metrics = {
 
 /** metric names and units: OpenTelemetry semantic conventions where one exists, else `mcpreg.` */
 export const METRIC = {
-  httpDuration: { name: 'http.server.request.duration', unit: 's', description: 'Duration of HTTP server requests.' },
-  cacheLookups: { name: 'mcpreg.query.cache.lookups', unit: '{lookup}', description: 'Response cache lookups by cache and result (hit or miss).' },
-  snapshotLoads: { name: 'mcpreg.query.snapshot.loads', unit: '{load}', description: 'Objects read from the snapshot store by kind (pointer or snapshot).' },
-  snapshotBytes: { name: 'mcpreg.query.snapshot.load.size', unit: 'By', description: 'Bytes read from the snapshot store.' },
-  authDecisions: { name: 'mcpreg.query.auth.decisions', unit: '{decision}', description: 'Authentication and authorization decisions by outcome.' },
-  syncRuns: { name: 'mcpreg.sync.runs', unit: '{sync}', description: 'Syncs by registry, source type and outcome.' },
-  syncDuration: { name: 'mcpreg.sync.duration', unit: 's', description: 'Duration of whole syncs.' },
-  syncPhaseDuration: { name: 'mcpreg.sync.phase.duration', unit: 's', description: 'Duration of each sync phase (fetch, parse, convert, publish).' },
-  syncEntries: { name: 'mcpreg.sync.entries', unit: '{entry}', description: 'Entries of the last sync per registry by state (published, invalid, filtered).' },
-  fetchedBytes: { name: 'mcpreg.sync.fetched.size', unit: 'By', description: 'Bytes fetched from sources.' },
-  retries: { name: 'mcpreg.sync.retries', unit: '{retry}', description: 'Syncs retried because the previous attempt failed transiently.' },
-  sinceSuccess: { name: 'mcpreg.sync.time_since_success', unit: 's', description: 'Seconds since the last successful sync per registry (observed when collected).' },
-  leaseContention: { name: 'mcpreg.sync.lease.contention', unit: '{event}', description: 'Sync attempts that found the registry lease held by another replica.' },
-  jobRuns: { name: 'mcpreg.job.runs', unit: '{run}', description: 'Job runs by kind and outcome.' },
+  httpDuration: { type: 'histogram', name: 'http.server.request.duration', unit: 's', description: 'Duration of HTTP server requests.' },
+  cacheLookups: { type: 'counter', name: 'mcpreg.query.cache.lookups', unit: '{lookup}', description: 'Response cache lookups by cache and result (hit or miss).' },
+  snapshotLoads: { type: 'counter', name: 'mcpreg.query.snapshot.loads', unit: '{load}', description: 'Objects read from the snapshot store by kind (pointer or snapshot).' },
+  snapshotBytes: { type: 'counter', name: 'mcpreg.query.snapshot.load.size', unit: 'By', description: 'Bytes read from the snapshot store.' },
+  authDecisions: { type: 'counter', name: 'mcpreg.query.auth.decisions', unit: '{decision}', description: 'Authentication and authorization decisions by outcome.' },
+  syncRuns: { type: 'counter', name: 'mcpreg.sync.runs', unit: '{sync}', description: 'Syncs by registry, source type and outcome.' },
+  syncDuration: { type: 'histogram', name: 'mcpreg.sync.duration', unit: 's', description: 'Duration of whole syncs.' },
+  syncPhaseDuration: { type: 'histogram', name: 'mcpreg.sync.phase.duration', unit: 's', description: 'Duration of each sync phase (fetch, parse, convert, publish).' },
+  syncEntries: { type: 'gauge', name: 'mcpreg.sync.entries', unit: '{entry}', description: 'Entries of the last sync per registry by state (published, invalid, filtered).' },
+  fetchedBytes: { type: 'counter', name: 'mcpreg.sync.fetched.size', unit: 'By', description: 'Bytes fetched from sources.' },
+  retries: { type: 'counter', name: 'mcpreg.sync.retries', unit: '{retry}', description: 'Syncs retried because the previous attempt failed transiently.' },
+  sinceSuccess: { type: 'gauge', name: 'mcpreg.sync.time_since_success', unit: 's', description: 'Seconds since the last successful sync per registry (observed when collected).' },
+  leaseContention: { type: 'counter', name: 'mcpreg.sync.lease.contention', unit: '{event}', description: 'Sync attempts that found the registry lease held by another replica.' },
+  consecutiveFailures: { type: 'gauge', name: 'mcpreg.sync.consecutive_failures', unit: '{sync}', description: 'Failed syncs in a row per registry (status.syncAttempts); 0 after a success.' },
+  jobRuns: { type: 'counter', name: 'mcpreg.job.runs', unit: '{run}', description: 'Job runs by kind and outcome.' },
 } as const;

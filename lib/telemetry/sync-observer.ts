@@ -14,8 +14,8 @@ export interface SyncSubject {
   actor: string;
   /** what caused the sync (decision reason) */
   trigger: string;
-  /** the previous sync failed: this one is a retry */
-  retry: boolean;
+  /** failed syncs in a row before this one (status.syncAttempts); more than 0 makes this a retry */
+  failuresBefore: number;
   /** status.lastSyncTime before this sync */
   lastSyncTime?: string;
 }
@@ -29,7 +29,7 @@ export async function observeSync(tel: Telemetry, s: SyncSubject, run: (onPhase:
     const at = Date.parse(s.lastSyncTime);
     if (Number.isFinite(at)) metrics.lastSuccessAt(registry, at);
   }
-  if (s.retry) metrics.retry(s.sourceType);
+  if (s.failuresBefore > 0) metrics.retry(s.sourceType);
   const result = await tracing.span(
     'sync',
     { 'mcpreg.registry': registry, 'mcpreg.source.type': s.sourceType, 'mcpreg.sync.trigger': s.trigger },
@@ -54,6 +54,7 @@ export async function observeSync(tel: Telemetry, s: SyncSubject, run: (onPhase:
     sourceType: s.sourceType,
     outcome: r.outcome,
     seconds: r.durationMs / 1000,
+    consecutiveFailures: r.outcome === 'failed' ? s.failuresBefore + 1 : 0,
     ...(r.outcome !== 'failed' ? { published: r.counts.published, invalid: r.counts.invalid, filteredOut: r.counts.filteredOut } : {}),
   });
   if (audit.enabled) {

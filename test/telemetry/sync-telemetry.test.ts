@@ -139,6 +139,7 @@ describe('sync telemetry over OTLP', () => {
     assert.equal(latest(points, 'mcpreg.sync.entries', { 'mcpreg.registry': `${NS}/traced`, 'mcpreg.entry.state': 'filtered' })?.value, 0);
     const since = latest(points, 'mcpreg.sync.time_since_success', { 'mcpreg.registry': `${NS}/traced` });
     assert.ok(since && since.value >= 0 && since.value < 60, JSON.stringify(since));
+    assert.equal(latest(points, 'mcpreg.sync.consecutive_failures', { 'mcpreg.registry': `${NS}/traced` })?.value, 0);
 
     // audit
     const records = audit.map((l) => JSON.parse(l) as Record<string, unknown>);
