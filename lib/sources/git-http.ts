@@ -6,7 +6,11 @@
  */
 import type { HttpClient, GitHttpRequest, GitHttpResponse } from 'isomorphic-git';
 import { RegistryError, type ErrorWhere } from '../errors.ts';
+import { checkPack, packOfResponse } from './git-pack-limits.ts';
 import { send, safeUrl, type HttpSession, type ResolvedAuth } from './http-fetch.ts';
+
+/** the inflated size of all objects of one pack together may be this many times maxBytes */
+export const PACK_INFLATE_FACTOR = 2;
 
 export interface GitHttpLimits {
   maxBytes: number;
@@ -73,18 +77,34 @@ export function createGitHttp(session: HttpSession, limits: GitHttpLimits): Limi
       for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
       const where = { ...limits.where, url: safeUrl(res.url) };
       const stream = res.body;
+      // a pack is held (it is within maxBytes) and its objects' sizes checked before
+      // isomorphic-git inflates any of them
+      const holdsPack = method === 'POST' && url.pathname.endsWith('/git-upload-pack');
       async function* counted(): AsyncGenerator<Uint8Array> {
+        const held: Buffer[] = [];
         try {
           for await (const chunk of stream as AsyncIterable<Buffer>) {
             total += chunk.length;
             if (total > limits.maxBytes) {
               throw fail(new RegistryError('too_large', `git transfer passed the limit of ${limits.maxBytes} bytes (MCPREG_FETCH_MAX_BYTES)`, { where }));
             }
-            yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+            if (holdsPack) held.push(chunk);
+            else yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
           }
         } finally {
           stream.destroy();
         }
+        if (!holdsPack) return;
+        const body = Buffer.concat(held);
+        const pack = packOfResponse(body);
+        if (pack) {
+          try {
+            checkPack(pack, { maxObjectBytes: limits.maxBytes, maxTotalBytes: PACK_INFLATE_FACTOR * limits.maxBytes }, where);
+          } catch (e) {
+            throw e instanceof RegistryError ? fail(e) : e;
+          }
+        }
+        yield new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
       }
       return {
         url: res.url.toString(),

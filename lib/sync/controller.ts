@@ -120,6 +120,25 @@ export function createSyncController(deps: ControllerDeps) {
     return { registry: ref, outcome: 'cleaned-up' };
   }
 
+  /**
+   * A delete event is a hint like any other (and anyone who can reach the function can send
+   * one): the snapshots go only when the API server says the object is gone or being deleted.
+   */
+  async function cleanupIfDeleted(ns: string, name: string): Promise<SyncSummary> {
+    const registry = `${ns}/${name}`;
+    const lock = await leases.acquire(ns, name);
+    if (!lock) return { registry, outcome: 'busy', reason: 'another sync of this registry holds its lease' };
+    try {
+      const object = await registries.get(ns, name);
+      if (!object) return await cleanup(ns, name, null);
+      if (object.metadata.deletionTimestamp) return await cleanup(ns, name, object);
+      log.warn('delete event for a registry that exists and is not being deleted: ignored', { registry });
+      return { registry, outcome: 'skipped', reason: 'the registry exists and is not being deleted' };
+    } finally {
+      await lock.release();
+    }
+  }
+
   async function syncOnce(object: KubeObject, decision: Extract<Decision, { action: 'sync' }>, force: boolean): Promise<{ object: KubeObject; summary: SyncSummary }> {
     const ns = object.metadata.namespace ?? 'default';
     const name = object.metadata.name;
@@ -342,7 +361,7 @@ export function createSyncController(deps: ControllerDeps) {
     const ns = object.metadata.namespace ?? 'default';
     const label = `${kind} ${action}`;
     if (kind === 'MCPRegistry') {
-      if (action === 'delete') return { event: label, registries: [await cleanup(ns, object.metadata.name, null)] };
+      if (action === 'delete') return { event: label, registries: [await cleanupIfDeleted(ns, object.metadata.name)] };
       return { event: label, registries: await syncRegistry(ns, object.metadata.name, 'event') };
     }
     if (kind === 'ConfigMap') {

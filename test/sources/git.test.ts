@@ -158,6 +158,29 @@ describe('git source', () => {
     assert.deepEqual(readdirSync(scratch), []);
   });
 
+  it('a zlib bomb in the pack is refused from its header before it is inflated → too_large', async () => {
+    const bombRoot = mkdtempSync(path.join(tmpdir(), 'mcpreg-gitbomb-'));
+    const bombRepo = new TestRepo(bombRoot, 'bomb');
+    // 64 MiB of zeros compress to about 64 KB: the transfer stays far under the 1 MiB cap
+    bombRepo.commit({ files: { 'registry.json': '{"servers":{}}', 'assets/zeros.bin': Buffer.alloc(64 * 1024 * 1024) } });
+    const server = await startGitServer({ root: bombRoot });
+    try {
+      const bomb = (file: string) =>
+        createGitSource({ repository: `${server.url}/bomb.git`, path: file, allowHttp: true }, { tmpDir: scratch }).fetch(testContext({ policy: { maxBytes: 1024 * 1024 } }));
+      // isomorphic-git inflates every object of a pack to index it, so the file asked for
+      // being small does not make the other one harmless
+      const e = await rejectsWith(bomb('registry.json'), 'too_large');
+      assert.match(e.message, /is 67108864 bytes inflated, over the limit of 1048576/);
+      const direct = await rejectsWith(bomb('assets/zeros.bin'), 'too_large');
+      assert.match(direct.message, /67108864 bytes inflated/);
+      assert.deepEqual(readdirSync(scratch), []);
+    } finally {
+      await server.close();
+      bombRepo.dispose();
+      rmSync(bombRoot, { recursive: true, force: true });
+    }
+  });
+
   it('a server slower than MCPREG_FETCH_TIMEOUT → source_timeout, temp dir removed', async () => {
     const slow = await startGitServer({ root, delayMs: 2_000 });
     try {

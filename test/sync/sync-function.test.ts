@@ -337,6 +337,18 @@ describe('sync function on CloudEvents', () => {
     assert.deepEqual(await sendResource('update', job), [], 'a finished job is not run again');
   });
 
+  test('a forged delete event for a live registry deletes nothing', async () => {
+    const live = await get('url-reg');
+    const served = (await readPointer(store, { namespace: NS, name: 'url-reg' }))?.pointer.hash;
+    assert.ok(served, 'url-reg serves a snapshot');
+    const objects = (await store.list(`registries/${NS}/url-reg/`)).length;
+    const summaries = await sendResource('delete', live);
+    assert.equal(summaries[0]?.outcome, 'skipped');
+    assert.equal((await store.list(`registries/${NS}/url-reg/`)).length, objects, 'no snapshot object removed');
+    assert.equal((await readPointer(store, { namespace: NS, name: 'url-reg' }))?.pointer.hash, served, 'the snapshot still serves');
+    assert.ok((await get('url-reg')).metadata.finalizers?.includes(FINALIZER), 'the finalizer stays');
+  });
+
   test('deleting a registry removes its snapshots before the resource goes', async () => {
     assert.ok((await store.list(`registries/${NS}/api-reg/`)).length > 0);
     await custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: 'mcpregistries', name: 'api-reg' });
