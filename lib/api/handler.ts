@@ -171,6 +171,10 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
         const { toolhiveRoute } = await import('./toolhive-routes.ts');
         return toolhiveRoute(ctx, route, rawQuery, req.headers);
       }
+      case 'registry-file': {
+        const { registryFileRoute } = await import('./registry-file-route.ts');
+        return registryFileRoute(ctx, route.registry, rawQuery, req.headers);
+      }
       case 'th-search': {
         const { searchRoute } = await import('./search-route.ts');
         return searchRoute(ctx, rawQuery, req.headers);

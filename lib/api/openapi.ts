@@ -76,6 +76,20 @@ export function buildOpenApi(): Json {
       };
     }
   }
+  paths['/registries/{namespace}/{name}/registry.json'] = {
+    get: {
+      summary: 'The registry as a file: ToolHive upstream file envelope (latest visible version of each server), or with ?format=toolhive its ToolHive registry.json',
+      parameters: [ns, name, { name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['upstream', 'toolhive'], default: 'upstream' } }],
+      responses: {
+        200: { description: 'the registry file', content: { 'application/json': { schema: { type: 'object' } } } },
+        304: { description: 'not modified (If-None-Match)' },
+        400: problem('bad format'),
+        401: problem('no or invalid token'),
+        403: problem('not allowed'),
+        404: problem('Registry not found'),
+      },
+    },
+  };
   paths['/api/v1/registries'] = {
     get: { summary: 'Registries the caller may read', responses: { 200: { description: 'registries', content: json('RegistryList') }, 401: problem('no or invalid token') } },
   };

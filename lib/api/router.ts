@@ -27,6 +27,7 @@ export type Route =
   | { kind: 'th-servers' }
   | { kind: 'th-server'; name: string }
   | { kind: 'th-search' }
+  | { kind: 'registry-file'; registry: RegistryRef }
   | { kind: 'bad-registry' }
   | { kind: 'bad-encoding'; location: string; value: string }
   | { kind: 'not-found' };
@@ -128,6 +129,9 @@ export function matchRoute(path: string): Route {
     case 'v0.1':
       return upstream('default', first, segments.slice(1));
     case 'registries': {
+      if (second !== undefined && third !== undefined && fourth === 'registry.json' && rest.length === 0) {
+        return isRegistryRef(second, third) ? { kind: 'registry-file', registry: { namespace: second, name: third } } : { kind: 'bad-registry' };
+      }
       const api = apiVersion(fourth);
       if (second === undefined || third === undefined || api === undefined) return { kind: 'not-found' };
       if (!isRegistryRef(second, third)) return { kind: 'bad-registry' };

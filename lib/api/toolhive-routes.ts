@@ -70,7 +70,7 @@ export function loadToolhive(ctx: Ctx, ref: RegistryRef) {
 }
 
 /** the latest visible version of each server of an upstream snapshot, with facets */
-interface LatestUpstream {
+export interface LatestUpstream {
   servers: Array<{ entry: Entry; facets: Facets; key: string; item?: Buffer }>;
 }
 
@@ -123,7 +123,7 @@ function upstreamItem(server: LatestUpstream['servers'][number], ref: RegistryRe
   return server.item;
 }
 
-async function latestUpstream(ctx: Ctx, ref: RegistryRef): Promise<{ pointer: SnapshotPointer; latest: LatestUpstream } | null> {
+export async function latestUpstream(ctx: Ctx, ref: RegistryRef): Promise<{ pointer: SnapshotPointer; latest: LatestUpstream } | null> {
   const loaded = await ctx.cache.upstream(ref);
   if (!loaded) return null;
   const { value } = await answer(ctx, ref, loaded, latestOf);

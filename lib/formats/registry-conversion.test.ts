@@ -82,7 +82,8 @@ describe('envelopes', () => {
     assert.ok(UpstreamRegistryFile.safeParse(file).success);
     assert.equal(file.version, '2.0.0');
     assert.equal(file.meta.last_updated, '2026-01-01T00:00:00Z');
-    assert.deepEqual(file.data.groups?.[0]?.servers.map((s) => s.name), ['io.github.stacklok/r']);
+    assert.deepEqual(Object.keys(file.data), ['servers'], 'no data.groups: ToolHive reads none; groups stay in the ToolHive format');
+    assert.deepEqual(file.data.servers.map((s) => s.name), ['io.github.stacklok/a']);
     const list = toServerList(toolhiveToUpstream(registry).map((server) => ({ server })));
     assert.ok(ServerList.safeParse(list).success);
     assert.deepEqual(list.metadata, { count: 1 });

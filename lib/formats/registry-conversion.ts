@@ -42,7 +42,10 @@ export function toolhiveToUpstream(registry: Pick<ToolhiveRegistry, 'servers' | 
   return out.sort(byName);
 }
 
-/** ToolHive's file envelope of upstream documents (what `mcpreg convert --to upstream` writes). */
+/**
+ * ToolHive's file envelope of upstream documents (what `mcpreg convert --to upstream` writes).
+ * No `data.groups`: current ToolHive reads none, so groups stay in the ToolHive format only.
+ */
 export function toolhiveToUpstreamFile(registry: ToolhiveRegistry, options: { lastUpdated?: string } = {}): UpstreamRegistryFile {
   return {
     $schema: TOOLHIVE_UPSTREAM_FILE_SCHEMA_URL,
@@ -50,7 +53,6 @@ export function toolhiveToUpstreamFile(registry: ToolhiveRegistry, options: { la
     meta: { last_updated: registry.last_updated || options.lastUpdated || rfc3339Now() },
     data: {
       servers: toolhiveToUpstream(registry),
-      groups: (registry.groups ?? []).map((g) => ({ name: g.name, description: g.description, servers: toolhiveToUpstream(g) })),
     },
   };
 }

@@ -14,7 +14,8 @@ Input: a ToolHive registry.json, or upstream documents: the registry API's list 
 a single server.json, or a JSON array of server.json documents.
 
   --to upstream   writes ToolHive's upstream registry file envelope:
-                  {"$schema","version","meta":{"last_updated"},"data":{"servers":[server.json…],"groups":[…]}}
+                  {"$schema","version","meta":{"last_updated"},"data":{"servers":[server.json…]}}
+                  (no groups: ToolHive reads none there; they stay in the ToolHive format)
                   (every ToolHive entry becomes one server.json; ToolHive-only fields go under
                   _meta["io.modelcontextprotocol.registry/publisher-provided"]["io.github.stacklok"]).
                   With --list, writes the registry API's list envelope instead:
@@ -75,7 +76,7 @@ function toUpstream(f: Formats, doc: ParsedDocument, list: boolean): unknown {
     $schema: f.TOOLHIVE_UPSTREAM_FILE_SCHEMA_URL,
     version: doc.version ?? f.DEFAULT_REGISTRY_VERSION,
     meta: { last_updated: doc.lastUpdated ?? f.rfc3339Now() },
-    data: { servers: doc.servers.map((r) => r.server), groups: doc.groups ?? [] },
+    data: { servers: doc.servers.map((r) => r.server) },
   };
   return file;
 }

@@ -1,0 +1,72 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { DEFAULT_REGISTRY_VERSION } from '../formats/registry-conversion.ts';
+import { TOOLHIVE_UPSTREAM_FILE_SCHEMA_URL } from '../formats/upstream-schema.ts';
+import type { RegistryRef } from '../snapshots/layout.ts';
+import { authenticate, authorize, dataReply, isReply, problemReply, registryKey, registryNotFound, type Ctx, type Reply } from './context.ts';
+import { PreparedResponse } from './prepared.ts';
+import { problem } from './problem.ts';
+import { latestUpstream } from './toolhive-routes.ts';
+
+/**
+ * `GET /registries/{ns}/{name}/registry.json`: the registry as a file, for clients that read
+ * registries by URL (ToolHive's `thv` with a registry URL, anything that reads registry files).
+ *
+ * - default (`?format=upstream`): ToolHive's upstream file envelope
+ *   `{$schema, version, meta:{last_updated}, data:{servers:[server.json…]}}` holding the latest
+ *   visible (not deleted) version of each server, as `/api/v1/servers?format=upstream` lists them;
+ * - `?format=toolhive`: the snapshot's ToolHive `registry.json`, byte for byte.
+ *
+ * Both carry the strong ETag of their bytes (304 on `If-None-Match`) and are cached per snapshot.
+ */
+
+type FileFormat = 'upstream' | 'toolhive';
+
+function fileFormat(query: URLSearchParams): FileFormat | Reply {
+  if (!query.has('format')) return 'upstream';
+  const f = query.get('format')!;
+  if (f === 'upstream' || f === 'toolhive') return f;
+  return problemReply(problem(400, `format must be upstream or toolhive, got ${JSON.stringify(f)}`, { errors: [{ message: 'expected upstream or toolhive', location: 'query.format', value: f }] }));
+}
+
+export async function registryFileRoute(ctx: Ctx, ref: RegistryRef, rawQuery: string, headers: IncomingHttpHeaders): Promise<Reply> {
+  const caller = await authenticate(ctx, headers);
+  if (isReply(caller)) return caller;
+  const denied = await authorize(ctx, caller, ref);
+  if (denied) return denied;
+  const format = fileFormat(new URLSearchParams(rawQuery));
+  if (isReply(format)) return format;
+  const response = format === 'toolhive' ? await toolhiveFile(ctx, ref) : await upstreamFile(ctx, ref);
+  return response ? dataReply(ctx, response) : registryNotFound();
+}
+
+async function toolhiveFile(ctx: Ctx, ref: RegistryRef): Promise<PreparedResponse | null> {
+  const cur = await ctx.cache.current(ref);
+  if (!cur) return null;
+  const key = `${registryKey(ref)}|F|toolhive|${cur.pointer.hash}`;
+  const hit = ctx.responses.get(key);
+  if (hit) return hit;
+  const got = await ctx.cache.store.get(cur.pointer.objects.toolhive);
+  if (got === null || got === 'not-modified') return null;
+  const response = new PreparedResponse(200, 'application/json', Buffer.from(got.body));
+  ctx.responses.set(key, response);
+  return response;
+}
+
+async function upstreamFile(ctx: Ctx, ref: RegistryRef): Promise<PreparedResponse | null> {
+  const data = await latestUpstream(ctx, ref);
+  if (!data) return null;
+  const key = `${registryKey(ref)}|F|upstream|${data.pointer.hash}`;
+  const hit = ctx.responses.get(key);
+  if (hit) return hit;
+  const head = JSON.stringify({ $schema: TOOLHIVE_UPSTREAM_FILE_SCHEMA_URL, version: DEFAULT_REGISTRY_VERSION, meta: { last_updated: data.pointer.syncedAt } });
+  const parts: Buffer[] = [Buffer.from(`${head.slice(0, -1)},"data":{"servers":[`)];
+  data.latest.servers.forEach((s, i) => {
+    if (i > 0) parts.push(Buffer.from(','));
+    const { server } = JSON.parse(Buffer.from(s.entry.bytes).toString('utf8')) as { server: unknown };
+    parts.push(Buffer.from(JSON.stringify(server)));
+  });
+  parts.push(Buffer.from(']}}'));
+  const response = new PreparedResponse(200, 'application/json', Buffer.concat(parts));
+  ctx.responses.set(key, response);
+  return response;
+}
