@@ -64,14 +64,14 @@ export function buildOpenApi(): Json {
         get: {
           summary: `All versions of a server ${which}, newest published first`,
           parameters: [...regParams, serverName, includeDeleted],
-          responses: { 200: { description: 'versions (not paginated)', content: json('ServerList') }, 404: problem('Server not found') },
+          responses: { 200: { description: 'versions (not paginated)', content: json('ServerList') }, 404: problem('Server not found'), 422: problem('invalid include_deleted') },
         },
       };
       paths[`${base}/servers/{serverName}/versions/{version}`] = {
         get: {
           summary: `One version of a server ${which}`,
           parameters: [...regParams, serverName, version, includeDeleted],
-          responses: { 200: { description: 'the version', content: json('ServerResponse') }, 404: problem('Server not found') },
+          responses: { 200: { description: 'the version', content: json('ServerResponse') }, 404: problem('Server not found'), 422: problem('invalid include_deleted') },
         },
       };
     }
@@ -113,6 +113,7 @@ export function buildOpenApi(): Json {
       parameters: [{ ...name, description: 'URL-encoded' }, ...parameters(S.ServersQuery).filter((p) => p.name === 'registry' || p.name === 'format')],
       responses: {
         200: { description: 'the server', content: { 'application/json': { schema: { oneOf: [{ $ref: '#/components/schemas/ToolhiveServer' }, { $ref: '#/components/schemas/ServerResponse' }] } } } },
+        400: problem('bad registry or format, or invalid percent-encoding in the name'),
         404: problem('Server not found'),
         409: problem('the name exists in several registries; `candidates` lists them'),
       },

@@ -50,6 +50,15 @@ test('updated_since: RFC 3339 or 400; implies deleted rows; include_deleted=fals
   assert.ok(!conflict.ok && conflict.problem.status === 400 && conflict.problem.detail === INCLUDE_DELETED_CONFLICT);
 });
 
+test('updated_since accepts the RFC 3339 values the official server does: year 0000, more than nine fractional digits', () => {
+  for (const t of ['0000-01-01T00:00:00Z', '2025-08-07T13:15:04.1234567891234Z']) {
+    const r = parse(`updated_since=${t}`);
+    assert.ok(r.ok && r.value.updatedSince, t);
+  }
+  const lower = parse('updated_since=2025-08-07t13:15:04z');
+  assert.ok(!lower.ok && lower.problem.status === 400, 'lower-case t/z refused, as Go does');
+});
+
 test('cursor splits at the first colon; search is lower-cased; empty values are absent', () => {
   assert.deepEqual(parseCursor('io.x/a:1.0.0:rc'), { name: 'io.x/a', version: '1.0.0:rc' });
   assert.deepEqual(parseCursor('io.x/a'), { name: 'io.x/a' });

@@ -109,14 +109,21 @@ export const ListQuery = z.object({
   cursor: z.string().optional().describe('`nextCursor` of the previous page (`name:version`)'),
   limit: z.number().int().min(1).max(MAX_LIMIT).default(DEFAULT_LIMIT),
   search: z.string().optional().describe('case-insensitive substring of the server name'),
-  updated_since: DateTime.optional().describe('only versions updated strictly after this instant (includes deleted ones)'),
+  updated_since: z.string().meta({ format: 'date-time' }).optional().describe('only versions updated strictly after this instant (includes deleted ones)'),
   version: z.string().optional().describe('`latest` or an exact version'),
   include_deleted: z.boolean().default(false),
 });
 
 /** the filters of /api/v1/servers, which /api/v1/search shares */
+const NAMESPACE = '[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?';
+const LABEL = '[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?';
+const REGISTRY_REF = `${NAMESPACE}/${LABEL}(\\.${LABEL})*`;
 const ServerFilters = {
-  registry: z.string().optional().describe('namespace/name; repeat or comma-separate for several'),
+  registry: z
+    .string()
+    .regex(new RegExp(`^${REGISTRY_REF}(,${REGISTRY_REF})*$`))
+    .optional()
+    .describe('namespace/name; repeat or comma-separate for several'),
   category: z.string().optional(),
   transport: z.string().optional(),
   tier: z.string().optional(),

@@ -1,20 +1,25 @@
 /**
- * RFC 3339 timestamps as the official registry parses them (Go's `time.RFC3339`): a date, an
- * upper-case `T`, a time with optional fractional seconds (up to nanoseconds), and `Z` or a
- * numeric offset. A date alone, a space instead of `T`, or a missing offset is not accepted.
+ * RFC 3339 timestamps (section 5.6), as the official registry accepts them with Go's
+ * `time.RFC3339`: a date (years 0000–9999), an upper-case `T`, a time with optional fractional
+ * seconds of any length, and `Z` or a numeric offset. A date alone, a space instead of `T`, or
+ * a missing offset is not accepted. Decided where RFC 3339 and Go differ: like Go, a lower-case
+ * `t`/`z` (which the RFC allows) and a leap second `:60` are refused, and digits beyond the
+ * ninth (nanoseconds) are accepted but do not take part in ordering (Go truncates them too).
+ * An instant before 0000-01-01T00:00:00Z (year 0000 with a positive offset) is refused.
  *
  * `instantKey` turns such a timestamp into a fixed-width string that sorts like the instant
- * it denotes (UTC seconds since year 1, then nine fractional digits), so that "strictly after"
+ * it denotes (UTC seconds since year 0, then nine fractional digits), so that "strictly after"
  * is a plain string comparison that keeps sub-millisecond precision.
  */
 
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$/;
 
-/** seconds from 0001-01-01T00:00:00Z to the Unix epoch */
-const YEAR_ONE_TO_EPOCH = 62_135_596_800;
+/** seconds from 0000-01-01T00:00:00Z (proleptic Gregorian; year 0 is a leap year) to the Unix epoch */
+const YEAR_ZERO_TO_EPOCH = 62_167_219_200;
 
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]!;
 }
 
 /** The sortable key of an RFC 3339 timestamp, or null when the text is not one. */
@@ -41,9 +46,9 @@ export function instantKey(text: string): string | null {
   utc.setUTCFullYear(year, month - 1, day);
   utc.setUTCHours(hour, minute, second, 0);
   const epochSeconds = utc.getTime() / 1000 - offsetSeconds;
-  const sinceYearOne = epochSeconds + YEAR_ONE_TO_EPOCH;
-  if (sinceYearOne < 0) return null;
-  return `${String(sinceYearOne).padStart(12, '0')}.${(frac ?? '').padEnd(9, '0')}`;
+  const sinceYearZero = epochSeconds + YEAR_ZERO_TO_EPOCH;
+  if (sinceYearZero < 0) return null;
+  return `${String(sinceYearZero).padStart(12, '0')}.${(frac ?? '').slice(0, 9).padEnd(9, '0')}`;
 }
 
 /** True when `text` is an RFC 3339 timestamp. */

@@ -30,7 +30,7 @@ export const SOURCE_META = 'io.toolhive.registry/source';
 
 function formatOf(query: URLSearchParams, headers: IncomingHttpHeaders): Format | Reply {
   const f = query.get('format');
-  if (f) {
+  if (f !== null) {
     if (f === 'upstream' || f === 'toolhive') return f;
     return problemReply(problem(400, `format must be toolhive or upstream, got ${JSON.stringify(f)}`, { errors: [{ message: 'expected toolhive or upstream', location: 'query.format', value: f }] }));
   }

@@ -120,3 +120,20 @@ test('registry.json is described in /openapi.json with its format enum', async (
   assert.deepEqual(format.schema.enum, ['upstream', 'toolhive']);
   assert.ok(op.responses['400'] && op.responses['404']);
 });
+
+test('/openapi.json says what the server answers: 422 on the versions operations, 400 on /api/v1/servers/{name}, updated_since a date-time, registry with its pattern', async () => {
+  const doc = (await api.get('/openapi.json')).json();
+  for (const p of Object.keys(doc.paths).filter((k) => k.includes('/servers/{serverName}/versions'))) assert.ok(doc.paths[p].get.responses['422'], p);
+  assert.equal(Object.keys(doc.paths).filter((k) => k.includes('/servers/{serverName}/versions')).length, 8);
+  assert.ok(doc.paths['/api/v1/servers/{name}'].get.responses['400']);
+  const since = doc.paths['/v0.1/servers'].get.parameters.find((p: { name: string }) => p.name === 'updated_since');
+  assert.equal(since.schema.format, 'date-time');
+  const registry = doc.paths['/api/v1/servers'].get.parameters.find((p: { name: string }) => p.name === 'registry');
+  const pattern = new RegExp(registry.schema.pattern);
+  assert.ok(pattern.test('team/toolhive') && pattern.test('a/b.c,d/e'));
+  assert.ok(!pattern.test('toolhive') && !pattern.test('Team/x'));
+  // what the pattern allows, the server accepts; an empty format is refused like any value off the enum
+  assert.equal((await api.get('/api/v1/servers?registry=team/toolhive,mcp/upstream')).status, 200);
+  assert.equal((await api.get('/api/v1/servers?format=')).status, 400);
+  assert.equal((await api.get('/api/v1/servers/github?format=')).status, 400);
+});
