@@ -35,6 +35,8 @@ export function routeTemplate(route: Route): string {
       return '/api/v1/servers/{name}';
     case 'th-search':
       return '/api/v1/search';
+    case 'registry-file':
+      return '/registries/{namespace}/{name}/registry.json';
     // unmatched paths share one template (the semantic conventions leave http.route unset;
     // a fixed value keeps the series countable)
     case 'bad-registry':
