@@ -5,11 +5,14 @@ import type { JobStatus } from '../kube/job-specs.ts';
 import type { LeaseLocker } from '../kube/lease.ts';
 import { objectRef, type KubeObject } from '../kube/objects.ts';
 import { createResourceClient, type ResourceClient } from '../kube/registry-client.ts';
-import { MCP_REGISTRY_EXPORT_JOB } from '../kube/resources.ts';
+import type { SourceSpec } from '../kube/mcpregistry-spec.ts';
+import { MCP_REGISTRY_EXPORT_JOB, MCP_REGISTRY_IMPORT_JOB } from '../kube/resources.ts';
 import type { Logger } from '../log.ts';
 import type { SnapshotStore } from '../snapshots/store.ts';
+import type { FetchPolicy, Source } from '../sources/types.ts';
 import { runJob, type JobRunOutcome } from './lifecycle.ts';
 import { runExport } from './run-export.ts';
+import { runImport } from './run-import.ts';
 
 /**
  * The import and export jobs as the sync function sees them: an event for one job runs it
@@ -17,7 +20,7 @@ import { runExport } from './run-export.ts';
  * finished ones past their TTL.
  */
 
-export const JOB_KINDS = ['MCPRegistryExportJob'] as const;
+export const JOB_KINDS = ['MCPRegistryImportJob', 'MCPRegistryExportJob'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export interface JobsDeps {
@@ -27,6 +30,10 @@ export interface JobsDeps {
   events: EventRecorder;
   now: () => Date;
   log: Logger;
+  /** sources of import jobs: the SSRF policy and limits, and one import's deadline */
+  policy: FetchPolicy;
+  deadlineMs: number;
+  createSource?: (spec: SourceSpec) => Source;
 }
 
 export interface JobSummary {
@@ -36,9 +43,12 @@ export interface JobSummary {
 
 export function createJobsHandler(deps: JobsDeps) {
   const clients: Record<JobKind, ResourceClient> = {
+    MCPRegistryImportJob: createResourceClient(deps.kubeConfig, MCP_REGISTRY_IMPORT_JOB.plural as 'mcpregistryimportjobs'),
     MCPRegistryExportJob: createResourceClient(deps.kubeConfig, MCP_REGISTRY_EXPORT_JOB.plural as 'mcpregistryexportjobs'),
   };
   const work: Record<JobKind, (job: KubeObject) => ReturnType<typeof runExport>> = {
+    MCPRegistryImportJob: (job) =>
+      runImport({ kubeConfig: deps.kubeConfig, store: deps.store, policy: deps.policy, deadlineMs: deps.deadlineMs, now: deps.now, ...(deps.createSource ? { createSource: deps.createSource } : {}) }, job),
     MCPRegistryExportJob: (job) => runExport({ kubeConfig: deps.kubeConfig, store: deps.store }, job),
   };
 

@@ -6,7 +6,6 @@ import {
   MCPRegistryExportJobSpec,
   MCPRegistryImportJobSpec,
   MCPRegistrySyncJobSpec,
-  NOT_YET_EXECUTED,
 } from './job-specs.ts';
 import { MCPRegistrySpec } from './mcpregistry-spec.ts';
 import { MCPRegistryStatus } from './mcpregistry-status.ts';
@@ -90,14 +89,23 @@ export const CRD_DEFINITIONS: readonly CrdDefinition[] = [
   {
     names: MCP_REGISTRY_IMPORT_JOB,
     file: 'mcpregistryimportjobs.yaml',
-    description: `MCPRegistryImportJob loads a registry document from a source into a ConfigMap or a stored registry. ${NOT_YET_EXECUTED}`,
+    description: 'MCPRegistryImportJob loads the servers of a source into a ConfigMap key, merged or replacing, once, and records the outcome with a per-server report.',
     spec: MCPRegistryImportJobSpec,
     status: JobStatus,
     printerColumns: [
       { name: 'Source', type: 'string', jsonPath: '.spec.source.type' },
+      { name: 'Mode', type: 'string', jsonPath: '.spec.mode' },
       { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
-      { name: 'Servers', type: 'integer', jsonPath: '.status.result.serverCount' },
+      { name: 'Servers', type: 'integer', jsonPath: '.status.result.serverCount', description: 'Servers in the written document' },
+      { name: 'Added', type: 'integer', jsonPath: '.status.result.counts.added' },
+      { name: 'Updated', type: 'integer', jsonPath: '.status.result.counts.updated' },
+      { name: 'Completed', type: 'date', jsonPath: '.status.completionTime' },
       AGE,
+      { name: 'Removed', type: 'integer', jsonPath: '.status.result.counts.removed', priority: 1 },
+      { name: 'Invalid', type: 'integer', jsonPath: '.status.result.counts.skippedInvalid', priority: 1 },
+      { name: 'Dry Run', type: 'boolean', jsonPath: '.spec.dryRun', priority: 1 },
+      { name: 'Report', type: 'string', jsonPath: '.status.result.reportRef', priority: 1 },
+      { name: 'Message', type: 'string', jsonPath: '.status.result.message', priority: 1 },
     ],
   },
   {

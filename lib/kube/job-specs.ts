@@ -5,14 +5,10 @@ import { conditionsSchema, Timestamp } from './mcpregistry-status.ts';
 import { countSet, withRules } from './validation-rules.ts';
 
 /**
- * Spec and status of the job resources: MCPRegistrySyncJob (a manual sync, handled by the
- * sync function), and MCPRegistryImportJob / MCPRegistryExportJob, which are declared here
- * so that their shape is fixed but are executed by the jobs controller, not yet built.
+ * Spec and status of the job resources: MCPRegistrySyncJob (a manual sync), and
+ * MCPRegistryImportJob / MCPRegistryExportJob (lib/jobs/), all run by the sync function.
  * Their CRDs are generated from these schemas by scripts/gen-crds.ts.
  */
-
-export const NOT_YET_EXECUTED =
-  'Declared only: executed by the jobs controller, which is not implemented yet. Creating one has no effect today.';
 
 const LocalObjectName = z
   .string()
@@ -52,6 +48,11 @@ export const JobResult = z
     snapshotHash: z.string().regex(/^[0-9a-f]{64}$/, 'a hex SHA-256').optional().describe('Hash of the snapshot the job produced or read.'),
     location: z.string().max(2048).optional().describe('Where the result was written (ConfigMap key or object key).'),
     bytes: Count.optional().describe('Bytes written (export).'),
+    counts: z
+      .object({ added: Count, updated: Count, unchanged: Count, kept: Count, removed: Count, skippedInvalid: Count, skippedFiltered: Count })
+      .optional()
+      .describe('Import: servers added, updated, unchanged, kept (merge), removed (replace), skipped as invalid or filtered out.'),
+    reportRef: z.string().max(2048).optional().describe('Import: where the per-server report is (configmap/NS/NAME#KEY, or an object key of the snapshot store when it is over a ConfigMap\'s size).'),
     message: z.string().max(32768).optional().describe('Summary in words; on failure, what failed and where.'),
   })
   .describe('What the job did.');
@@ -90,6 +91,21 @@ export const MCPRegistrySyncJobSpec = immutable(
 );
 export type MCPRegistrySyncJobSpec = z.infer<typeof MCPRegistrySyncJobSpec>;
 
+export const BackoffLimit = z
+  .number()
+  .int()
+  .min(0)
+  .max(20)
+  .default(3)
+  .describe('Retries after transient failures (source or target unreachable, conflicts), with exponential backoff from 10s; permanent failures (bad data, forbidden) fail at once.');
+export const TtlSecondsAfterFinished = z
+  .number()
+  .int()
+  .min(0)
+  .max(31_536_000)
+  .optional()
+  .describe('Delete the job this many seconds after it succeeded or failed (as Kubernetes Jobs do); kept when absent.');
+
 export const ImportTarget = withRules(
   z
     .object({
@@ -113,8 +129,12 @@ export const MCPRegistryImportJobSpec = z
     convertTo: RegistryFormat.optional().describe('Format to write; the source format when absent.'),
     filter: FilterSpec.optional().describe('Which servers are imported.'),
     target: ImportTarget,
+    mode: z.enum(['merge', 'replace']).default('merge').describe('merge: add new servers, update changed ones, keep the rest; replace: the target holds exactly the imported servers.'),
+    dryRun: z.boolean().default(false).describe('Report what would change (status and report) and write nothing to the target.'),
+    backoffLimit: BackoffLimit,
+    ttlSecondsAfterFinished: TtlSecondsAfterFinished,
   })
-  .describe(`Load a registry document from a source into a ConfigMap or a stored registry. ${NOT_YET_EXECUTED}`);
+  .describe('Load the servers of a source into a ConfigMap key, merged or replacing, with a per-server report.');
 export type MCPRegistryImportJobSpec = z.infer<typeof MCPRegistryImportJobSpec>;
 
 export const ExportTarget = withRules(
@@ -138,21 +158,6 @@ export const ExportTarget = withRules(
     },
   ],
 );
-
-export const BackoffLimit = z
-  .number()
-  .int()
-  .min(0)
-  .max(20)
-  .default(3)
-  .describe('Retries after transient failures (source or target unreachable, conflicts), with exponential backoff from 10s; permanent failures (bad data, forbidden) fail at once.');
-export const TtlSecondsAfterFinished = z
-  .number()
-  .int()
-  .min(0)
-  .max(31_536_000)
-  .optional()
-  .describe('Delete the job this many seconds after it succeeded or failed (as Kubernetes Jobs do); kept when absent.');
 
 /** MCPRegistry's filter with bounded lists, so that the immutability rule stays within the API server's CEL cost budget. */
 const BoundedValues = z.array(z.string().min(1).max(253)).max(100).optional();

@@ -33,6 +33,7 @@ export interface WatchedResource {
 export const REGISTRY_RESOURCES: readonly WatchedResource[] = [
   { apiVersion: API_VERSION, kind: 'MCPRegistry' },
   { apiVersion: API_VERSION, kind: 'MCPRegistrySyncJob' },
+  { apiVersion: API_VERSION, kind: 'MCPRegistryImportJob' },
   { apiVersion: API_VERSION, kind: 'MCPRegistryExportJob' },
   { apiVersion: 'v1', kind: 'ConfigMap', labelSelector: `${REGISTRY_SOURCE_LABEL}=true` },
 ];

@@ -83,7 +83,17 @@ export function createSyncController(deps: ControllerDeps) {
   );
 
   // import and export jobs live in lib/jobs/; the controller only dispatches to them
-  const jobKinds = createJobsHandler({ kubeConfig: deps.kubeConfig, store: deps.store, leases, events, now, log });
+  const jobKinds = createJobsHandler({
+    kubeConfig: deps.kubeConfig,
+    store: deps.store,
+    leases,
+    events,
+    now,
+    log,
+    policy: deps.policy,
+    deadlineMs: deps.config.deadlineMs,
+    ...(deps.createSource ? { createSource: deps.createSource } : {}),
+  });
 
   function apiEndpoint(ns: string, name: string): string | undefined {
     return deps.config.apiBaseUrl ? `${deps.config.apiBaseUrl}/registries/${ns}/${name}` : undefined;

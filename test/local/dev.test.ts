@@ -246,7 +246,7 @@ describe('npm start, the tour, a restart', async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  test('first start: ready, synced, the tour works, Ctrl-C stops cleanly', { skip, timeout: 120_000 }, async (t) => {
+  test('first start: ready, synced, the tour works, Ctrl-C stops cleanly', { skip, timeout: 240_000 }, async (t) => {
     first = npmStart(dir, ['--port', String(port), '--api-port', String(apiPort)]);
     const run = first;
     const base = `http://127.0.0.1:${port}`;
@@ -367,8 +367,8 @@ describe('npm start, the tour, a restart', async () => {
       assert.equal(a.hash, b.hash, `${name} snapshot kept`);
     }
     const cms = await sh("kubectl --kubeconfig .mcpreg/kubeconfig get configmaps -n default -o jsonpath='{.items[*].metadata.name}'", dir);
-    // the example's ConfigMap once (examples are applied on the first start only), and the one the tour's export job wrote
-    assert.deepEqual(cms.stdout.trim().split(/\s+/).filter((n) => n !== 'kube-root-ca.crt'), ['toolhive-export', 'toolhive-registry']);
+    // the example's ConfigMap once (examples are applied on the first start only), and those the tour's import and export jobs wrote
+    assert.deepEqual(cms.stdout.trim().split(/\s+/).filter((n) => n !== 'kube-root-ca.crt'), ['curated-registry', 'toolhive-export', 'toolhive-import-report', 'toolhive-registry']);
     const exportJob = await sh("kubectl --kubeconfig .mcpreg/kubeconfig get mcpregistryexportjob toolhive-export -o jsonpath='{.status.phase}'", dir);
     assert.equal(exportJob.stdout, 'Succeeded', 'the export job of the tour is still there');
     const job = await sh("kubectl --kubeconfig .mcpreg/kubeconfig get mcpregistrysyncjob toolhive-sync-now -o jsonpath='{.status.phase}'", dir);

@@ -135,9 +135,9 @@ describe('CRDs through kubectl against the embedded control plane', { skip: noKu
     assert.match(bad.stderr, /status\.phase: Unsupported value: "Done"/);
   });
 
-  it('kubectl explain shows the descriptions from the zod schemas, including "declared only" on the import job', async () => {
+  it('kubectl explain shows the descriptions from the zod schemas, the import job\'s included', async () => {
     assert.match(await ok(['explain', 'mcpregistry.spec.syncPolicy.retry.backoffInterval']), /First retry delay; it doubles/);
-    assert.match(await ok(['explain', 'mcpregistryimportjob']), /Declared only: executed by the jobs controller/);
+    assert.match(await ok(['explain', 'mcpregistryimportjob.spec.mode']), /merge: add new servers, update changed ones, keep the rest/);
   });
 
   it('keeps sync jobs immutable', async () => {

@@ -11,7 +11,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { MCPRegistrySpec } from '../../lib/kube/mcpregistry-spec.ts';
-import { MCPRegistryExportJobSpec, MCPRegistrySyncJobSpec } from '../../lib/kube/job-specs.ts';
+import { MCPRegistryExportJobSpec, MCPRegistryImportJobSpec, MCPRegistrySyncJobSpec } from '../../lib/kube/job-specs.ts';
 import { CONFIGMAP_LIMIT, FIXTURE, renderRegistryConfigMap, TARGET } from '../../scripts/gen-example-configmap.ts';
 import { crdValidator } from './crd-validation.ts';
 
@@ -85,6 +85,17 @@ describe('crds/examples', () => {
     assert.deepEqual(validate(job.spec).errors, []);
     assert.ok(MCPRegistrySyncJobSpec.safeParse(job.spec).success);
     assert.ok(all.some((e) => e.object.kind === 'MCPRegistry' && e.object.metadata.name === job.spec.registryRef.name));
+  });
+
+  it('the import job is valid and reads the example ConfigMap', async () => {
+    const validate = await specValidator('mcpregistryimportjobs.yaml');
+    const all = await examples();
+    const jobs = all.filter((e) => e.object.kind === 'MCPRegistryImportJob');
+    assert.equal(jobs.length, 1);
+    const job = jobs[0]!.object;
+    assert.deepEqual(validate(job.spec).errors, []);
+    assert.ok(MCPRegistryImportJobSpec.safeParse(job.spec).success);
+    assert.ok(all.some((e) => e.object.kind === 'ConfigMap' && e.object.metadata.name === job.spec.source.configMap.name));
   });
 
   it('the export job is valid and names an example registry', async () => {

@@ -185,7 +185,7 @@ describe('knative/ manifests', { skip: noKubectl || noSchemas }, () => {
       assert.equal(crd.spec.names.plural, guessPlural(r.kind), `${r.kind}: CRD plural equals Knative's guess`);
       assert.ok((crd.spec.versions as Obj[]).some((v) => v.name === version && v.served), `${r.apiVersion} is served`);
     }
-    assert.deepEqual(kinds, ['MCPRegistry', 'MCPRegistrySyncJob', 'MCPRegistryExportJob', 'ConfigMap']);
+    assert.deepEqual(kinds, ['MCPRegistry', 'MCPRegistrySyncJob', 'MCPRegistryImportJob', 'MCPRegistryExportJob', 'ConfigMap']);
     const cm = (source.spec.resources as Obj[]).find((r) => r.kind === 'ConfigMap')!;
     assert.deepEqual(cm.selector, { matchLabels: { 'toolhive.stacklok.io/registry-source': 'true' } });
     assert.deepEqual(source.spec.namespaceSelector, {}, 'registries in every namespace');
@@ -250,16 +250,16 @@ describe('knative/ manifests', { skip: noKubectl || noSchemas }, () => {
     const each = (scope: string, group: string, resources: string[], verbs: string[]) => resources.flatMap((r) => verbs.map((v) => `${scope} ${group} ${r} ${v}`));
     assert.deepEqual(grants('mcp-registry-source'), [
       ...each('cluster', 'core', ['configmaps'], ['get', 'list', 'watch']),
-      ...each('cluster', 'toolhive.stacklok.io', ['mcpregistries', 'mcpregistrysyncjobs', 'mcpregistryexportjobs'], ['get', 'list', 'watch']),
+      ...each('cluster', 'toolhive.stacklok.io', ['mcpregistries', 'mcpregistrysyncjobs', 'mcpregistryimportjobs', 'mcpregistryexportjobs'], ['get', 'list', 'watch']),
     ].sort());
     assert.deepEqual(grants('mcp-registry-query'), ['cluster authentication.k8s.io tokenreviews create', 'cluster authorization.k8s.io subjectaccessreviews create']);
     assert.deepEqual(grants('mcp-registry-sync'), [
       ...each('cluster', 'toolhive.stacklok.io', ['mcpregistries', 'mcpregistrysyncjobs'], ['get', 'list', 'watch', 'update', 'patch']),
       ...each('cluster', 'toolhive.stacklok.io', ['mcpregistries/status', 'mcpregistrysyncjobs/status'], ['get', 'update', 'patch']),
-      // export jobs: run, record status, delete finished ones past their TTL
-      ...each('cluster', 'toolhive.stacklok.io', ['mcpregistryexportjobs'], ['get', 'list', 'watch', 'delete']),
-      ...each('cluster', 'toolhive.stacklok.io', ['mcpregistryexportjobs/status'], ['get', 'update', 'patch']),
-      // ConfigMap sources; create/update for the ConfigMap targets of export jobs
+      // import and export jobs: run, record status, delete finished ones past their TTL
+      ...each('cluster', 'toolhive.stacklok.io', ['mcpregistryimportjobs', 'mcpregistryexportjobs'], ['get', 'list', 'watch', 'delete']),
+      ...each('cluster', 'toolhive.stacklok.io', ['mcpregistryimportjobs/status', 'mcpregistryexportjobs/status'], ['get', 'update', 'patch']),
+      // ConfigMap sources; create/update for the ConfigMap targets of import and export jobs
       ...each('cluster', 'core', ['configmaps'], ['get', 'list', 'watch', 'create', 'update']),
       ...each('cluster', 'core', ['events'], ['create', 'patch']),
       ...each('cluster', 'events.k8s.io', ['events'], ['create', 'patch']),

@@ -1,0 +1,180 @@
+/**
+ * MCPRegistryImportJob end to end: the embedded control plane with our CRDs, the sync
+ * controller, and real sources on loopback: an HTTP server, git http-backend and an upstream
+ * registry API; targets are ConfigMaps, the per-server report goes to a ConfigMap too.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import type { DecodedEvent } from '../../lib/events/decode.ts';
+import type { KubeObject } from '../../lib/kube/objects.ts';
+import type { ControlPlane } from '../../lib/local/control-plane/index.ts';
+import { silentLogger } from '../../lib/log.ts';
+import { createFsStore } from '../../lib/snapshots/fs-store.ts';
+import { resolvePolicy } from '../../lib/sources/policy.ts';
+import { createSyncController, type SyncController } from '../../lib/sync/controller.ts';
+import { REAL_TOOLHIVE, schemaErrors, toolhiveLegacyValidator, upstreamFileValidator } from '../formats/support.ts';
+import { startKube } from '../harness/kube.ts';
+import { startGitServer, TestRepo, type TestGitServer } from '../servers/git.ts';
+import { startHttpServer, type TestHttpServer } from '../servers/http.ts';
+import { entriesFromFixtures, startUpstreamApi, type TestUpstreamApi } from '../servers/upstream-api.ts';
+
+const GROUP = 'toolhive.stacklok.io';
+const VERSION = 'v1alpha1';
+const NS = 'team-i';
+const PLURAL = 'mcpregistryimportjobs';
+const DATA = join(import.meta.dirname, '../../lib/jobs/testdata');
+
+interface Job extends KubeObject {
+  status?: {
+    phase?: string;
+    failedAttempts?: number;
+    conditions?: Array<{ type: string; status: string; reason: string; message: string }>;
+    result?: { serverCount?: number; invalidCount?: number; location?: string; reportRef?: string; message?: string; counts?: Record<string, number> };
+  };
+}
+interface Report {
+  dryRun: boolean;
+  counts: Record<string, number>;
+  servers: Array<{ server: string; version?: string; outcome: string; reason?: string }>;
+}
+
+describe('MCPRegistryImportJob', () => {
+  let cp: ControlPlane;
+  let storeDir: string;
+  let controller: SyncController;
+  let custom: CustomObjectsApi;
+  let core: CoreV1Api;
+  let http: TestHttpServer;
+  let git: TestGitServer;
+  let gitRoot: string;
+  let repo: TestRepo;
+  let upstream: TestUpstreamApi;
+  const incoming = () => readFile(join(DATA, 'incoming-toolhive.json'), 'utf8');
+  const clock = new Date('2026-03-01T00:00:00Z');
+
+  before(async () => {
+    cp = await startKube({ namespaces: [NS, 'mcp-registry'] });
+    custom = cp.kubeConfig().makeApiClient(CustomObjectsApi);
+    core = cp.kubeConfig().makeApiClient(CoreV1Api);
+    storeDir = await mkdtemp(join(tmpdir(), 'mcpreg-import-store-'));
+    http = await startHttpServer({ '/incoming.json': { body: await incoming() }, '/real.json': { body: await readFile(REAL_TOOLHIVE, 'utf8') }, '/down.json': { status: 503 } });
+    gitRoot = await mkdtemp(join(tmpdir(), 'mcpreg-import-git-'));
+    repo = new TestRepo(gitRoot, 'catalog');
+    repo.commit({ files: { 'registry.json': await incoming() } });
+    git = await startGitServer({ root: gitRoot });
+    upstream = await startUpstreamApi({ entries: entriesFromFixtures() });
+    controller = createSyncController({
+      kubeConfig: cp.kubeConfig(),
+      store: createFsStore({ dir: storeDir, durable: false }),
+      policy: resolvePolicy({ allowPrivate: ['127.0.0.0/8'], retries: 0 }),
+      config: { deadlineMs: 60_000, concurrency: 2, leaseNamespace: 'mcp-registry', leaseDurationSeconds: 120, identity: 'test-import', keepSnapshots: 3 },
+      now: () => clock,
+      log: silentLogger,
+    });
+  });
+
+  after(async () => {
+    await upstream?.close();
+    await git?.close();
+    repo?.dispose();
+    if (gitRoot) await rm(gitRoot, { recursive: true, force: true });
+    await http?.close();
+    if (storeDir) await rm(storeDir, { recursive: true, force: true });
+    await cp?.stop();
+  });
+
+  const event = (object: KubeObject): DecodedEvent => ({ type: 'resource', action: 'add', kind: object.kind as never, object, id: `${object.metadata.name}-${Math.random()}`, source: 'test' });
+  async function run(name: string, spec: object): Promise<Job> {
+    const job = (await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: PLURAL, body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'MCPRegistryImportJob', metadata: { name }, spec } })) as Job;
+    await controller.handle(event(job));
+    return (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: PLURAL, name })) as Job;
+  }
+  const cmKey = async (name: string, key = 'registry.json') => {
+    try {
+      return (await core.readNamespacedConfigMap({ namespace: NS, name })).data?.[key];
+    } catch (e) {
+      if ((e as { code?: number }).code === 404) return undefined;
+      throw e;
+    }
+  };
+  async function report(job: Job): Promise<Report> {
+    const m = /^configmap\/([^/]+)\/([^#]+)#(.+)$/.exec(job.status?.result?.reportRef ?? '');
+    assert.ok(m, `reportRef names a ConfigMap key: ${job.status?.result?.reportRef}`);
+    return JSON.parse((await cmKey(m[2]!, m[3]!))!) as Report;
+  }
+  const outcomes = (r: Report) => Object.fromEntries(r.servers.map((s) => [s.server, s.outcome]));
+  const url = (path: string) => ({ type: 'url', url: { url: `${http.url}${path}`, allowHttp: true } });
+
+  test('from a URL into a new ConfigMap (toolhive): every server reported with its outcome', async () => {
+    const job = await run('url-toolhive', { source: url('/incoming.json'), target: { configMap: { name: 'curated' } } });
+    assert.equal(job.status?.phase, 'Succeeded', job.status?.result?.message);
+    assert.equal(job.status?.conditions?.find((c) => c.type === 'Complete')?.status, 'True');
+    assert.deepEqual(job.status?.result?.counts, { added: 4, updated: 0, unchanged: 0, kept: 0, removed: 0, skippedInvalid: 1, skippedFiltered: 0 });
+    const r = await report(job);
+    assert.deepEqual(outcomes(r), { fetch: 'added', 'notion-remote': 'added', postgres: 'added', redis: 'added', broken: 'skipped' });
+    assert.match(r.servers.find((s) => s.server === 'broken')!.reason!, /^invalid: /);
+    const doc = JSON.parse((await cmKey('curated'))!);
+    const validate = toolhiveLegacyValidator();
+    assert.equal(validate(doc), true, schemaErrors(validate));
+  });
+
+  test('from git, merged into the existing ConfigMap: changed servers updated, the rest kept', async () => {
+    await core.replaceNamespacedConfigMap({ namespace: NS, name: 'curated', body: { metadata: { name: 'curated', namespace: NS }, data: { 'registry.json': await readFile(join(DATA, 'target-toolhive.json'), 'utf8') } } });
+    const job = await run('git-merge', { source: { type: 'git', git: { repository: `${git.url}/catalog.git`, allowHttp: true } }, mode: 'merge', target: { configMap: { name: 'curated' } } });
+    assert.equal(job.status?.phase, 'Succeeded', job.status?.result?.message);
+    const r = await report(job);
+    assert.deepEqual(outcomes(r), { fetch: 'updated', 'notion-remote': 'added', postgres: 'added', redis: 'unchanged', 'local-only': 'kept', broken: 'skipped' });
+    assert.deepEqual(Object.keys(JSON.parse((await cmKey('curated'))!).servers), ['fetch', 'local-only', 'postgres', 'redis']);
+  });
+
+  test('replace drops what the import lacks; dry-run reports the same and writes nothing', async () => {
+    const before = await cmKey('curated');
+    const dry = await run('git-replace-dry', { source: { type: 'git', git: { repository: `${git.url}/catalog.git`, allowHttp: true } }, mode: 'replace', dryRun: true, target: { configMap: { name: 'curated' } } });
+    assert.equal(dry.status?.phase, 'Succeeded', dry.status?.result?.message);
+    const r = await report(dry);
+    assert.equal(r.dryRun, true);
+    assert.equal(outcomes(r)['local-only'], 'removed');
+    assert.match(dry.status?.result?.message ?? '', /would write 4 servers.*dry run: nothing written/);
+    assert.equal(await cmKey('curated'), before, 'dry run: the target is untouched');
+    const real = await run('git-replace', { source: { type: 'git', git: { repository: `${git.url}/catalog.git`, allowHttp: true } }, mode: 'replace', target: { configMap: { name: 'curated' } } });
+    assert.equal(real.status?.result?.counts?.removed, 1);
+    assert.ok(!('local-only' in JSON.parse((await cmKey('curated'))!).servers));
+  });
+
+  test('from a registry API into an upstream ConfigMap, with a filter; re-running changes nothing', async () => {
+    const spec = { source: { type: 'registry', registry: { url: upstream.url, allowHttp: true } }, convertTo: 'upstream', filter: { include: { names: ['*/a*'] } }, target: { configMap: { name: 'upstream-curated', key: 'servers.json' } } };
+    const job = await run('api-upstream', spec);
+    assert.equal(job.status?.phase, 'Succeeded', job.status?.result?.message);
+    const doc = JSON.parse((await cmKey('upstream-curated', 'servers.json'))!) as { data: { servers: Array<{ name: string }> } };
+    const validate = upstreamFileValidator();
+    assert.equal(validate(doc), true, schemaErrors(validate));
+    assert.ok(doc.data.servers.length > 0 && doc.data.servers.every((s) => /\/a/.test(s.name)));
+    const r = await report(job);
+    assert.equal(r.servers.filter((s) => s.outcome === 'added').length, doc.data.servers.length);
+    assert.ok(r.servers.filter((s) => s.outcome === 'skipped').every((s) => s.reason === 'filtered out'));
+    assert.equal(r.servers.length, new Set(upstream.entries.map((e) => (e as { server: { name: string } }).server.name)).size, 'every server of the source is in the report');
+    const rv = (await core.readNamespacedConfigMap({ namespace: NS, name: 'upstream-curated' })).metadata?.resourceVersion;
+    const again = await run('api-upstream-again', spec);
+    assert.equal(again.status?.result?.counts?.unchanged, doc.data.servers.length);
+    assert.equal((await core.readNamespacedConfigMap({ namespace: NS, name: 'upstream-curated' })).metadata?.resourceVersion, rv, 'no ConfigMap write');
+  });
+
+  test('an import over the ConfigMap limit fails at once, says so, names the git target, writes nothing', async () => {
+    const job = await run('too-big', { source: url('/real.json'), convertTo: 'upstream', target: { configMap: { name: 'too-big' } } });
+    assert.equal(job.status?.phase, 'Failed');
+    assert.equal(job.status?.failedAttempts, 1);
+    assert.match(job.status?.result?.message ?? '', /over the ConfigMap limit of 1048576 bytes \(1 MiB\)\. Nothing was written; import into a git repository instead/);
+    assert.equal(await cmKey('too-big'), undefined);
+  });
+
+  test('an unreachable source is transient: retried, not failed', async () => {
+    const job = await run('down', { source: url('/down.json'), backoffLimit: 1, target: { configMap: { name: 'down' } } });
+    assert.equal(job.status?.phase, 'Pending', job.status?.result?.message);
+    assert.equal(job.status?.failedAttempts, 1);
+    assert.match(job.status?.result?.message ?? '', /retrying at/);
+  });
+});
