@@ -5,6 +5,7 @@ import { decodeEvent, PoisonEvent } from '../../lib/events/decode.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { HandleResult } from '../../lib/sync/controller.ts';
 import type { DecodedEvent } from '../../lib/events/decode.ts';
+import type { IngressAuth } from '../../lib/sync/ingress-auth.ts';
 import { NO_TELEMETRY, type Telemetry } from '../../lib/telemetry/telemetry.ts';
 
 /**
@@ -13,6 +14,7 @@ import { NO_TELEMETRY, type Telemetry } from '../../lib/telemetry/telemetry.ts';
  * | answer | when | what a Broker does |
  * | --- | --- | --- |
  * | 204 | handled, including "nothing to do" | done |
+ * | 401 / 403 | ingress authentication on (`MCPREG_SYNC_OIDC_AUDIENCE`) and no valid token, or another sender's | no retry; dead letter |
  * | 400 / 415 / 422 | poison: not a CloudEvent, unknown type, unhandled kind | no retry; dead letter |
  * | 413 | body over the limit | no retry |
  * | 503 | transient: Kubernetes API unreachable, store unavailable | retried with backoff |
@@ -25,6 +27,8 @@ import { NO_TELEMETRY, type Telemetry } from '../../lib/telemetry/telemetry.ts';
 export interface SyncServerOptions {
   handle(event: DecodedEvent): Promise<HandleResult>;
   log: Logger;
+  /** when set, every event must pass it before its body is read (lib/sync/ingress-auth.ts) */
+  authorize?: IngressAuth;
   /** largest request body (default 8 MiB: a ConfigMap can hold 1 MiB plus managedFields) */
   maxBodyBytes?: number;
   /** metrics (and GET /metrics), a span per event, audit lines for events accepted or refused */
@@ -78,6 +82,14 @@ export function createSyncRequestHandler(options: SyncServerOptions) {
     if (req.method === 'GET' && path === '/metrics' && tel.prometheus) return tel.prometheus(req, res);
     if (req.method !== 'POST' || (path !== '/' && path !== '/dead-letter')) {
       return answer(res, path === '/' || path === '/dead-letter' ? 405 : 404, path === '/' ? 'POST CloudEvents here' : 'not found');
+    }
+    if (options.authorize) {
+      const decision = await options.authorize(req.headers.authorization);
+      if (!decision.ok) {
+        req.resume();
+        log.warn('event refused: not authenticated', { status: decision.status, reason: decision.reason });
+        return answer(res, decision.status, decision.reason);
+      }
     }
     const body = await readBody(req, limit);
     if (body === 'too-large') {

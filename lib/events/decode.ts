@@ -87,9 +87,27 @@ function eventData(event: CloudEvent<unknown>): unknown {
   return data;
 }
 
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** a value from the request, quoted and cut short enough to put in an answer or a log line */
+export function quoted(value: unknown, max = 64): string {
+  const text = String(value);
+  return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
+}
+
+/** Why a name or namespace could not be the API server's (DNS-1123), or undefined. */
+function badName(metadata: { name: string; namespace?: string | undefined }): string | undefined {
+  const { name, namespace } = metadata;
+  if (name.length === 0 || name.length > 253 || !DNS_SUBDOMAIN.test(name)) return `name ${quoted(name)} is not a valid Kubernetes name (DNS-1123 subdomain, at most 253 characters)`;
+  if (namespace !== undefined && (namespace.length > 63 || !DNS_LABEL.test(namespace))) return `namespace ${quoted(namespace)} is not a valid Kubernetes namespace (DNS-1123 label, at most 63 characters)`;
+  return undefined;
+}
+
 /** Classifies a parsed CloudEvent. Throws PoisonEvent for types and kinds we do not handle. */
 export function classifyEvent(event: CloudEvent<unknown>): DecodedEvent {
   const base = { id: event.id, source: event.source };
+  const id = quoted(event.id);
   switch (event.type) {
     case EVENT_TYPES.ping:
       return { type: 'ping', ...base, data: eventData(event) };
@@ -102,16 +120,18 @@ export function classifyEvent(event: CloudEvent<unknown>): DecodedEvent {
       const parsed = KubeObject.safeParse(eventData(event));
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        throw new PoisonEvent(422, `event ${event.id}: data is not a Kubernetes object (${issue?.path.join('.') || 'data'}: ${issue?.message})`);
+        throw new PoisonEvent(422, `event ${id}: data is not a Kubernetes object (${issue?.path.join('.') || 'data'}: ${issue?.message})`);
       }
       const object = parsed.data as KubeObject;
       if (!(WATCHED_KINDS as readonly string[]).includes(object.kind)) {
-        throw new PoisonEvent(422, `event ${event.id}: kind ${object.kind} is not handled (handled: ${WATCHED_KINDS.join(', ')})`);
+        throw new PoisonEvent(422, `event ${id}: kind ${quoted(object.kind)} is not handled (handled: ${WATCHED_KINDS.join(', ')})`);
       }
+      const invalid = badName(object.metadata);
+      if (invalid) throw new PoisonEvent(422, `event ${id}: ${invalid}`);
       return { type: 'resource', action, kind: object.kind as WatchedKind, object, ...base };
     }
     default:
-      throw new PoisonEvent(400, `event ${event.id}: unknown type ${JSON.stringify(event.type)}`);
+      throw new PoisonEvent(400, `event ${id}: unknown type ${quoted(event.type)}`);
   }
 }
 

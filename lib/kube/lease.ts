@@ -22,6 +22,8 @@ export interface LeaseOptions {
 
 export interface Lock {
   release(): Promise<void>;
+  /** deletes the lease (its registry is gone), unless someone else took it meanwhile */
+  remove(): Promise<void>;
 }
 
 /** DNS-1123 name for a registry's lease: readable prefix plus a hash (names are bounded). */
@@ -118,6 +120,15 @@ export function createLeaseLocker(kubeConfig: KubeConfig, options: LeaseOptions)
           });
         } catch {
           // a lease we cannot release expires by itself after durationSeconds
+        }
+      },
+      async remove() {
+        heldHere.delete(name);
+        try {
+          // the precondition keeps a lease someone took since (a new registry of that name)
+          await api.deleteNamespacedLease({ name, namespace, body: { preconditions: { resourceVersion: held.metadata?.resourceVersion } } });
+        } catch {
+          // gone already, or taken: it expires by itself, and the next cleanup removes it
         }
       },
     };

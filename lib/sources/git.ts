@@ -58,6 +58,10 @@ export function parseRepositoryUrl(repository: string, where: ErrorWhere): URL {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new RegistryError('url_forbidden', `scheme ${url.protocol.replace(/:$/, '')} is not allowed for repositories; use https`, { where });
   }
+  // isomorphic-git would take them as credentials (and they would sit in the spec in clear)
+  if (url.username || url.password) {
+    throw new RegistryError('invalid_argument', `credentials in the repository URL are not allowed (host ${url.hostname}); use authSecret`, { where });
+  }
   return url;
 }
 

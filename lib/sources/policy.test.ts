@@ -29,6 +29,11 @@ describe('forbiddenReason', () => {
     ['::ffff:a9fe:a9fe', /link-local/],
     ['::ffff:10.1.1.1', /private/],
     ['64:ff9b::a9fe:a9fe', /link-local/],
+    ['64:ff9b:1::a9fe:a9fe', /NAT64 local use/],
+    ['64:ff9b:1:ffff::1', /NAT64 local use/],
+    ['::ffff:0:a9fe:a9fe', /link-local.*embedded/],
+    ['::ffff:0:127.0.0.1', /loopback, embedded/],
+    ['::ffff:0:10.0.0.1', /private.*embedded/],
     ['2002:7f00:1::', /loopback/],
   ];
   for (const [addr, reason] of forbidden) {

@@ -167,6 +167,7 @@ const FORBIDDEN_V6: Array<[string, number, string]> = [
   ['::', 128, 'unspecified'],
   ['::1', 128, 'loopback'],
   ['100::', 64, 'discard-only'],
+  ['64:ff9b:1::', 48, 'NAT64 local use (RFC 8215)'],
   ['fc00::', 7, 'unique local (private)'],
   ['fe80::', 10, 'link-local'],
   ['fec0::', 10, 'site-local (deprecated)'],
@@ -212,7 +213,8 @@ function ipv6Bytes(address: string): number[] | undefined {
 }
 
 /**
- * An IPv4 address carried inside an IPv6 one (IPv4-mapped ::ffff:0:0/96, IPv4-compatible ::/96,
+ * An IPv4 address carried inside an IPv6 one (IPv4-mapped ::ffff:0:0/96, IPv4-translated
+ * ::ffff:0:0:0/96, IPv4-compatible ::/96,
  * NAT64 64:ff9b::/96, 6to4 2002::/16), so that `::ffff:169.254.169.254` is judged as the IPv4
  * address it reaches.
  */
@@ -222,6 +224,7 @@ export function embeddedIPv4(address: string): string | undefined {
   const zero = (from: number, to: number) => b.slice(from, to).every((x) => x === 0);
   const quad = (i: number) => `${b[i]}.${b[i + 1]}.${b[i + 2]}.${b[i + 3]}`;
   if (zero(0, 10) && b[10] === 0xff && b[11] === 0xff) return quad(12);
+  if (zero(0, 8) && b[8] === 0xff && b[9] === 0xff && zero(10, 12)) return quad(12); // IPv4-translated ::ffff:0:a.b.c.d (RFC 2765)
   if (zero(0, 12) && !zero(12, 14)) return quad(12); // ::a.b.c.d (not :: or ::1)
   if (b[0] === 0x00 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b && zero(4, 12)) return quad(12);
   if (b[0] === 0x20 && b[1] === 0x02) return quad(2);

@@ -138,14 +138,18 @@ export function createSyncController(deps: ControllerDeps) {
     const registry = `${ns}/${name}`;
     const lock = await leases.acquire(ns, name);
     if (!lock) return { registry, outcome: 'busy', reason: 'another sync of this registry holds its lease' };
+    let cleaned = false;
     try {
       const object = await registries.get(ns, name);
-      if (!object) return await cleanup(ns, name, null);
-      if (object.metadata.deletionTimestamp) return await cleanup(ns, name, object);
+      if (!object || object.metadata.deletionTimestamp) {
+        const summary = await cleanup(ns, name, object);
+        cleaned = true;
+        return summary;
+      }
       log.warn('delete event for a registry that exists and is not being deleted: ignored', { registry });
       return { registry, outcome: 'skipped', reason: 'the registry exists and is not being deleted' };
     } finally {
-      await lock.release();
+      await (cleaned ? lock.remove() : lock.release());
     }
   }
 
@@ -239,16 +243,19 @@ export function createSyncController(deps: ControllerDeps) {
     if (!lock) tel.metrics.leaseContention(registry);
     if (!lock) return [{ registry, outcome: 'busy', reason: 'another sync of this registry holds its lease' }];
     const summaries: SyncSummary[] = [];
+    let cleaned = false;
     try {
       let mode: Via = via;
       for (let pass = 0; pass < MAX_PASSES; pass++) {
         const object = await registries.get(ns, name);
         if (!object) {
           if (pass === 0) summaries.push({ ...(await cleanup(ns, name, null)), outcome: 'gone' });
+          cleaned = pass === 0;
           break;
         }
         if (object.metadata.deletionTimestamp) {
           summaries.push(await cleanup(ns, name, object));
+          cleaned = true;
           break;
         }
         let decision = decide(object, mode === 'ping' ? 'ping' : 'event', now());
@@ -258,6 +265,7 @@ export function createSyncController(deps: ControllerDeps) {
         }
         if (decision.action === 'cleanup') {
           summaries.push(await cleanup(ns, name, object));
+          cleaned = true;
           break;
         }
         if (decision.action === 'skip') {
@@ -270,7 +278,8 @@ export function createSyncController(deps: ControllerDeps) {
         mode = 'event';
       }
     } finally {
-      await lock.release();
+      // a registry's Lease goes with its snapshots
+      await (cleaned ? lock.remove() : lock.release());
     }
     return summaries;
   }

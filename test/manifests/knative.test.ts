@@ -263,7 +263,9 @@ describe('knative/ manifests', { skip: noKubectl || noSchemas }, () => {
       ...each('cluster', 'core', ['configmaps'], ['get', 'list', 'watch', 'create', 'update']),
       ...each('cluster', 'core', ['events'], ['create', 'patch']),
       ...each('cluster', 'events.k8s.io', ['events'], ['create', 'patch']),
-      ...each('ns:mcp-registry', 'coordination.k8s.io', ['leases'], ['get', 'create', 'update']),
+      // ingress authentication: the Broker's OIDC tokens (MCPREG_SYNC_OIDC_AUDIENCE)
+      'cluster authentication.k8s.io tokenreviews create',
+      ...each('ns:mcp-registry', 'coordination.k8s.io', ['leases'], ['get', 'create', 'update', 'delete']),
       // Secrets: only get, and only in namespaces bound one by one (never cluster-wide by default)
       'ns:mcp-registry core secrets get',
     ].sort());
@@ -276,6 +278,18 @@ describe('knative/ manifests', { skip: noKubectl || noSchemas }, () => {
     }
     assert.equal(named('Service', 'mcp-registry-sync').spec.template.spec.serviceAccountName, 'mcp-registry-sync');
     assert.equal(named('Service', 'mcp-registry-query').spec.template.spec.serviceAccountName, 'mcp-registry-query');
+  });
+
+  it("a NetworkPolicy admits to the sync pods only the Broker's (knative-eventing) and Knative Serving's traffic", () => {
+    const policy = named('NetworkPolicy', 'mcp-registry-sync-ingress');
+    const svc = named('Service', 'mcp-registry-sync');
+    assert.deepEqual(policy.spec.podSelector.matchLabels, { 'serving.knative.dev/service': svc.metadata.name });
+    assert.deepEqual(policy.spec.policyTypes, ['Ingress']);
+    assert.equal(policy.spec.ingress.length, 1);
+    const from = (policy.spec.ingress[0].from as Obj[]).map((f) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name']);
+    assert.deepEqual(from, ['knative-eventing', 'knative-serving']);
+    assert.ok((policy.spec.ingress[0].from as Obj[]).every((f) => Object.keys(f).length === 1 && f.namespaceSelector), 'no other peers');
+    assert.equal(ofKind('NetworkPolicy').length, 1, 'the query function stays reachable from its ingress');
   });
 
   it('every container runs non-root, read-only, without capabilities, with resources', () => {

@@ -158,6 +158,16 @@ describe('git source', () => {
     assert.deepEqual(readdirSync(scratch), []);
   });
 
+  it('a repository URL with user:password@ is refused, without a request and without echoing them', async () => {
+    for (const userinfo of ['carol:p%40ss-word@', 'carol@', ':secret-pw@']) {
+      const before = open.requests.length;
+      const e = await rejectsWith(createGitSource({ repository: open.url.replace('://', `://${userinfo}`) + '/registry.git', path: 'registry.json', allowHttp: true }).fetch(testContext()), 'invalid_argument');
+      assert.match(e.message, /credentials in the repository URL are not allowed \(host 127\.0\.0\.1\); use authSecret/);
+      assert.ok(!/p%40ss|p@ss|secret-pw|carol/.test(JSON.stringify({ message: e.message, where: e.where })), 'no credential in the error');
+      assert.equal(open.requests.length, before, 'nothing was sent');
+    }
+  });
+
   it('a zlib bomb in the pack is refused from its header before it is inflated → too_large', async () => {
     const bombRoot = mkdtempSync(path.join(tmpdir(), 'mcpreg-gitbomb-'));
     const bombRepo = new TestRepo(bombRoot, 'bomb');

@@ -11,8 +11,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudEvent, HTTP } from 'cloudevents';
-import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { ControlPlane } from '../../lib/local/control-plane/index.ts';
+import { leaseName } from '../../lib/kube/lease.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { createS3Store } from '../../lib/snapshots/s3-store.ts';
 import { readPointer } from '../../lib/snapshots/read.ts';
@@ -358,8 +359,13 @@ describe('sync function on CloudEvents', () => {
     assert.equal(summaries[0]?.outcome, 'cleaned-up');
     assert.deepEqual(await store.list(`registries/${NS}/api-reg/`), []);
     await assert.rejects(get('api-reg'), (e: { code?: number }) => e.code === 404);
+    // its Lease went with it (they used to accumulate)
+    const leases = cp.kubeConfig().makeApiClient(CoordinationV1Api);
+    await assert.rejects(leases.readNamespacedLease({ namespace: 'mcp-registry', name: leaseName(NS, 'api-reg') }), (e: { code?: number }) => e.code === 404);
+    assert.ok(await leases.readNamespacedLease({ namespace: 'mcp-registry', name: leaseName(NS, 'url-reg') }), 'a live registry keeps its Lease');
     // the delete event that follows is harmless
     assert.equal((await sendResource('delete', deleting))[0]?.outcome, 'cleaned-up');
+    await assert.rejects(leases.readNamespacedLease({ namespace: 'mcp-registry', name: leaseName(NS, 'api-reg') }), (e: { code?: number }) => e.code === 404);
   });
 
   test('poison events get a 4xx and change nothing', async () => {
@@ -368,5 +374,24 @@ describe('sync function on CloudEvents', () => {
     assert.equal(await post(HTTP.binary(pod)), 422);
     const unknown = new CloudEvent({ type: 'com.example.unknown', source: '/x', data: {} });
     assert.equal(await post(HTTP.binary(unknown)), 400);
+  });
+
+  test('events naming an invalid registry get a 422 that does not echo the name unbounded', async () => {
+    const before = handled.length;
+    for (const [name, namespace] of [['../../etc', NS], ['', NS], ['x'.repeat(5000), NS], ['ok', '../kube-system'], ['UPPER', NS]] as const) {
+      const event = new CloudEvent({
+        type: 'dev.knative.apiserver.resource.add',
+        source: cp.url,
+        datacontenttype: 'application/json',
+        data: { apiVersion: `${GROUP}/${VERSION}`, kind: 'MCPRegistry', metadata: { name, namespace } },
+      });
+      const message = HTTP.binary(event);
+      const res = await fetch(sync.url + '/', { method: 'POST', headers: message.headers as Record<string, string>, body: String(message.body) });
+      const text = await res.text();
+      assert.equal(res.status, 422, `${name.slice(0, 20)} in ${namespace}: ${text}`);
+      assert.ok(text.length < 400, `the answer is bounded (${text.length} characters)`);
+      assert.match(text, /not a valid Kubernetes (name|namespace)/);
+    }
+    assert.equal(handled.length, before, 'none reached the controller');
   });
 });
