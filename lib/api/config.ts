@@ -12,6 +12,7 @@ import { parseRegistryRef } from './router.ts';
  *   MCPREG_AUTH                 anonymous | kubernetes (anonymous)
  *   MCPREG_AUTH_CACHE_TTL       how long token and access decisions are reused (10s)
  *   MCPREG_AUTH_AUDIENCES       comma-separated TokenReview audiences (the API server's)
+ *   MCPREG_AUTH_TIMEOUT         a TokenReview or SubjectAccessReview taking longer → 503 (5s)
  *   MCPREG_KUBECONFIG           kubeconfig file for the reviews (in-cluster config, then $KUBECONFIG)
  *   MCPREG_POINTER_TTL          revalidate a registry's current.json at most this often (2s)
  *   MCPREG_REGISTRY_LIST_TTL    reuse the list of registries for this long (5s)
@@ -32,6 +33,7 @@ export interface QueryConfig {
   auth: 'anonymous' | 'kubernetes';
   authCacheTtlMs: number;
   authAudiences: string[] | undefined;
+  authTimeoutMs: number;
   kubeconfigPath: string | undefined;
   pointerTtlMs: number;
   registryListTtlMs: number;
@@ -103,6 +105,7 @@ export function queryConfigFromEnv(env: Env = process.env): QueryConfig {
     auth,
     authCacheTtlMs: duration(env, 'MCPREG_AUTH_CACHE_TTL', 10_000),
     authAudiences: audiences && audiences.length > 0 ? audiences : undefined,
+    authTimeoutMs: duration(env, 'MCPREG_AUTH_TIMEOUT', 5000),
     kubeconfigPath: raw(env, 'MCPREG_KUBECONFIG'),
     pointerTtlMs: duration(env, 'MCPREG_POINTER_TTL', 2000),
     registryListTtlMs: duration(env, 'MCPREG_REGISTRY_LIST_TTL', 5000),

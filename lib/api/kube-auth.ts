@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig, ObservableMiddleware } from '@kubernetes/client-node';
 import { RegistryError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { RegistryRef } from '../snapshots/layout.ts';
@@ -27,6 +27,8 @@ export interface KubeAccessOptions {
   audiences?: string[];
   /** at most this many cached decisions (default 10000) */
   maxEntries?: number;
+  /** a TokenReview or SubjectAccessReview taking longer fails with 503 and is not cached (default 5 s) */
+  timeoutMs?: number;
   now?: () => number;
 }
 
@@ -71,6 +73,9 @@ function sha256(text: string): string {
 
 /** why a review call failed, without anything from the request (the token is in it) */
 function reviewFailure(what: string, e: unknown): RegistryError {
+  if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')) {
+    return new RegistryError('source_unavailable', `${what} timed out`, { transient: true, where: { source: 'kubernetes' } });
+  }
   const code = (e as { code?: unknown })?.code;
   const status = typeof code === 'number' ? ` (HTTP ${code})` : '';
   return new RegistryError('source_unavailable', `${what} failed${status}`, { transient: true, where: { source: 'kubernetes' } });
@@ -86,6 +91,22 @@ export async function createKubeAccess(options: KubeAccessOptions): Promise<Acce
   const identities = new TtlCache<Identity | null>(ttl, max, now);
   const decisions = new TtlCache<boolean>(ttl, max, now);
   const inflight = new Map<string, Promise<unknown>>();
+  const timeoutMs = options.timeoutMs ?? 5000;
+  // each review call gets its own deadline: a frozen API server must not hold requests (or
+  // the callers queued behind the same in-flight review) for longer than this
+  const withDeadline = () => {
+    const signal = AbortSignal.timeout(timeoutMs);
+    const middleware: ObservableMiddleware = {
+      pre: (c) => (c.setSignal(signal), new k8s.Observable(Promise.resolve(c))),
+      post: (c) => new k8s.Observable(Promise.resolve(c)),
+    };
+    return { middleware: [middleware], middlewareMergeStrategy: 'append' as const };
+  };
+  /** the API server's audiences are not ours: with audiences configured, the answer must name one of them */
+  const audienceMatches = (returned: string[] | undefined): boolean => {
+    if (!options.audiences) return true;
+    return (returned ?? []).some((a) => options.audiences!.includes(a));
+  };
 
   const once = <T>(key: string, run: () => Promise<T>): Promise<T> => {
     let p = inflight.get(key) as Promise<T> | undefined;
@@ -102,15 +123,16 @@ export async function createKubeAccess(options: KubeAccessOptions): Promise<Acce
     return once(`tr:${hash}`, async () => {
       let result;
       try {
-        result = await authn.createTokenReview({
-          body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, ...(options.audiences ? { audiences: options.audiences } : {}) } },
-        });
+        result = await authn.createTokenReview(
+          { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, ...(options.audiences ? { audiences: options.audiences } : {}) } } },
+          withDeadline(),
+        );
       } catch (e) {
         throw reviewFailure('TokenReview', e);
       }
       const status = result.status;
       const identity: Identity | null =
-        status?.authenticated === true && status.user?.username
+        status?.authenticated === true && status.user?.username && audienceMatches(status.audiences)
           ? {
               user: status.user.username,
               ...(status.user.uid ? { uid: status.user.uid } : {}),
@@ -149,7 +171,8 @@ export async function createKubeAccess(options: KubeAccessOptions): Promise<Acce
       return once(`sar:${key}`, async () => {
         let result;
         try {
-          result = await authz.createSubjectAccessReview({
+          result = await authz.createSubjectAccessReview(
+            {
             body: {
               apiVersion: 'authorization.k8s.io/v1',
               kind: 'SubjectAccessReview',
@@ -161,7 +184,9 @@ export async function createKubeAccess(options: KubeAccessOptions): Promise<Acce
                 resourceAttributes: { ...MCPREGISTRY_RESOURCE, namespace: ref.namespace, name: ref.name },
               },
             },
-          });
+            },
+            withDeadline(),
+          );
         } catch (e) {
           throw reviewFailure('SubjectAccessReview', e);
         }

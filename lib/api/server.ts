@@ -61,7 +61,7 @@ export async function startQueryServer(options: QueryServerOptions): Promise<Que
       : async () => {
           const { createKubeAccess } = await import('./kube-auth.ts');
           const kubeConfig = options.kubeConfig ?? (await loadKubeConfig(config));
-          return createKubeAccess({ kubeConfig, logger, cacheTtlMs: config.authCacheTtlMs, ...(config.authAudiences ? { audiences: config.authAudiences } : {}) });
+          return createKubeAccess({ kubeConfig, logger, cacheTtlMs: config.authCacheTtlMs, timeoutMs: config.authTimeoutMs, ...(config.authAudiences ? { audiences: config.authAudiences } : {}) });
         };
   const handler = createQueryHandler({
     cache,

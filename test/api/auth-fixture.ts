@@ -28,7 +28,8 @@ export interface AuthFixture {
   stop(): Promise<void>;
 }
 
-export async function startAuthFixture(options: { env?: Record<string, string>; logger?: Logger; telemetry?: Telemetry } = {}): Promise<AuthFixture> {
+/** `apiServer` maps the control plane's URL to the one the query function uses (a proxy in front of it) */
+export async function startAuthFixture(options: { env?: Record<string, string>; logger?: Logger; telemetry?: Telemetry; apiServer?: (url: string) => Promise<string> } = {}): Promise<AuthFixture> {
   const dir = await mkdtemp(join(tmpdir(), 'mcpreg-auth-'));
   const tokensFile = join(dir, 'tokens.csv');
   await writeFile(
@@ -96,7 +97,8 @@ export async function startAuthFixture(options: { env?: Record<string, string>; 
   }
   // the query function's own credentials: its token against the control plane
   const own = cp.kubeConfig();
-  const cluster = own.getCurrentCluster()!;
+  const current = own.getCurrentCluster()!;
+  const cluster = options.apiServer ? { ...current, server: await options.apiServer(current.server) } : current;
   own.loadFromOptions({
     clusters: [cluster],
     users: [{ name: 'query', token: TOKENS.query }],
