@@ -23,6 +23,11 @@ export const ERROR_CODES = [
   'url_forbidden', // SSRF policy refused the address or scheme
   'unsupported', // e.g. ssh:// git URLs
   'rate_limited',
+  // aggregate sources: a member registry that cannot be used
+  'member_not_found',
+  'member_not_synced',
+  'member_forbidden',
+  'aggregate_cycle',
   // pipeline
   'empty_result',
   'deadline_exceeded',

@@ -165,7 +165,60 @@ export const RegistryApiSource = z
   .describe('Page through an upstream MCP registry API (GET /v0.1/servers with cursors).');
 export type RegistryApiSource = z.infer<typeof RegistryApiSource>;
 
-export const SourceType = z.enum(['configmap', 'url', 'git', 'registry']);
+/**
+ * Annotation on an MCPRegistry naming the namespaces whose aggregates may include it
+ * (comma-separated namespace names, or `*` for every namespace). Without it, only aggregates
+ * in the registry's own namespace may: a tenant cannot read another tenant's registry
+ * through an aggregate of its own.
+ */
+export const AGGREGATION_ALLOWED_NAMESPACES_ANNOTATION = 'toolhive.stacklok.io/aggregation-allowed-namespaces';
+
+/** a namespace name (DNS label) */
+export const NAMESPACE_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+/** most members of one aggregate */
+export const MAX_AGGREGATE_MEMBERS = 32;
+
+export const AggregateMember = z
+  .object({
+    name: ObjectName.describe('Name of the member MCPRegistry.'),
+    namespace: z
+      .string()
+      .min(1)
+      .max(63)
+      .regex(new RegExp(NAMESPACE_PATTERN), 'a namespace name (lower-case letters, digits and "-")')
+      .optional()
+      .describe(
+        `Namespace of the member; the aggregate's own when absent. A member in another namespace must carry the annotation ${AGGREGATION_ALLOWED_NAMESPACES_ANNOTATION} listing the aggregate's namespace (or "*").`,
+      ),
+  })
+  .describe('One member registry of an aggregate.');
+export type AggregateMember = z.infer<typeof AggregateMember>;
+
+export const AggregateSource = withRules(
+  z
+    .object({
+      registries: z
+        .array(AggregateMember)
+        .min(1)
+        .max(MAX_AGGREGATE_MEMBERS)
+        .describe(
+          'Member MCPRegistries in priority order: a server name is taken whole (every version) from the first member that has it. ' +
+            "Their published snapshots are read from the store (nothing is fetched); a member's publish re-syncs the aggregate.",
+        ),
+    })
+    .describe('Publish the union of other MCPRegistries, de-duplicated by server name, first member wins.'),
+  [
+    {
+      rule: "self.registries.all(a, self.registries.filter(b, b.name == a.name && (has(b.namespace) ? b.namespace : '') == (has(a.namespace) ? a.namespace : '')).size() == 1)",
+      message: 'each member may be listed only once',
+      fieldPath: '.registries',
+      check: (s) => new Set(s.registries.map((m) => `${m.namespace ?? ''}/${m.name}`)).size === s.registries.length,
+    },
+  ],
+);
+export type AggregateSource = z.infer<typeof AggregateSource>;
+
+export const SourceType = z.enum(['configmap', 'url', 'git', 'registry', 'aggregate']);
 export type SourceType = z.infer<typeof SourceType>;
 
 const SOURCE_BLOCKS = [
@@ -173,16 +226,18 @@ const SOURCE_BLOCKS = [
   ['url', 'url'],
   ['git', 'git'],
   ['registry', 'registry'],
+  ['aggregate', 'aggregate'],
 ] as const;
 
 export const SourceSpec = withRules(
   z
     .object({
-      type: SourceType.describe('Which block below is used: configmap, url, git or registry.'),
+      type: SourceType.describe('Which block below is used: configmap, url, git, registry or aggregate.'),
       configMap: ConfigMapSource.optional(),
       url: UrlSource.optional(),
       git: GitSource.optional(),
       registry: RegistryApiSource.optional(),
+      aggregate: AggregateSource.optional(),
     })
     .describe('Where the registry document comes from. Set type and exactly the matching block.'),
   SOURCE_BLOCKS.map(([type, block]) => ({
@@ -236,6 +291,13 @@ export const MCPRegistrySpec = z
       .boolean()
       .default(false)
       .describe('Publish a snapshot with zero servers. Off by default, so that a broken source cannot empty a registry.'),
+    allowPartial: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Aggregate sources: publish without the members that are missing, not yet synced or not allowed (the MembersAvailable condition names them). ' +
+          'Off by default: such a member fails the sync and the last snapshot keeps serving. A cycle is refused either way.',
+      ),
   })
   .describe('Desired state of an MCPRegistry.');
 export type MCPRegistrySpec = z.infer<typeof MCPRegistrySpec>;

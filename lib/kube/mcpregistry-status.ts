@@ -43,7 +43,7 @@ export function conditionsSchema<const T extends readonly [string, ...string[]]>
     .describe(`Current state as conditions: ${types.join(', ')}.`);
 }
 
-export const REGISTRY_CONDITION_TYPES = ['Ready', 'Synced', 'SourceAvailable', 'Valid'] as const;
+export const REGISTRY_CONDITION_TYPES = ['Ready', 'Synced', 'SourceAvailable', 'Valid', 'MembersAvailable'] as const;
 export type RegistryConditionType = (typeof REGISTRY_CONDITION_TYPES)[number];
 
 export const RegistryCondition = conditionSchema(REGISTRY_CONDITION_TYPES);
@@ -63,6 +63,23 @@ export const SnapshotRef = z
   .describe('The snapshot currently served.');
 export type SnapshotRef = z.infer<typeof SnapshotRef>;
 
+/** why an aggregate could not use a member */
+export const MemberProblem = z.enum(['NotFound', 'NotSynced', 'Forbidden', 'Cycle']);
+export type MemberProblem = z.infer<typeof MemberProblem>;
+
+export const MemberStatus = z
+  .object({
+    namespace: z.string().min(1).max(63).describe('Namespace of the member.'),
+    name: z.string().min(1).max(253).describe('Name of the member MCPRegistry.'),
+    snapshotHash: z.string().regex(/^[0-9a-f]{64}$/, 'a hex SHA-256').optional().describe("Hash of the member's snapshot the aggregate used."),
+    servers: Count.optional().describe("Servers the aggregate publishes from this member (after the aggregate's filter)."),
+    shadowed: Count.optional().describe('Servers of this member left out because a member earlier in the list has the same name.'),
+    problem: MemberProblem.optional().describe('Why the member was not used: NotFound, NotSynced (no snapshot yet), Forbidden (another namespace, not allowed by its annotation) or Cycle.'),
+    message: z.string().max(1024).optional().describe('What is wrong with the member, when problem is set.'),
+  })
+  .describe('One member of an aggregate, as the last sync saw it.');
+export type MemberStatus = z.infer<typeof MemberStatus>;
+
 export const MCPRegistryStatus = z
   .object({
     observedGeneration: z.number().int().min(0).optional().describe('metadata.generation of the spec the last sync attempt used.'),
@@ -81,6 +98,11 @@ export const MCPRegistryStatus = z
       .describe('Value of the toolhive.stacklok.io/sync-trigger annotation that was last acted on.'),
     snapshot: SnapshotRef.optional(),
     apiEndpoint: z.string().max(2048).optional().describe('Where the query API serves this registry.'),
+    members: z
+      .array(MemberStatus)
+      .max(32)
+      .optional()
+      .describe('Aggregate sources: each member in priority order, with the snapshot used and the servers it contributed and lost to a higher-priority member.'),
   })
   .describe('Observed state of an MCPRegistry, written by the sync function.');
 export type MCPRegistryStatus = z.infer<typeof MCPRegistryStatus>;

@@ -51,6 +51,11 @@ export function validatePrefix(prefix: string): string {
 const K8S_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 /** Namespace and name must be Kubernetes object names, so that each is exactly one key segment. */
+/** whether namespace and name are both Kubernetes object names (what validateRef accepts) */
+export function isValidRef(ref: { namespace: string; name: string }): boolean {
+  return [ref.namespace, ref.name].every((v) => typeof v === 'string' && v.length <= 253 && K8S_NAME.test(v));
+}
+
 export function validateRef(ref: { namespace: string; name: string }): void {
   for (const [what, value] of [
     ['namespace', ref.namespace],

@@ -4,6 +4,7 @@
  */
 import { RegistryError } from '../errors.ts';
 import type { SourceSpec } from '../kube/mcpregistry-spec.ts';
+import { createAggregateSource } from './aggregate.ts';
 import { createConfigMapSource } from './configmap.ts';
 import { createGitSource, type GitSourceOptions } from './git.ts';
 import { createRegistrySource } from './registry.ts';
@@ -14,7 +15,7 @@ export interface CreateSourceOptions {
   git?: GitSourceOptions;
 }
 
-const BLOCK = { configmap: 'configMap', url: 'url', git: 'git', registry: 'registry' } as const;
+const BLOCK = { configmap: 'configMap', url: 'url', git: 'git', registry: 'registry', aggregate: 'aggregate' } as const;
 
 export function createSource(spec: SourceSpec, options: CreateSourceOptions = {}): Source {
   const missing = () =>
@@ -32,6 +33,9 @@ export function createSource(spec: SourceSpec, options: CreateSourceOptions = {}
     case 'registry':
       if (!spec.registry) throw missing();
       return createRegistrySource(spec.registry);
+    case 'aggregate':
+      if (!spec.aggregate) throw missing();
+      return createAggregateSource(spec.aggregate);
     default: {
       const never: never = spec.type;
       throw new RegistryError('invalid_argument', `unknown source type ${String(never)}`, { where: { path: 'spec.source.type' } });

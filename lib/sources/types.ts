@@ -2,9 +2,10 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import type { SourceSpec } from '../kube/mcpregistry-spec.ts';
 import type { Logger } from '../log.ts';
+import type { SnapshotStore } from '../snapshots/store.ts';
 
 /**
- * One interface for every source type (configmap, url, git, registry). A source fetches,
+ * One interface for every source type (configmap, url, git, registry, aggregate). A source fetches,
  * reports a revision, and answers "unchanged since revision R" cheaply when it can.
  * Failures are thrown as RegistryError with a code naming the cause and `where.source`.
  */
@@ -57,8 +58,12 @@ export interface SourceContext {
   signal: AbortSignal;
   secrets: SecretReader;
   policy: FetchPolicy;
-  /** needed by the configmap source */
+  /** needed by the configmap and aggregate sources */
   kubeConfig?: KubeConfig;
+  /** the snapshot store: the aggregate source reads its members' snapshots from it */
+  store?: SnapshotStore;
+  /** aggregate source: leave out members that cannot be used instead of failing (spec.allowPartial) */
+  allowPartial?: boolean;
   /** what the previous successful sync saw; lets a source answer "unchanged" */
   previous?: { revision?: string; state?: unknown };
   /** true forces a full fetch even when the source could answer "unchanged" */
@@ -88,6 +93,11 @@ export type FetchResult =
       state: unknown;
       /** size of the JSON the entries arrived in, when known: sizes the caller's output buffers */
       bytes?: number;
+      /**
+       * The entries are rows of published snapshots (an aggregate's members), validated when
+       * they were published: not validated again.
+       */
+      validated?: true;
     };
 
 export interface Source {

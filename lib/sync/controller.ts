@@ -13,9 +13,12 @@ import { createResourceClient, type ResourceClient } from '../kube/registry-clie
 import { MCP_REGISTRY, MCP_REGISTRY_SYNC_JOB } from '../kube/resources.ts';
 import { createKubeSecretReader } from '../kube/secrets.ts';
 import { silentLogger, type Logger } from '../log.ts';
+import { isValidRef } from '../snapshots/keys.ts';
 import { deleteRegistry } from '../snapshots/retention.ts';
 import type { SnapshotPointer } from '../snapshots/pointer.ts';
 import type { SnapshotStore } from '../snapshots/store.ts';
+import { membersMoved } from '../sources/aggregate.ts';
+import { aggregatesOf } from '../sources/aggregate-members.ts';
 import { createSource as defaultCreateSource } from '../sources/index.ts';
 import { observeSync } from '../telemetry/sync-observer.ts';
 import { NO_TELEMETRY, type Telemetry } from '../telemetry/telemetry.ts';
@@ -60,7 +63,9 @@ export interface HandleResult {
   registries: SyncSummary[];
 }
 
-type Via = 'event' | 'ping' | 'configmap' | 'job';
+type Via = 'event' | 'ping' | 'configmap' | 'member' | 'job';
+
+const SYNC_REASON: Partial<Record<Via, 'configmap-changed' | 'member-published' | 'sync-job'>> = { configmap: 'configmap-changed', member: 'member-published', job: 'sync-job' };
 
 const MAX_PASSES = 3;
 
@@ -259,9 +264,10 @@ export function createSyncController(deps: ControllerDeps) {
           break;
         }
         let decision = decide(object, mode === 'ping' ? 'ping' : 'event', now());
-        if ((mode === 'configmap' || mode === 'job') && decision.action === 'skip') {
+        const reason = SYNC_REASON[mode];
+        if (reason && decision.action === 'skip') {
           const disabled = (object.spec as { syncPolicy?: { enabled?: boolean } } | undefined)?.syncPolicy?.enabled === false;
-          if (mode === 'job' || !disabled) decision = { action: 'sync', reason: mode === 'job' ? 'sync-job' : 'configmap-changed' };
+          if (mode === 'job' || !disabled) decision = { action: 'sync', reason };
         }
         if (decision.action === 'cleanup') {
           summaries.push(await cleanup(ns, name, object));
@@ -275,7 +281,8 @@ export function createSyncController(deps: ControllerDeps) {
         const force = decision.reason === 'manual-trigger' || decision.reason === 'sync-job';
         const { summary } = await syncOnce(object, decision, force);
         summaries.push(summary);
-        mode = 'event';
+        // an aggregate whose member published meanwhile syncs again (its event may have found us busy)
+        mode = summary.result?.members && (await membersMoved(deps.store, summary.result.members)) ? 'member' : 'event';
       }
     } finally {
       // a registry's Lease goes with its snapshots
@@ -313,6 +320,20 @@ export function createSyncController(deps: ControllerDeps) {
       }
     });
     return transient ? { summaries, transient } : { summaries };
+  }
+
+  /**
+   * The aggregates that list a registry, synced because it published (or went away). One that
+   * is busy is synced again after its current sync (see syncRegistry), and the event is
+   * answered as transient so that the Broker delivers it again, in case that check was early.
+   */
+  async function syncAggregatesOf(ns: string, name: string): Promise<SyncSummary[]> {
+    const users = aggregatesOf(await registries.list(), { namespace: ns, name });
+    const { summaries, transient } = await syncEach(users, 'member');
+    if (transient) throw transient;
+    const busy = summaries.find((s) => s.outcome === 'busy');
+    if (busy) throw new RegistryError('conflict', `aggregate ${busy.registry} is being synced; deliver the event again`, { transient: true });
+    return summaries;
   }
 
   async function runJob(job: KubeObject): Promise<SyncSummary[]> {
@@ -375,12 +396,17 @@ export function createSyncController(deps: ControllerDeps) {
 
   async function handle(event: DecodedEvent): Promise<HandleResult> {
     if (event.type === 'ping') return { event: 'ping', registries: await ping() };
-    if (event.type === 'published') return { event: 'published', registries: [] };
+    if (event.type === 'published') {
+      // the subject names the registry that published; events are hints, the store and the API decide
+      const [ns, name, extra] = (event.subject ?? '').split('/');
+      if (!ns || !name || extra !== undefined || !isValidRef({ namespace: ns, name })) return { event: 'published', registries: [] };
+      return { event: 'published', registries: await syncAggregatesOf(ns, name) };
+    }
     const { object, kind, action } = event;
     const ns = object.metadata.namespace ?? 'default';
     const label = `${kind} ${action}`;
     if (kind === 'MCPRegistry') {
-      if (action === 'delete') return { event: label, registries: [await cleanupIfDeleted(ns, object.metadata.name)] };
+      if (action === 'delete') return { event: label, registries: [await cleanupIfDeleted(ns, object.metadata.name), ...(await syncAggregatesOf(ns, object.metadata.name))] };
       return { event: label, registries: await syncRegistry(ns, object.metadata.name, 'event') };
     }
     if (kind === 'ConfigMap') {

@@ -17,6 +17,7 @@ import { publishSnapshot } from '../snapshots/publish.ts';
 import { CorruptPointerError, readPointer, type PointerRead } from '../snapshots/read.ts';
 import { pruneSnapshots } from '../snapshots/retention.ts';
 import type { SnapshotStore } from '../snapshots/store.ts';
+import { AggregateMemberError, membersOfState, servedSnapshot, type MemberState } from '../sources/aggregate.ts';
 import { mergeIncremental } from '../sources/merge.ts';
 import type { FetchResult, Source, SourceContext } from '../sources/types.ts';
 import { JsonBytes, LazyEntries, sha256OfJsonArray } from './json-bytes.ts';
@@ -85,6 +86,8 @@ export interface SyncResult {
   durationMs: number;
   startedAt: string;
   error?: RegistryError;
+  /** aggregate sources: each member as this sync saw it */
+  members?: MemberState[];
 }
 
 /** ToolHive maps serialised entry by entry */
@@ -128,7 +131,8 @@ export async function runSync(request: SyncRequest): Promise<SyncResult> {
   const base = { ref: request.ref, invalid: [] as Problem[], objectsWritten: 0, startedAt: rfc3339(started) };
   try {
     const result = await sync(request, signal, now, log);
-    return { ...base, ...result, durationMs: Math.round(performance.now() - t0) };
+    const members = request.spec.source.type === 'aggregate' ? membersOfState(result.pointer?.source?.state) : undefined;
+    return { ...base, ...result, ...(members ? { members } : {}), durationMs: Math.round(performance.now() - t0) };
   } catch (e) {
     let error = toRegistryError(e, 'internal', { source: request.spec.source.type });
     if (deadline.aborted && (error.code === 'aborted' || error.code === 'source_timeout')) {
@@ -139,7 +143,8 @@ export async function runSync(request: SyncRequest): Promise<SyncResult> {
       });
     }
     log.warn('sync failed', { registry: `${request.ref.namespace}/${request.ref.name}`, code: error.code, error: error.describe() });
-    return { ...base, outcome: 'failed', counts: EMPTY_COUNTS, error, durationMs: Math.round(performance.now() - t0) };
+    const members = error instanceof AggregateMemberError ? { members: error.members } : {};
+    return { ...base, outcome: 'failed', counts: EMPTY_COUNTS, error, ...members, durationMs: Math.round(performance.now() - t0) };
   }
 }
 
@@ -167,9 +172,12 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
   // what a pointer must say besides the content: an edit of these alone rewrites the pointer
   const display = { ...(spec.displayName !== undefined ? { displayName: spec.displayName } : {}), ...(spec.description !== undefined ? { description: spec.description } : {}) };
   const upToDate = (p: SnapshotPointer) => p.filterHash === fHash && p.displayName === display.displayName && p.description === display.description;
+  // An aggregate re-reads its members (they are in the store already) rather than keeping a
+  // copy of their union: it never stores source.json, and its snapshot is no source content.
+  const aggregate = spec.source.type === 'aggregate';
   signal.throwIfAborted();
 
-  const read = await fetchAndRead(req, current, upToDate, !filter.keepsAll, signal);
+  const read = await fetchAndRead(req, current, upToDate, !filter.keepsAll && !aggregate, signal);
   if (read.unchanged) return read.unchanged;
   const { content, fetchMode, revision, sourceState } = read;
 
@@ -178,8 +186,9 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
   // The unfiltered content's hash is taken as the source delivered it, before registry
   // timestamps are filled in: entries the filter drops have no previous timestamps to carry
   // forward, and their fresh ones must not make an unchanged source look changed.
-  const sourceHash = filter.keepsAll ? undefined : sha256OfJsonArray(content.servers);
-  const all = await completeOfficialMeta(store, previous, content.servers, syncedAt);
+  const sourceHash = filter.keepsAll || aggregate ? undefined : sha256OfJsonArray(content.servers);
+  // an aggregate's timestamps are its own, set once it knows what it serves (below)
+  const all = aggregate ? content.servers : await completeOfficialMeta(store, previous, content.servers, syncedAt);
   signal.throwIfAborted();
 
   const kept = filter.keepsAll ? all : filterServerResponses(all, filter);
@@ -203,6 +212,10 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
     published: kept.length,
     servers: names,
   };
+  let served = kept;
+  let state = sourceState;
+  if (aggregate) ({ entries: served, state } = await servedSnapshot(store, previous, kept, syncedAt, sourceState));
+  signal.throwIfAborted();
 
   // The content hash covers the bytes we publish, minus the registry's own last_updated.
   // Entry timestamps are carried forward (official-meta.ts), so unchanged content serialises
@@ -216,7 +229,7 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
   content.servers = [];
   delete content.toolhive;
   if (all !== kept) all.length = 0;
-  const upstreamOut = upstreamList(kept, content.sizeHint * 1.25 + 65_536, true);
+  const upstreamOut = upstreamList(served, content.sizeHint * 1.25 + 65_536, true);
   const hash = sha256([fHash, upstreamOut.sha256(), toolhiveOut.sha256(), sourceHash ?? ''].join('\n'));
   req.onPhase?.('convert', performance.now() - tConvert);
   signal.throwIfAborted();
@@ -235,7 +248,7 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
   // beside the snapshot holds the raw document (or the merged registry API list).
   let source: { key: string; kind: 'document' | 'upstream-list'; file?: string };
   let objectsWritten = 0;
-  if (filter.keepsAll) {
+  if (filter.keepsAll || aggregate) {
     source = fromToolhive
       ? { key: snapshotKey(ref, hash, 'toolhive.json'), kind: 'document', file: 'toolhive.json' }
       : { key: snapshotKey(ref, hash, 'upstream.json'), kind: 'upstream-list' };
@@ -261,7 +274,7 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
       ...display,
       syncedAt,
       counts: { servers: names, versions: counts.published, invalid: counts.invalid, filteredOut: counts.filteredOut },
-      source: { hash: sourceHash ?? hash, ...source, ...(sourceState !== undefined ? { state: sourceState } : {}) },
+      source: { hash: sourceHash ?? hash, ...source, ...(state !== undefined ? { state } : {}) },
     },
   });
   objectsWritten += published.objectsWritten + 1;
@@ -309,11 +322,14 @@ async function fetchAndRead(
 ): Promise<{ unchanged: SyncBody } | { unchanged?: undefined; content: SourceContent; fetchMode: FetchMode; revision: string; sourceState: unknown }> {
   const { ref } = req;
   const previous = current?.pointer;
-  // A source can only answer "unchanged" when we still hold what it is unchanged from.
-  const canReuse = previous?.source !== undefined;
+  // A source can only answer "unchanged" when we still hold what it is unchanged from (an
+  // aggregate holds no copy of its members: it re-reads them for anything but an unchanged pointer).
+  const canReuse = previous?.source !== undefined && (req.spec.source.type !== 'aggregate' || upToDate(previous));
   const tFetch = performance.now();
   const fetched = await req.source.fetch({
     ...req.context,
+    store: req.store,
+    allowPartial: req.spec.allowPartial,
     namespace: ref.namespace,
     registryName: ref.name,
     signal,
@@ -432,11 +448,7 @@ async function readContent(req: SyncRequest, fetched: FetchResult, current: Poin
       : fromDocument({ bytes: object.body }, { file: stored.key, format: 'upstream', mode, keepSource });
   }
   // registry API entries: validate each, then merge increments into what we hold
-  const invalid: Problem[] = [];
-  const valid: ServerResponse[] = [];
-  const validated = parseEntries(fetched.entries, mode);
-  valid.push(...validated.valid);
-  invalid.push(...validated.invalid);
+  const { valid, invalid } = fetched.validated ? { valid: fetched.entries as ServerResponse[], invalid: [] as Problem[] } : parseEntries(fetched.entries, mode);
   let servers = valid;
   let sizeHint = fetched.bytes ?? 0;
   if (fetched.mode === 'incremental') {

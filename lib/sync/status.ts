@@ -3,6 +3,7 @@ import { boundMessage, setCondition, type Condition } from '../kube/conditions.t
 import type { MCPRegistryStatus } from '../kube/mcpregistry-status.ts';
 import type { SyncPolicy } from '../kube/mcpregistry-spec.ts';
 import { snapshotPrefix } from '../snapshots/layout.ts';
+import { PROBLEM_CODES, type MemberState } from '../sources/aggregate.ts';
 import type { SyncResult } from './pipeline.ts';
 import { nextSyncTime } from './schedule.ts';
 
@@ -14,6 +15,9 @@ import { nextSyncTime } from './schedule.ts';
  * - SourceAvailable: the source could be read (False for network, auth, not-found, SSRF…).
  * - Valid: the document and every entry validated (False with the invalid entries listed,
  *   also in lenient mode where the valid ones are still published).
+ * - MembersAvailable (aggregates only): every member could be used; False names the ones that
+ *   could not (missing, not synced, not allowed, a cycle), also when spec.allowPartial
+ *   published without them.
  */
 
 const SOURCE_ERRORS = new Set([
@@ -25,6 +29,10 @@ const SOURCE_ERRORS = new Set([
   'url_forbidden',
   'unsupported',
   'rate_limited',
+  'member_not_found',
+  'member_not_synced',
+  'member_forbidden',
+  'aggregate_cycle',
 ]);
 const VALIDITY_ERRORS = new Set(['invalid_json', 'unknown_format', 'invalid_document', 'duplicate_name', 'too_deep', 'empty_result']);
 
@@ -64,6 +72,21 @@ function summariseInvalid(result: SyncResult): string {
   const shown = result.invalid.slice(0, 5).map((p) => `${p.server ? `server ${JSON.stringify(p.server)} ` : ''}${p.path}: ${p.message}`);
   const more = result.invalid.length > shown.length ? `; and ${result.invalid.length - shown.length} more` : '';
   return `${result.invalid.length} invalid entr${result.invalid.length === 1 ? 'y' : 'ies'} left out: ${shown.join('; ')}${more}`;
+}
+
+function describeMember(m: MemberState): string {
+  if (m.problem) return `${m.namespace}/${m.name}: ${m.message ?? m.problem}`;
+  const counts = m.servers === undefined ? '' : ` (${m.servers} servers${m.shadowed ? `, ${m.shadowed} shadowed` : ''})`;
+  return `${m.namespace}/${m.name}${counts}`;
+}
+
+/** MembersAvailable from an aggregate's member states */
+export function membersCondition(members: readonly MemberState[], published: boolean): Pick<Condition, 'status' | 'reason' | 'message'> {
+  const problems = members.filter((m) => m.problem);
+  if (problems.length === 0) return { status: 'True', reason: 'MembersAvailable', message: `${members.length} member${members.length === 1 ? '' : 's'}: ${members.map(describeMember).join(', ')}` };
+  const first = problems.find((m) => m.problem === 'Cycle') ?? problems[0]!;
+  const prefix = published ? 'published without ' : '';
+  return { status: 'False', reason: reasonOf(PROBLEM_CODES[first.problem!]), message: `${prefix}${problems.map(describeMember).join('; ')}` };
 }
 
 export function resultStatus(input: StatusInput, result: SyncResult): MCPRegistryStatus {
@@ -124,6 +147,15 @@ export function resultStatus(input: StatusInput, result: SyncResult): MCPRegistr
     if (!retrying && next) {
       set('Synced', 'False', reason, `${message} (gave up after ${input.policy.retry.maxRetries} retries; next attempt at the interval)`);
     }
+  }
+  if (result.members) {
+    status.members = result.members;
+    const c = membersCondition(result.members, result.outcome !== 'failed');
+    set('MembersAvailable', c.status, c.reason, c.message);
+  } else if (result.outcome !== 'failed') {
+    // not (or no longer) an aggregate
+    delete status.members;
+    conditions = conditions.filter((c) => c.type !== 'MembersAvailable');
   }
   status.conditions = conditions as MCPRegistryStatus['conditions'];
   return status;
