@@ -12,7 +12,8 @@ import { syncConfigFromEnv } from '../sync/config.ts';
 import { createSyncController } from '../sync/controller.ts';
 import { startSyncServer } from '../../functions/sync/server.ts';
 import { startControlPlane } from './control-plane/index.ts';
-import { startEventBridge } from './event-bridge.ts';
+import { publishedEvent } from '../events/publish.ts';
+import { startEventBridge, type EventBridge } from './event-bridge.ts';
 import { prepareExampleFiles } from './example-data.ts';
 import { startExampleServers, type ExampleAddresses } from './example-servers.ts';
 import { ensureNamespace, examplePorts, installCrds, readManifests, setUpExamples, type ExamplesOutcome } from './examples.ts';
@@ -26,6 +27,7 @@ import { workloadCrds } from '../deploy/workload-crds.ts';
  *     └─ watched by the event bridge ── ApiServerSource/PingSource CloudEvents ──► sync function (HTTP)
  *   sync function ── snapshots ──► store (<data>/snapshots, or S3) ◄── query function (the REST API)
  *                 └─ snapshot-published CloudEvent ──► query function /events
+ *                                                  └──► event bridge ──► sync function (aggregates of that registry)
  *   example servers (url, git, registry API) on loopback, for the examples of crds/examples/
  *
  * Start-up order: store, query API, control plane, CRDs, example servers, sync function,
@@ -160,6 +162,8 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     const policy = policyFromEnv(env);
     // the example servers listen on loopback, which the SSRF policy refuses by default
     policy.allowPrivate = [...new Set([...policy.allowPrivate, ...LOOPBACK])];
+    // the event bridge starts after the sync function; a publish before that has no aggregate to wake
+    let relay: EventBridge | undefined;
     const controller = createSyncController({
       kubeConfig,
       store,
@@ -173,6 +177,7 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
         sink: `${query.url}/events`,
       },
       log: syncLog,
+      onPublished: (pointer) => relay?.relay(publishedEvent(pointer)),
     });
     const active = new Set<Promise<unknown>>();
     const sync = await startSyncServer({
@@ -197,6 +202,7 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
       ping: { intervalMs: options.resyncIntervalMs },
       log: log.child({ component: 'event-bridge' }),
     });
+    relay = bridge;
     cleanup.push(() => bridge.stop());
 
     let examplesOutcome: ExamplesOutcome | undefined;

@@ -16,6 +16,11 @@ import { ADAPTER_DELIVERY, deliver, type DeliveryPolicy } from './deliver.ts';
  * changes seen on the watch do. The resync tick is the safety net, as in a cluster: one is
  * sent when asked (`ping()`, local mode does so at start-up) and then every interval.
  *
+ * It also stands in for the Broker's Trigger that routes the sync function's own
+ * `io.toolhive.registry.snapshot.published` events back to it (knative/triggers.yaml,
+ * `mcp-registry-sync-snapshots`): `relay(event)` queues such an event for the sink, so that
+ * aggregates re-sync when a member publishes.
+ *
  * Delivery: binary mode, Knative's adapter retry policy (deliver.ts). Events of one object
  * are delivered in order, one at a time; different objects (and ticks) concurrently, up to
  * a limit. A failed delivery is logged and dropped, as the adapter does. An object that cannot
@@ -130,6 +135,8 @@ export interface BridgeStats {
 export interface EventBridge {
   /** queue one resync tick now */
   ping(): void;
+  /** queue an event for the sink, as a Broker Trigger delivers it (events of one subject in order) */
+  relay(event: CloudEvent<unknown>): void;
   /** resolves when nothing is queued or in flight */
   idle(): Promise<void>;
   stats(): BridgeStats;
@@ -390,6 +397,7 @@ export async function startEventBridge(options: EventBridgeOptions): Promise<Eve
 
   return {
     ping,
+    relay: (event) => enqueue({ key: `relay/${event.type}/${event.subject ?? event.id}`, event, describe: `${event.type} ${event.subject ?? ''}`.trim() }),
     idle: () =>
       new Promise<void>((resolve) => {
         if (queue.length === 0 && inFlight.size === 0) resolve();

@@ -11,6 +11,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { decodeEvent } from '../../lib/events/decode.ts';
+import { publishedEvent } from '../../lib/events/publish.ts';
+import type { SnapshotPointer } from '../../lib/snapshots/pointer.ts';
 import type { ControlPlane } from '../../lib/local/control-plane/index.ts';
 import { startEventBridge, type EventBridge } from '../../lib/local/event-bridge.ts';
 import { createLogger } from '../../lib/log.ts';
@@ -174,6 +176,18 @@ describe('event bridge', () => {
     assert.equal(tick.headers['ce-source'], '/apis/v1/namespaces/mcp-registry/pingsources/mcp-registry-resync');
     assert.deepEqual(JSON.parse(tick.body), { reason: 'periodic-resync' });
     assert.equal(decodeEvent({ headers: tick.headers, body: tick.body }).type, 'ping');
+  });
+
+  test('a relayed snapshot-published event reaches the sink as the Broker\'s Trigger would deliver it', async () => {
+    const pointer = { apiVersion: 'mcpreg/v1', namespace: NS, name: 'member', hash: 'a'.repeat(64) } as unknown as SnapshotPointer;
+    bridge.relay(publishedEvent(pointer));
+    await bridge.idle();
+    const relayed = received.filter((r) => r.headers['ce-type'] === 'io.toolhive.registry.snapshot.published').at(-1);
+    assert.ok(relayed, 'delivered');
+    assert.equal(relayed.headers['ce-subject'], `${NS}/member`);
+    assert.equal(relayed.status, 204);
+    const decoded = decodeEvent({ headers: relayed.headers, body: relayed.body });
+    assert.ok(decoded.type === 'published' && decoded.subject === `${NS}/member`);
   });
 
   test('retryable statuses are retried with backoff; a 500 is final and logged', async () => {
