@@ -13,6 +13,9 @@ export interface AddFlags {
   url?: string;
   git?: string;
   fromRegistry?: string;
+  /** [NAMESPACE/]NAME of each member, in priority order (first wins) */
+  aggregate: string[];
+  allowPartial?: boolean;
   branch?: string;
   tag?: string;
   commit?: string;
@@ -56,6 +59,8 @@ const FLAG_OF_FIELD: [RegExp, string][] = [
   [/^source\.url\.url$/, '--url'],
   [/^source\.registry\.url$/, '--from-registry'],
   [/^source\.git\.repository$/, '--git'],
+  [/^source\.aggregate/, '--aggregate'],
+  [/^allowPartial$/, '--allow-partial'],
   [/^source\.git\.branch$/, '--branch'],
   [/^source\.git\.tag$/, '--tag'],
   [/^source\.git\.commit$/, '--commit'],
@@ -109,9 +114,12 @@ export function filterFromFlags(flags: FilterFlags): FilterSpec | undefined {
 
 export function registryFromFlags(name: string, namespace: string | undefined, flags: AddFlags): MCPRegistryObject {
   if (!new RegExp(OBJECT_NAME_PATTERN).test(name) || name.length > 253) fail(`NAME must be a Kubernetes object name (lower-case letters, digits, "-" and "."), not ${JSON.stringify(name)}`);
-  const sources = (['configmap', 'url', 'git', 'fromRegistry'] as const).filter((s) => flags[s] !== undefined);
-  if (sources.length !== 1) fail(`give exactly one source: --configmap CM[:KEY], --url URL, --git REPO or --from-registry URL${sources.length > 1 ? ` (got ${sources.map((s) => (s === 'fromRegistry' ? '--from-registry' : `--${s}`)).join(' and ')})` : ''}`);
+  const given = (s: 'configmap' | 'url' | 'git' | 'fromRegistry' | 'aggregate') => (s === 'aggregate' ? flags.aggregate.length > 0 : flags[s] !== undefined);
+  const sources = (['configmap', 'url', 'git', 'fromRegistry', 'aggregate'] as const).filter(given);
+  const flagName = (s: string) => (s === 'fromRegistry' ? '--from-registry' : `--${s}`);
+  if (sources.length !== 1) fail(`give exactly one source: --configmap CM[:KEY], --url URL, --git REPO, --from-registry URL or --aggregate [NS/]NAME (repeated)${sources.length > 1 ? ` (got ${sources.map(flagName).join(' and ')})` : ''}`);
   const source = sources[0]!;
+  if (flags.allowPartial && source !== 'aggregate') fail('--allow-partial applies only to --aggregate');
   for (const [flag, value] of [
     ['--branch', flags.branch],
     ['--tag', flags.tag],
@@ -149,7 +157,8 @@ export function registryFromFlags(name: string, namespace: string | undefined, f
     if ((flags.usernameKey === undefined) !== (flags.passwordKey === undefined)) fail(flags.usernameKey === undefined ? '--password-key needs --username-key' : '--username-key needs --password-key');
   }
   if (flags.authSecret !== undefined && source === 'configmap') fail('--auth-secret applies to --url, --git and --from-registry (a ConfigMap is read with the sync function\'s own access)');
-  if (flags.allowHttp && source === 'configmap') fail('--allow-http applies to --url, --git and --from-registry');
+  if (flags.authSecret !== undefined && source === 'aggregate') fail('--auth-secret applies to --url, --git and --from-registry (an aggregate reads its members\' snapshots from the store)');
+  if (flags.allowHttp && (source === 'configmap' || source === 'aggregate')) fail('--allow-http applies to --url, --git and --from-registry');
 
   const authSecret =
     flags.authSecret === undefined
@@ -176,6 +185,13 @@ export function registryFromFlags(name: string, namespace: string | undefined, f
     sourceSpec = { type: 'configmap', configMap: cm };
   } else if (source === 'url') {
     sourceSpec = { type: 'url', url: { url: flags.url, ...remote } };
+  } else if (source === 'aggregate') {
+    const registries = flags.aggregate.map((m) => {
+      const parts = m.split('/');
+      if (parts.length > 2 || parts.some((p) => p === '')) fail(`--aggregate ${JSON.stringify(m)}: expected NAME or NAMESPACE/NAME`);
+      return parts.length === 2 ? { name: parts[1]!, namespace: parts[0]! } : { name: parts[0]! };
+    });
+    sourceSpec = { type: 'aggregate', aggregate: { registries } };
   } else if (source === 'fromRegistry') {
     sourceSpec = { type: 'registry', registry: { url: flags.fromRegistry, ...remote } };
   } else {
@@ -198,6 +214,7 @@ export function registryFromFlags(name: string, namespace: string | undefined, f
     source: sourceSpec,
     ...(flags.interval !== undefined ? { syncPolicy: { interval: flags.interval } } : {}),
     ...(filter ? { filter } : {}),
+    ...(flags.allowPartial ? { allowPartial: true } : {}),
   };
 
   const checked = MCPRegistrySpec.safeParse(spec);

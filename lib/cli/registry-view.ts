@@ -59,6 +59,17 @@ interface SourceView {
   url?: { url: string; authSecret?: { name: string } };
   git?: { repository: string; branch?: string; tag?: string; commit?: string; path?: string; authSecret?: { name: string } };
   registry?: { url: string; authSecret?: { name: string } };
+  aggregate?: { registries: Array<{ name: string; namespace?: string }> };
+}
+
+interface MemberView {
+  namespace: string;
+  name: string;
+  snapshotHash?: string;
+  servers?: number;
+  shadowed?: number;
+  problem?: string;
+  message?: string;
 }
 
 export function describeSource(o: KubeObject): string {
@@ -76,6 +87,12 @@ export function describeSource(o: KubeObject): string {
     }
     case 'registry':
       return `registry API ${s.registry?.url}${secret(s.registry?.authSecret)}`;
+    case 'aggregate': {
+      const ns = o.metadata.namespace ?? 'default';
+      const members = (s.aggregate?.registries ?? []).map((m) => `${m.namespace ?? ns}/${m.name}`);
+      const partial = (o.spec as { allowPartial?: boolean } | undefined)?.allowPartial ? ', partial allowed' : '';
+      return `aggregate of ${members.join(', ')} (first wins by server name${partial})`;
+    }
     default:
       return '<none>';
   }
@@ -123,6 +140,15 @@ export function registryDetails(o: KubeObject, now: number): string {
   if (o.metadata.deletionTimestamp) rows.push(['Deleting', `since ${when(o.metadata.deletionTimestamp, now)}; waiting for ${o.metadata.finalizers?.join(', ') || 'nothing'}`]);
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;
   const lines = rows.map(([k, v]) => `${`${k}:`.padEnd(width)}${v}`);
+  const members = (st as { members?: MemberView[] }).members;
+  if (members && members.length > 0) {
+    lines.push('Members:');
+    const table = renderTable(
+      ['MEMBER', 'SNAPSHOT', 'SERVERS', 'SHADOWED', 'PROBLEM'],
+      members.map((m) => [`${m.namespace}/${m.name}`, m.snapshotHash ? m.snapshotHash.slice(0, 12) : '<none>', String(m.servers ?? 0), String(m.shadowed ?? 0), m.problem ? `${m.problem}: ${m.message ?? ''}` : '']),
+    );
+    lines.push(...table.trimEnd().split('\n').map((l) => `  ${l}`));
+  }
   const conditions = st.conditions ?? [];
   lines.push('Conditions:');
   if (conditions.length === 0) lines.push('  <none>');

@@ -152,6 +152,11 @@ describe('registry add', () => {
         { format: 'upstream', source: { type: 'registry', registry: { url: 'https://registry.modelcontextprotocol.io', authSecret: { name: 'api', headerName: 'X-API-Key', headerValueKey: 'key' } } }, filter: { include: { transports: ['streamable-http'] }, exclude: { tags: ['deprecated'] } } },
       ],
       ['from-git-commit', ['--git', 'https://git.example.com/r.git', '--commit', '0123abcd'], { source: { type: 'git', git: { repository: 'https://git.example.com/r.git', commit: '0123abcd' } } }],
+      [
+        'from-aggregate',
+        ['--aggregate', 'from-url', '--aggregate', 'default/toolhive', '--allow-partial', '--exclude-tier', 'Community'],
+        { source: { type: 'aggregate', aggregate: { registries: [{ name: 'from-url' }, { name: 'toolhive', namespace: 'default' }] } }, allowPartial: true, filter: { exclude: { tiers: ['Community'] } } },
+      ],
     ];
     for (const [name, flags, spec] of cases) {
       const r = await local.mcpreg(['registry', 'add', name, '-n', 'team-b', ...flags]);
@@ -184,8 +189,13 @@ describe('registry add', () => {
 
   test('mistakes name the flag, exit 2, and create nothing', async () => {
     for (const [flags, message] of [
-      [['--url', 'https://a', '--git', 'https://b'], 'give exactly one source: --configmap CM[:KEY], --url URL, --git REPO or --from-registry URL (got --url and --git)'],
-      [[], 'give exactly one source: --configmap CM[:KEY], --url URL, --git REPO or --from-registry URL'],
+      [['--url', 'https://a', '--git', 'https://b'], 'give exactly one source: --configmap CM[:KEY], --url URL, --git REPO, --from-registry URL or --aggregate [NS/]NAME (repeated) (got --url and --git)'],
+      [[], 'give exactly one source: --configmap CM[:KEY], --url URL, --git REPO, --from-registry URL or --aggregate [NS/]NAME (repeated)'],
+      [['--aggregate', 'a', '--url', 'https://a'], 'give exactly one source: --configmap CM[:KEY], --url URL, --git REPO, --from-registry URL or --aggregate [NS/]NAME (repeated) (got --url and --aggregate)'],
+      [['--aggregate', 'a/b/c'], '--aggregate "a/b/c": expected NAME or NAMESPACE/NAME'],
+      [['--aggregate', 'Not_A_Name'], '--aggregate: expected a Kubernetes object name (lower-case letters, digits, "-" and "."), got "Not_A_Name"'],
+      [['--url', 'https://a', '--allow-partial'], '--allow-partial applies only to --aggregate'],
+      [['--aggregate', 'a', '--allow-http'], '--allow-http applies to --url, --git and --from-registry'],
       [['--url', 'ftp://a'], '--url: expected an http:// or https:// URL, got "ftp://a"'],
       [['--url', 'https://a', '--interval', 'hourly'], '--interval: expected a duration such as 30s, 5m, 1h30m, got "hourly"'],
       [['--git', 'https://a', '--branch', 'x', '--tag', 'y'], '--branch/--tag/--commit: set at most one of branch, tag and commit'],
@@ -220,6 +230,46 @@ describe('registry add', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^mcpregistry\.toolhive\.stacklok\.io\/db-from-url created\nmcpregistry default\/db-from-url is Ready: 18 servers, snapshot [0-9a-f]{12}\n$/);
     assert.match(r.stderr, /^waiting for default\/db-from-url to be Ready: phase /);
+  });
+});
+
+describe('registry add --aggregate, list and get', () => {
+  test('an aggregate of two registries: its members with the servers each contributed and lost, in get; aggregate in list', async () => {
+    // db-from-url (the --wait test above) first, then the toolhive example
+    const r = await local.mcpreg(['registry', 'add', 'both', '--aggregate', 'db-from-url', '--aggregate', 'toolhive', '--wait']);
+    assert.equal(r.code, 0, r.stderr);
+    const object = await getObject('default', 'both');
+    const status = object.status as { serverCount: number; snapshot: { hash: string }; members: { namespace: string; name: string; snapshotHash: string; servers: number; shadowed: number }[] };
+    const toolhive = (await getObject('default', 'toolhive')).status as { serverCount: number; snapshot: { hash: string } };
+    const db = (await getObject('default', 'db-from-url')).status as { serverCount: number; snapshot: { hash: string } };
+    const [first, second] = status.members;
+    assert.deepEqual([first!.name, first!.snapshotHash, first!.servers, first!.shadowed], ['db-from-url', db.snapshot.hash, db.serverCount, 0]);
+    assert.equal(second!.name, 'toolhive');
+    assert.equal(second!.snapshotHash, toolhive.snapshot.hash);
+    assert.ok(second!.shadowed > 0, 'the database servers the example ConfigMap also has come from db-from-url');
+    assert.equal(second!.servers + second!.shadowed, toolhive.serverCount, 'every toolhive name is served from it or from db-from-url');
+    assert.equal(status.serverCount, first!.servers + second!.servers);
+
+    const get = await local.mcpreg(['registry', 'get', 'both']);
+    assert.equal(get.code, 0, get.stderr);
+    assert.match(get.stdout, /^Source: +aggregate of default\/db-from-url, default\/toolhive \(first wins by server name\)$/m);
+    assert.match(get.stdout, new RegExp(`^Servers: +${status.serverCount}$`, 'm'));
+    assert.match(
+      get.stdout,
+      new RegExp(`^Members:\n {2}MEMBER +SNAPSHOT +SERVERS +SHADOWED +PROBLEM\n {2}default/db-from-url +${db.snapshot.hash.slice(0, 12)} +${first!.servers} +0 *\n {2}default/toolhive +${toolhive.snapshot.hash.slice(0, 12)} +${second!.servers} +${second!.shadowed} *\n`, 'm'),
+    );
+    assert.match(get.stdout, /^ {2}MembersAvailable +True /m);
+    const list = await local.mcpreg(['registry', 'list']);
+    assert.match(list.stdout, new RegExp(`^both +True +${status.serverCount} +\\S+ +aggregate +\\S+$`, 'm'));
+  });
+
+  test('a member in another namespace without the annotation: --wait exits 1 naming it, get shows why', async () => {
+    const r = await local.mcpreg(['registry', 'add', 'peek', '-n', 'team-b', '--aggregate', 'default/toolhive', '--wait']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /member default\/toolhive: not allowed: it is in another namespace and has no toolhive\.stacklok\.io\/aggregation-allowed-namespaces annotation allowing team-b/);
+    const get = await local.mcpreg(['registry', 'get', 'peek', '-n', 'team-b']);
+    assert.match(get.stdout, /^Members:\n {2}MEMBER +SNAPSHOT +SERVERS +SHADOWED +PROBLEM\n {2}default\/toolhive +<none> +0 +0 +Forbidden: not allowed: it is in another namespace/m);
+    assert.match(get.stdout, /^ {2}MembersAvailable +False +MemberForbidden /m);
   });
 });
 

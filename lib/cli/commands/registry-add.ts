@@ -8,7 +8,7 @@ export default defineCommand({
   summary: 'create an MCPRegistry from flags (or print it with --dry-run -o yaml, for GitOps)',
   define: (cmd, ctx) =>
     cmd
-      .usage('NAME (--configmap CM[:KEY] | --url URL | --git REPO | --from-registry URL) [options]')
+      .usage('NAME (--configmap CM[:KEY] | --url URL | --git REPO | --from-registry URL | --aggregate [NS/]NAME...) [options]')
       .description(
         `Creates an MCPRegistry from flags: exactly one source, and optionally its format, sync interval,
 filters and credentials. The object is checked with the CRD's schema before anything is sent;
@@ -18,7 +18,11 @@ repository; --wait waits for the first sync and exits 1 with the status message 
 Credentials come from a Secret in the registry's namespace: --auth-secret NAME with one of
 --token-key K (bearer token), --username-key U --password-key P (basic auth), or
 --header NAME --header-key K (a header whose value is the key's). --header NAME=VALUE adds a
-plain request header (never put credentials there).`,
+plain request header (never put credentials there).
+
+--aggregate makes a registry that serves the union of other MCPRegistries' snapshots: give it
+once per member, first wins. A member in another namespace (NS/NAME) must carry the annotation
+toolhive.stacklok.io/aggregation-allowed-namespaces listing this namespace.`,
       )
       .argument('<NAME>', 'name of the MCPRegistry')
       .addOption(namespaceOption())
@@ -30,6 +34,8 @@ plain request header (never put credentials there).`,
       .option('--commit <C>', 'with --git: a commit (7 to 40 hex digits)')
       .option('--path <P>', 'with --git: the document\'s path in the repository (default registry.json)')
       .option('--from-registry <URL>', 'source: an MCP registry API (the base URL serving /v0.1/servers)')
+      .addOption(repeatableOption('--aggregate <[NS/]NAME>', 'source: other MCPRegistries, repeated in priority order (a server name is taken whole from the first that has it)'))
+      .option('--allow-partial', 'with --aggregate: publish without members that are missing, not yet synced or not allowed')
       .addOption(new Option('--format <FORMAT>', 'toolhive|upstream: the source\'s format (default: detected)').choices(['toolhive', 'upstream'] as const))
       .option('--interval <DURATION>', 're-sync period, e.g. 30m, 1h (default 1h)')
       .addOption(repeatableOption('--include-name <GLOB>', 'keep servers whose name matches (* and ? match any characters, / included)'))
