@@ -4,6 +4,7 @@
  * Input: a JSON config in argv[2]. Output: one JSON line on stdout.
  */
 import { readFileSync } from 'node:fs';
+import { KubeConfig } from '@kubernetes/client-node';
 import { createS3Store } from '../../lib/snapshots/s3-store.ts';
 import { createSource } from '../../lib/sources/index.ts';
 import { createMemorySecretReader } from '../../lib/kube/secrets.ts';
@@ -15,8 +16,10 @@ interface ChildConfig {
   spec: unknown;
   store: { bucket: string; region: string; endpoint: string; forcePathStyle: true; credentials: { accessKeyId: string; secretAccessKey: string } };
   ref: { namespace: string; name: string };
-  /** bytes of the source document, for the floor (JSON.parse + JSON.stringify); absent: no floor */
-  floorFile?: string;
+  /** bytes of the source document(s), for the floor (JSON.parse + JSON.stringify of each); absent: no floor */
+  floorFile?: string | string[];
+  /** a kubeconfig file: the Kubernetes API an aggregate source looks its members up in */
+  kubeconfig?: string;
   /**
    * Sync the same source into `<name>-warmup` first, unmeasured, then measure a sync into
    * `<name>-warm`: what a function instance that has already synced a registry sees (JIT-compiled
@@ -42,8 +45,14 @@ function peakRss(): number {
 const config = JSON.parse(process.argv[2] ?? '{}') as ChildConfig;
 const spec = MCPRegistrySpec.parse(config.spec);
 const store = await createS3Store(config.store);
+let kubeConfig: KubeConfig | undefined;
+if (config.kubeconfig) {
+  kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(config.kubeconfig);
+}
 const context = {
   secrets: createMemorySecretReader({}),
+  ...(kubeConfig ? { kubeConfig } : {}),
   policy: resolvePolicy({ allowPrivate: ['127.0.0.0/8'], maxBytes: 1024 * 1024 * 1024, totalTimeoutMs: 300_000 }),
 };
 // Modules load before the measured time, as at the function's start-up: also the ones a
@@ -63,10 +72,14 @@ const peakRssMb = peakRss();
 let floorMs: number | undefined;
 if (config.floorFile) {
   const { readFile } = await import('node:fs/promises');
-  const bytes = await readFile(config.floorFile);
-  const f0 = performance.now();
-  JSON.stringify(JSON.parse(bytes.toString('utf8')));
-  floorMs = performance.now() - f0;
+  const files = Array.isArray(config.floorFile) ? config.floorFile : [config.floorFile];
+  floorMs = 0;
+  for (const file of files) {
+    const bytes = await readFile(file);
+    const f0 = performance.now();
+    JSON.stringify(JSON.parse(bytes.toString('utf8')));
+    floorMs += performance.now() - f0;
+  }
 }
 process.stdout.write(
   JSON.stringify({

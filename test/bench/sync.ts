@@ -10,6 +10,10 @@
  * cold process's first sync; `warm_wall_ms` / `warm_ratio` add the same sync in a process that
  * has already run one (a function instance handling a ping of many registries), measured in
  * another child so that it does not touch the cold numbers.
+ *
+ * `aggregate-10x10k`: ten url-source members of 10k versions each (different names, some
+ * shared) synced first, then one aggregate of them, its members looked up on the embedded
+ * control plane; the floor is parsing and writing the ten members' published upstream.json.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -100,14 +104,14 @@ function emit(fields: Record<string, unknown>): void {
   process.stdout.write(JSON.stringify(fields) + '\n');
 }
 
-async function scenarioPair(s3: TestS3, name: string, servers: number, spec: object, floorFile: string | undefined, ref: { namespace: string; name: string }) {
+async function scenarioPair(s3: TestS3, name: string, servers: number, spec: object, floorFile: string | string[] | undefined, ref: { namespace: string; name: string }, extra: { kubeconfig?: string } = {}) {
   const store = s3.storeOptions();
   let before = await puts(s3);
-  const first = await runChild({ spec, store, ref, floorFile });
+  const first = await runChild({ spec, store, ref, floorFile, ...extra });
   const firstWrites = (await puts(s3)) - before;
   if (first.outcome !== 'published') throw new Error(`${name}: ${first.outcome} ${first.error ?? ''}`);
   // the same sync again in a process that has already run one (extra fields; cold stays the headline)
-  const warm = await runChild({ spec, store, ref, floorFile, warm: true });
+  const warm = await runChild({ spec, store, ref, floorFile, warm: true, ...extra });
   if (warm.outcome !== 'published') throw new Error(`${name} (warm): ${warm.outcome} ${warm.error ?? ''}`);
   emit({
     scenario: name,
@@ -121,12 +125,54 @@ async function scenarioPair(s3: TestS3, name: string, servers: number, spec: obj
     warm_ratio: warm.floor_ms ? Number((warm.wall_ms / warm.floor_ms).toFixed(2)) : undefined,
   });
   before = await puts(s3);
-  const again = await runChild({ spec, store, ref });
+  const again = await runChild({ spec, store, ref, ...extra });
   const againWrites = (await puts(s3)) - before;
   emit({ scenario: `${name}-unchanged`, servers, wall_ms: again.wall_ms, peak_rss_mb: again.peak_rss_mb, outcome: again.outcome, fetch: again.fetch, object_writes: againWrites });
 }
 
-const ALL = ['url-1k', 'url-10k', 'url-100k', 'registry-10k', 'git-1k'] as const;
+const ALL = ['url-1k', 'url-10k', 'url-100k', 'registry-10k', 'git-1k', 'aggregate-10x10k'] as const;
+
+/** ten members of 10k versions each, synced from URLs, then the aggregate of them */
+async function aggregateScenario(s3: TestS3, http: Awaited<ReturnType<typeof startHttpServer>>, work: string, scenario: string): Promise<void> {
+  const { startKube } = await import('../harness/kube.ts');
+  const { CustomObjectsApi } = await import('@kubernetes/client-node');
+  const { createS3Store } = await import('../../lib/snapshots/s3-store.ts');
+  const { readPointer } = await import('../../lib/snapshots/read.ts');
+  const namespace = 'bench';
+  const cp = await startKube({ namespaces: [namespace] });
+  const store = await createS3Store(s3.storeOptions());
+  try {
+    const kubeconfig = join(work, 'kubeconfig');
+    await writeFile(kubeconfig, cp.kubeConfig().exportConfig());
+    const custom = cp.kubeConfig().makeApiClient(CustomObjectsApi);
+    const create = (name: string, spec: object) =>
+      custom.createNamespacedCustomObject({ group: 'toolhive.stacklok.io', version: 'v1alpha1', namespace, plural: 'mcpregistries', body: { apiVersion: 'toolhive.stacklok.io/v1alpha1', kind: 'MCPRegistry', metadata: { name }, spec } });
+    const members: { name: string }[] = [];
+    const floorFiles: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const name = `${scenario}-m${i}`;
+      http.route(`/${name}.json`, { body: upstreamListJson(10_000, { seed: 101 + i }), etag: `"${name}"` });
+      const spec = { source: { type: 'url', url: { url: `${http.url}/${name}.json`, allowHttp: true } } };
+      await create(name, spec);
+      const synced = await runChild({ spec, store: s3.storeOptions(), ref: { namespace, name } });
+      if (synced.outcome !== 'published') throw new Error(`${name}: ${synced.outcome} ${synced.error ?? ''}`);
+      // the floor: the bytes the aggregate reads, the member's published upstream.json
+      const pointer = (await readPointer(store, { namespace, name }))!.pointer;
+      const object = await store.get(pointer.objects.upstream);
+      if (!object || object === 'not-modified') throw new Error(`${name}: no upstream.json`);
+      const file = join(work, `${name}.upstream.json`);
+      await writeFile(file, object.body);
+      floorFiles.push(file);
+      members.push({ name });
+    }
+    const spec = { source: { type: 'aggregate', aggregate: { registries: members } } };
+    await create(scenario, spec);
+    await scenarioPair(s3, scenario, 100_000, spec, floorFiles, { namespace, name: scenario }, { kubeconfig });
+  } finally {
+    store.close?.();
+    await cp.stop();
+  }
+}
 
 export async function run(args: string[]): Promise<void> {
   const wanted = args.length > 0 ? args : [...ALL];
@@ -171,6 +217,8 @@ export async function run(args: string[]): Promise<void> {
           await git.close();
           repo.dispose();
         }
+      } else if (scenario === 'aggregate-10x10k') {
+        await aggregateScenario(s3, http, work, scenario);
       } else {
         throw new Error(`unknown sync scenario ${scenario} (known: ${ALL.join(', ')})`);
       }
