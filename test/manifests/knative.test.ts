@@ -111,7 +111,7 @@ describe('knative/ manifests', { skip: noKubectl || noSchemas }, () => {
 
   it('every Knative object validates against the published Knative CRD schema, unknown fields rejected', () => {
     const knative = rendered.filter(isKnative);
-    assert.equal(knative.length, 10);
+    assert.equal(knative.length, 11);
     for (const o of knative) assert.deepEqual(knativeSchemaProblems(o), [], `${o.kind} ${o.metadata.name}`);
   });
 
