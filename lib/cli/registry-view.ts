@@ -2,6 +2,7 @@ import { CRD_DEFINITIONS } from '../kube/crds.ts';
 import { humanDuration, printerCell } from '../kube/printer-columns.ts';
 import { GROUP, MCP_REGISTRY } from '../kube/resources.ts';
 import type { KubeObject } from '../kube/objects.ts';
+import type { MemberStatus } from '../kube/mcpregistry-status.ts';
 import { objectName, renderTable, type Column } from './output.ts';
 
 /**
@@ -60,16 +61,6 @@ interface SourceView {
   git?: { repository: string; branch?: string; tag?: string; commit?: string; path?: string; authSecret?: { name: string } };
   registry?: { url: string; authSecret?: { name: string } };
   aggregate?: { registries: Array<{ name: string; namespace?: string }> };
-}
-
-interface MemberView {
-  namespace: string;
-  name: string;
-  snapshotHash?: string;
-  servers?: number;
-  shadowed?: number;
-  problem?: string;
-  message?: string;
 }
 
 export function describeSource(o: KubeObject): string {
@@ -140,7 +131,7 @@ export function registryDetails(o: KubeObject, now: number): string {
   if (o.metadata.deletionTimestamp) rows.push(['Deleting', `since ${when(o.metadata.deletionTimestamp, now)}; waiting for ${o.metadata.finalizers?.join(', ') || 'nothing'}`]);
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;
   const lines = rows.map(([k, v]) => `${`${k}:`.padEnd(width)}${v}`);
-  const members = (st as { members?: MemberView[] }).members;
+  const members = (st as { members?: MemberStatus[] }).members;
   if (members && members.length > 0) {
     lines.push('Members:');
     const table = renderTable(

@@ -11,6 +11,7 @@ import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/c
 import type { ControlPlane } from '../../lib/local/control-plane/index.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { AGGREGATION_ALLOWED_NAMESPACES_ANNOTATION } from '../../lib/kube/mcpregistry-spec.ts';
+import type { MemberStatus } from '../../lib/kube/mcpregistry-status.ts';
 import { MEMBER_META_KEY } from '../../lib/sources/aggregate-merge.ts';
 import { readPointer } from '../../lib/snapshots/read.ts';
 import { createS3Store } from '../../lib/snapshots/s3-store.ts';
@@ -36,19 +37,10 @@ interface Condition {
   reason: string;
   message: string;
 }
-interface Member {
-  namespace: string;
-  name: string;
-  snapshotHash?: string;
-  servers?: number;
-  shadowed?: number;
-  problem?: string;
-  message?: string;
-}
 interface Registry {
   metadata: { name: string; namespace: string; generation: number; annotations?: Record<string, string> };
   spec: Record<string, unknown>;
-  status?: { phase?: string; serverCount?: number; snapshot?: { hash: string }; conditions?: Condition[]; members?: Member[] };
+  status?: { phase?: string; serverCount?: number; snapshot?: { hash: string }; conditions?: Condition[]; members?: MemberStatus[] };
 }
 interface Row {
   server: { name: string; version: string; description: string };
