@@ -49,7 +49,8 @@ export interface ControllerDeps {
   telemetry?: Telemetry;
 }
 
-export type SyncOutcome = 'published' | 'unchanged' | 'failed' | 'skipped' | 'busy' | 'invalid-spec' | 'cleaned-up' | 'gone';
+/** `queued`: a sync of the registry is running in this process and runs once more for this event */
+export type SyncOutcome = 'published' | 'unchanged' | 'failed' | 'skipped' | 'busy' | 'queued' | 'invalid-spec' | 'cleaned-up' | 'gone';
 
 export interface SyncSummary {
   registry: string;
@@ -68,6 +69,10 @@ type Via = 'event' | 'ping' | 'configmap' | 'member' | 'job';
 const SYNC_REASON: Partial<Record<Via, 'configmap-changed' | 'member-published' | 'sync-job'>> = { configmap: 'configmap-changed', member: 'member-published', job: 'sync-job' };
 
 const MAX_PASSES = 3;
+/** passes a registry's running sync makes for events that arrived meanwhile (a ConfigMap edited without pause cannot hold a sync forever) */
+const QUEUED_PASSES = 5;
+/** which of two reasons for one more pass wins: a source change forces a sync, an event only re-decides */
+const QUEUE_RANK: Record<Via, number> = { ping: 0, event: 1, member: 2, configmap: 3, job: 4 };
 
 export function createSyncController(deps: ControllerDeps) {
   const now = deps.now ?? (() => new Date());
@@ -83,6 +88,9 @@ export function createSyncController(deps: ControllerDeps) {
     durationSeconds: deps.config.leaseDurationSeconds,
     now,
   });
+  // registries whose sync runs in this process, and the strongest reason an event that found it running gave for one more pass
+  const running = new Set<string>();
+  const queued = new Map<string, Via>();
   const events: EventRecorder = createEventRecorder(deps.kubeConfig, 'mcp-registry-sync', now, (e) =>
     log.warn('could not record a Kubernetes Event', { error: toRegistryError(e).message }),
   );
@@ -141,6 +149,11 @@ export function createSyncController(deps: ControllerDeps) {
    */
   async function cleanupIfDeleted(ns: string, name: string): Promise<SyncSummary> {
     const registry = `${ns}/${name}`;
+    if (running.has(registry)) {
+      // the running sync reads the object again after its pass and cleans up if it is gone
+      if (!queued.has(registry)) queued.set(registry, 'event');
+      return { registry, outcome: 'queued', reason: 'a sync of this registry is running; it checks the object again' };
+    }
     const lock = await leases.acquire(ns, name);
     if (!lock) return { registry, outcome: 'busy', reason: 'another sync of this registry holds its lease' };
     let cleaned = false;
@@ -244,14 +257,25 @@ export function createSyncController(deps: ControllerDeps) {
    */
   async function syncRegistry(ns: string, name: string, via: Via): Promise<SyncSummary[]> {
     const registry = `${ns}/${name}`;
-    const lock = await leases.acquire(ns, name);
+    if (running.has(registry) && via !== 'job' && via !== 'ping') {
+      // the running sync may have read the source before this change: it makes one more pass
+      const before = queued.get(registry);
+      if (!before || QUEUE_RANK[via] > QUEUE_RANK[before]) queued.set(registry, via);
+      return [{ registry, outcome: 'queued', reason: 'a sync of this registry is running; it syncs again for this event' }];
+    }
+    const lock = running.has(registry) ? null : await leases.acquire(ns, name);
     if (!lock) tel.metrics.leaseContention(registry);
     if (!lock) return [{ registry, outcome: 'busy', reason: 'another sync of this registry holds its lease' }];
+    running.add(registry);
     const summaries: SyncSummary[] = [];
     let cleaned = false;
     try {
       let mode: Via = via;
-      for (let pass = 0; pass < MAX_PASSES; pass++) {
+      for (let pass = 0; pass < MAX_PASSES + QUEUED_PASSES; pass++) {
+        const next = queued.get(registry);
+        queued.delete(registry);
+        if (next && QUEUE_RANK[next] > QUEUE_RANK[mode]) mode = next;
+        else if (!next && pass >= MAX_PASSES) break;
         const object = await registries.get(ns, name);
         if (!object) {
           if (pass === 0) summaries.push({ ...(await cleanup(ns, name, null)), outcome: 'gone' });
@@ -276,6 +300,7 @@ export function createSyncController(deps: ControllerDeps) {
         }
         if (decision.action === 'skip') {
           if (pass === 0) summaries.push({ registry, outcome: 'skipped', reason: decision.why });
+          if (queued.has(registry)) continue;
           break;
         }
         const force = decision.reason === 'manual-trigger' || decision.reason === 'sync-job';
@@ -285,8 +310,15 @@ export function createSyncController(deps: ControllerDeps) {
         mode = summary.result?.members && (await membersMoved(deps.store, summary.result.members)) ? 'member' : 'event';
       }
     } finally {
+      running.delete(registry);
       // a registry's Lease goes with its snapshots
       await (cleaned ? lock.remove() : lock.release());
+    }
+    // an event that came after the last pass (or past the pass limit) is not lost
+    if (queued.has(registry) && !cleaned) {
+      const again = queued.get(registry)!;
+      queued.delete(registry);
+      summaries.push(...(await syncRegistry(ns, name, again)));
     }
     return summaries;
   }
@@ -417,6 +449,9 @@ export function createSyncController(deps: ControllerDeps) {
       const { summaries, transient } = await syncEach(users, 'configmap');
       // a transient failure (API server, store) makes the Broker deliver the event again
       if (transient) throw transient;
+      // a sync in another replica may have read the ConfigMap before this edit
+      const busy = summaries.find((s) => s.outcome === 'busy');
+      if (busy) throw new RegistryError('conflict', `${busy.registry} is being synced elsewhere; deliver the event again`, { transient: true });
       return { event: label, registries: summaries };
     }
     if (action === 'delete') return { event: label, registries: [] };
