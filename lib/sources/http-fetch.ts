@@ -477,6 +477,8 @@ export interface GetOptions {
   accept?: string;
   /** previous validators: a 304 answer yields `{status: 304}` */
   conditional?: { etag?: string; lastModified?: string };
+  /** a smaller body limit than the policy's (what is left of a walk's budget) */
+  maxBytes?: number;
   signal: AbortSignal;
 }
 
@@ -543,7 +545,7 @@ export async function httpGet(session: HttpSession, options: GetOptions): Promis
         return { status: 304, url: res.url, ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}) };
       }
       if (res.statusCode >= 200 && res.statusCode < 300) {
-        const body = await readBody(res, { maxBytes: policy.maxBytes, where, signal: attemptSignal, timeoutMs: policy.totalTimeoutMs });
+        const body = await readBody(res, { maxBytes: Math.min(options.maxBytes ?? policy.maxBytes, policy.maxBytes), where, signal: attemptSignal, timeoutMs: policy.totalTimeoutMs });
         const contentType = header(res.headers, 'content-type');
         return {
           status: 200,

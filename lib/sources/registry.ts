@@ -27,6 +27,7 @@
 import { RegistryError, type ErrorWhere } from '../errors.ts';
 import type { RegistryApiSource as RegistrySpec } from '../kube/mcpregistry-spec.ts';
 import { httpGet, resolveAuth, safeUrl, sha256Hex, withHttpSession, type HttpSession, type ResolvedAuth } from './http-fetch.ts';
+import { CursorGuard, MAX_CURSOR_LENGTH } from './cursor-guard.ts';
 import { entryKey, maxUpdatedAt } from './merge.ts';
 import { resolvePolicy, type ResolvedPolicy } from './policy.ts';
 import type { FetchResult, Source, SourceContext } from './types.ts';
@@ -196,7 +197,7 @@ export class RegistrySource implements Source {
     signal: AbortSignal,
     where: ErrorWhere,
   ): Promise<WalkResult> {
-    const seenCursors = new Set<string>();
+    const seenCursors = new CursorGuard();
     const rows = new Map<string, unknown>();
     const unkeyed: unknown[] = [];
     let duplicates = 0;
@@ -219,10 +220,17 @@ export class RegistrySource implements Source {
 
       let res;
       try {
-        res = await httpGet(session, { url, ...(this.spec.headers ? { headers: this.spec.headers } : {}), auth, allowHttp: this.spec.allowHttp ?? false, accept: 'application/json', signal });
+        // the byte limit holds for all pages together: each page gets what the earlier ones left
+        const maxBytes = policy.maxBytes - bytes;
+        res = await httpGet(session, { url, ...(this.spec.headers ? { headers: this.spec.headers } : {}), auth, allowHttp: this.spec.allowHttp ?? false, accept: 'application/json', maxBytes, signal });
       } catch (e) {
         if (e instanceof RegistryError && e.code === 'source_not_found' && page === 1) {
           throw new FirstPageNotFound('source_not_found', e.message, { where: e.where });
+        }
+        if (e instanceof RegistryError && e.code === 'too_large' && page > 1) {
+          throw new RegistryError('too_large', `page ${page} took the walk past ${policy.maxBytes} bytes for all pages together (MCPREG_FETCH_MAX_BYTES; ${bytes} bytes in pages 1–${page - 1})`, {
+            where: pageWhere,
+          });
         }
         throw e;
       }
@@ -265,12 +273,16 @@ export class RegistrySource implements Source {
         return { entries: [...rows.values(), ...unkeyed], pages: page, duplicates, bytes };
       }
       if (typeof next !== 'string') throw new RegistryError('invalid_document', 'metadata.nextCursor is not a string', { where: pageWhere });
-      if (seenCursors.has(next) || next === cursor) {
+      if (next.length > MAX_CURSOR_LENGTH) {
+        throw new RegistryError('invalid_document', `page ${page}'s metadata.nextCursor is ${next.length} characters, over the ${MAX_CURSOR_LENGTH} a cursor may have; stopped walking`, {
+          where: pageWhere,
+        });
+      }
+      if (!seenCursors.add(next)) {
         throw new RegistryError('source_unavailable', `the registry repeated cursor ${JSON.stringify(next.slice(0, 100))} on page ${page}; stopped to avoid an endless walk`, {
           where: pageWhere,
         });
       }
-      seenCursors.add(next);
       cursor = next;
     }
   }
