@@ -16,6 +16,8 @@ import { parseRegistryRef } from './router.ts';
  *   MCPREG_KUBECONFIG           kubeconfig file for the reviews (in-cluster config, then $KUBECONFIG)
  *   MCPREG_POINTER_TTL          revalidate a registry's current.json at most this often (2s)
  *   MCPREG_REGISTRY_LIST_TTL    reuse the list of registries for this long (5s)
+ *   MCPREG_NEGATIVE_CACHE_SIZE  registry names remembered as unpublished, LRU (10000)
+ *   MCPREG_NEGATIVE_CACHE_TTL   how long such a name is answered 404 without a store read (MCPREG_POINTER_TTL)
  *   MCPREG_CACHE_MAX_AGE        Cache-Control max-age of data responses (10s)
  *   MCPREG_RESPONSE_CACHE_MB    memory for prepared responses (64)
  *   MCPREG_SNAPSHOT_PREFIX_KB   first bytes of upstream.json read to answer early pages (128)
@@ -37,6 +39,8 @@ export interface QueryConfig {
   kubeconfigPath: string | undefined;
   pointerTtlMs: number;
   registryListTtlMs: number;
+  negativeCacheEntries: number;
+  negativeCacheTtlMs: number;
   maxAgeSeconds: number;
   responseCacheBytes: number;
   prefixBytes: number;
@@ -99,6 +103,7 @@ export function queryConfigFromEnv(env: Env = process.env): QueryConfig {
     ?.split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
+  const pointerTtlMs = duration(env, 'MCPREG_POINTER_TTL', 2000);
   return {
     port: int(env, 'PORT', 8080, 0, 65535),
     defaultRegistry,
@@ -107,8 +112,10 @@ export function queryConfigFromEnv(env: Env = process.env): QueryConfig {
     authAudiences: audiences && audiences.length > 0 ? audiences : undefined,
     authTimeoutMs: duration(env, 'MCPREG_AUTH_TIMEOUT', 5000),
     kubeconfigPath: raw(env, 'MCPREG_KUBECONFIG'),
-    pointerTtlMs: duration(env, 'MCPREG_POINTER_TTL', 2000),
+    pointerTtlMs,
     registryListTtlMs: duration(env, 'MCPREG_REGISTRY_LIST_TTL', 5000),
+    negativeCacheEntries: int(env, 'MCPREG_NEGATIVE_CACHE_SIZE', 10_000, 0, 10_000_000),
+    negativeCacheTtlMs: duration(env, 'MCPREG_NEGATIVE_CACHE_TTL', pointerTtlMs),
     maxAgeSeconds: Math.round(duration(env, 'MCPREG_CACHE_MAX_AGE', 10_000) / 1000),
     responseCacheBytes: int(env, 'MCPREG_RESPONSE_CACHE_MB', 64, 1, 65536) * 1024 * 1024,
     prefixBytes: int(env, 'MCPREG_SNAPSHOT_PREFIX_KB', 128, 1, 1024 * 1024) * 1024,

@@ -52,6 +52,8 @@ export async function startQueryServer(options: QueryServerOptions): Promise<Que
     logger,
     pointerTtlMs: config.pointerTtlMs,
     registryListTtlMs: config.registryListTtlMs,
+    negativeMaxEntries: config.negativeCacheEntries,
+    negativeTtlMs: config.negativeCacheTtlMs,
     prefixBytes: config.prefixBytes,
     pieceBytes: config.pieceBytes,
   });

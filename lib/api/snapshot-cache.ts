@@ -3,6 +3,7 @@ import type { Logger } from '../log.ts';
 import { pointerKey, type RegistryRef } from '../snapshots/layout.ts';
 import type { SnapshotPointer } from '../snapshots/pointer.ts';
 import type { GetOptions, SnapshotStore, StoredObject } from '../snapshots/store.ts';
+import { NegativeCache } from './negative-cache.ts';
 import { checkPointer } from './pointer-check.ts';
 import { UpstreamView } from './upstream-view.ts';
 
@@ -16,7 +17,11 @@ import { UpstreamView } from './upstream-view.ts';
  *   small batches;
  * - other snapshot files (`toolhive.json`) are parsed on first use by a caller-given function;
  * - when the store is unreachable or a new snapshot cannot be read, the last good one keeps
- *   serving (logged); a registry whose pointer disappeared is gone at once.
+ *   serving (logged); a registry whose pointer disappeared is gone at once;
+ * - a name without a pointer (never published, deleted, or simply made up by a caller) keeps
+ *   no state: it becomes a negative entry (`negative-cache.ts`), answered "none" without I/O
+ *   for `negativeTtlMs` and bounded in number, so requests for ever new unknown names cost
+ *   bounded memory. A published event for the name drops its negative entry at once.
  */
 
 export interface SnapshotCacheOptions {
@@ -32,6 +37,10 @@ export interface SnapshotCacheOptions {
   batchEntries?: number;
   /** size of the ranged reads that load the rest of upstream.json (default 4 MiB) */
   pieceBytes?: number;
+  /** names remembered as having no pointer (default 10000; least recently used dropped first) */
+  negativeMaxEntries?: number;
+  /** how long a name is remembered as having no pointer (default: pointerTtlMs) */
+  negativeTtlMs?: number;
   now?: () => number;
 }
 
@@ -87,6 +96,7 @@ export class SnapshotCache {
   readonly #pieceBytes: number;
   readonly #now: () => number;
   readonly #states = new Map<string, RegistryState>();
+  readonly #negative: NegativeCache;
   #list: { at: number; refs: RegistryRef[] } | undefined;
   #listing: Promise<RegistryRef[]> | undefined;
   readonly #listeners: Array<(ref: RegistryRef) => void> = [];
@@ -100,6 +110,12 @@ export class SnapshotCache {
     this.#batch = options.batchEntries ?? 1000;
     this.#pieceBytes = options.pieceBytes ?? 4 * 1024 * 1024;
     this.#now = options.now ?? (() => performance.now());
+    this.#negative = new NegativeCache(options.negativeMaxEntries ?? 10_000, options.negativeTtlMs ?? this.#ttl, this.#now);
+  }
+
+  /** How many names the cache holds state for and remembers as missing (for tests and metrics). */
+  sizes(): { registries: number; negative: number } {
+    return { registries: this.#states.size, negative: this.#negative.size };
   }
 
   /** called when a registry's snapshot changes or disappears (response caches drop it) */
@@ -129,9 +145,25 @@ export class SnapshotCache {
 
   /** The registry's current pointer (revalidated when due), or null when it has none. */
   async current(ref: RegistryRef): Promise<Current | null> {
+    const key = `${ref.namespace}/${ref.name}`;
+    if (!this.#states.has(key) && this.#negative.has(key)) return null;
     const st = this.#state(ref);
-    if (st.current === undefined || this.#now() - st.checkedAt >= this.#ttl) await this.#revalidate(st);
-    return st.current ? { ref, pointer: st.current.pointer } : null;
+    if (st.current === undefined || this.#now() - st.checkedAt >= this.#ttl) {
+      try {
+        await this.#revalidate(st);
+      } catch (e) {
+        // nothing known yet: keep no state for a name whose first read failed
+        if (st.current === undefined && this.#states.get(key) === st) this.#states.delete(key);
+        throw e;
+      }
+    }
+    if (st.current) return { ref, pointer: st.current.pointer };
+    // no pointer: remembered as a bounded negative entry instead of a state
+    if (this.#states.get(key) === st && !st.checking) {
+      this.#states.delete(key);
+      this.#negative.add(key);
+    }
+    return null;
   }
 
   #revalidate(st: RegistryState): Promise<void> {
@@ -202,6 +234,7 @@ export class SnapshotCache {
   invalidate(ref: RegistryRef, hash?: string): void {
     const st = this.#states.get(`${ref.namespace}/${ref.name}`);
     this.#list = undefined;
+    this.#negative.delete(`${ref.namespace}/${ref.name}`);
     if (!st) return;
     st.checkedAt = -Infinity;
     if (hash !== undefined && st.current && st.current.pointer.hash !== hash) {
