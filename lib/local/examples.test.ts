@@ -29,8 +29,8 @@ describe('local mode examples', () => {
     assert.equal(crds.length, 4);
     assert.deepEqual(
       examples.map((e) => `${e.kind}/${e.metadata?.name}`),
-      ['ConfigMap/toolhive-registry', 'MCPRegistry/upstream-mirror', 'MCPRegistry/toolhive', 'MCPRegistry/database-servers', 'MCPRegistry/remote-servers'],
-      'ConfigMaps first; the sync job is not applied',
+      ['ConfigMap/toolhive-registry', 'MCPRegistry/upstream-mirror', 'MCPRegistry/toolhive', 'MCPRegistry/database-servers', 'MCPRegistry/remote-servers', 'MCPRegistry/platform'],
+      'ConfigMaps first, aggregates last; the jobs are not applied',
     );
     const rewritten = examples.map((e) => rewritePlaceholders(e as Parameters<typeof rewritePlaceholders>[0], addresses));
     const sources = Object.fromEntries(rewritten.filter((e) => e.kind === 'MCPRegistry').map((e) => [e.metadata!.name, { source: e.spec!.source, example: e.metadata!.annotations?.[EXAMPLE_ANNOTATION] }]));

@@ -153,7 +153,9 @@ export async function readManifests(crdsDir: string): Promise<Manifests> {
       if (value?.kind === 'ConfigMap' || value?.kind === 'MCPRegistry') examples.push(value);
     }
   }
-  examples.sort((a, b) => Number(a.kind === 'MCPRegistry') - Number(b.kind === 'MCPRegistry'));
+  // ConfigMaps, then registries, then aggregates (whose members then exist when they first sync)
+  const rank = (o: KubernetesObject) => (o.kind !== 'MCPRegistry' ? 0 : (o as Registry).spec?.source?.type === 'aggregate' ? 2 : 1);
+  examples.sort((a, b) => rank(a) - rank(b));
   if (crds.length === 0) throw new RegistryError('not_found', 'no CustomResourceDefinitions found', { where: { file: crdsDir } });
   return { crds, examples };
 }

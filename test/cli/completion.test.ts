@@ -68,7 +68,7 @@ describe('mcpreg complete', () => {
   });
 
   test('registry names from the cluster for get, sync and remove', async () => {
-    for (const verb of ['get', 'sync', 'remove']) assert.deepEqual(await words(['registry', verb, '']), ['database-servers', 'remote-servers', 'toolhive', 'upstream-mirror'], verb);
+    for (const verb of ['get', 'sync', 'remove']) assert.deepEqual(await words(['registry', verb, '']), ['database-servers', 'platform', 'remote-servers', 'toolhive', 'upstream-mirror'], verb);
     assert.deepEqual(await words(['registry', 'get', 'to']), ['toolhive']);
     assert.deepEqual(await words(['registry', 'get', '-n', 'elsewhere', '']), []);
     const noCluster = await local.mcpreg(['complete', '--', 'registry', 'get', ''], { KUBECONFIG: '/nonexistent' });
@@ -124,7 +124,7 @@ describe('the kubectl plugin', () => {
   test('kubectl mcpreg runs kubectl-mcpreg from the PATH', { skip }, async () => {
     const r = await run('kubectl', ['mcpreg', 'registry', 'list', '-o', 'name'], { ...local.env, PATH: path });
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout, ['database-servers', 'remote-servers', 'toolhive', 'upstream-mirror'].map((n) => `mcpregistry.toolhive.stacklok.io/${n}\n`).join(''));
+    assert.equal(r.stdout, ['database-servers', 'platform', 'remote-servers', 'toolhive', 'upstream-mirror'].map((n) => `mcpregistry.toolhive.stacklok.io/${n}\n`).join(''));
     const help = await run('kubectl', ['mcpreg', '--help'], { ...local.env, PATH: path });
     assert.match(help.stdout, /^usage: kubectl mcpreg COMMAND/);
     const bad = await run('kubectl', ['mcpreg', 'registry', 'get', 'nope'], { ...local.env, PATH: path });

@@ -12,7 +12,7 @@ import { parse } from 'yaml';
 import { MCPRegistrySpec } from '../../lib/kube/mcpregistry-spec.ts';
 import { startLocalMode, until, type LocalMode } from './local-mode.ts';
 
-const EXAMPLES = ['database-servers', 'remote-servers', 'toolhive', 'upstream-mirror'];
+const EXAMPLES = ['database-servers', 'platform', 'remote-servers', 'toolhive', 'upstream-mirror'];
 const hasKubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
 const noStack = (s: string) => assert.ok(!/\n\s+at /.test(s), `no stack trace in ${JSON.stringify(s)}`);
 

@@ -26,9 +26,9 @@ const rowsOf = (stdout: string) =>
 
 before(async () => {
   local = await startLocalMode();
-  await until('the four example registries served', async () => {
+  await until('the five example registries served', async () => {
     const r = await fetch(`${local.dev.queryUrl}/api/v1/registries`);
-    return ((await r.json()) as { registries: unknown[] }).registries.length === 4 ? true : undefined;
+    return ((await r.json()) as { registries: unknown[] }).registries.length === 5 ? true : undefined;
   });
 });
 after(async () => {
@@ -43,7 +43,7 @@ describe('mcpreg search', () => {
     const rows = rowsOf(r.stdout);
     assert.equal(rows[0]!.name, 'github');
     const exact = rows.filter((x) => x.name === 'github');
-    assert.deepEqual(exact.map((x) => x.registry).sort(), ['default/toolhive', 'default/upstream-mirror'], 'the registries that carry it');
+    assert.deepEqual(exact.map((x) => x.registry).sort(), ['default/platform', 'default/toolhive', 'default/upstream-mirror'], 'the registries that carry it');
     assert.ok(rows.some((x) => x.name === 'github-remote'));
     assert.deepEqual(rows.map((x) => x.score), rows.map((x) => x.score).sort((a, b) => b - a));
   });
@@ -120,7 +120,7 @@ describe('mcpreg show', () => {
       /^Version: +1\.0\.0 \(latest\), as default\/database-servers has it$/m,
       /^Transport: +sse$/m,
       /^Image: +crystaldba\/postgres-mcp:0\.3\.0$/m,
-      /^Registries:\n {2}REGISTRY +LATEST +VERSIONS\n {2}default\/database-servers +1\.0\.0 +1\.0\.0\n {2}default\/remote-servers +1\.0\.0 +1\.0\.0\n {2}default\/toolhive +1\.0\.0 +1\.0\.0\n {2}default\/upstream-mirror +1\.0\.0 +1\.0\.0$/m,
+      /^Registries:\n {2}REGISTRY +LATEST +VERSIONS\n {2}default\/database-servers +1\.0\.0 +1\.0\.0\n {2}default\/platform +1\.0\.0 +1\.0\.0\n {2}default\/remote-servers +1\.0\.0 +1\.0\.0\n {2}default\/toolhive +1\.0\.0 +1\.0\.0\n {2}default\/upstream-mirror +1\.0\.0 +1\.0\.0$/m,
       /^Environment variables \(2\):\n {2}NAME +REQUIRED +SECRET +DEFAULT +DESCRIPTION\n {2}DATABASE_URI +yes +yes +<none> +PostgreSQL connection string/m,
       /^ {2}OPENAI_API_KEY +no +yes +<none> +OpenAI API key/m,
       /^Tools \(9\):\n {2}list_schemas\n/m,
@@ -139,7 +139,7 @@ describe('mcpreg show', () => {
     const json = JSON.parse((await local.mcpreg(['show', 'github', '-o', 'json'])).stdout) as { name: string; upstreamName: string; registries: { registry: string }[]; server: { image: string } };
     assert.equal(json.name, 'github');
     assert.equal(json.upstreamName, 'io.github.stacklok/github');
-    assert.deepEqual(json.registries.map((x) => x.registry), ['default/toolhive', 'default/upstream-mirror']);
+    assert.deepEqual(json.registries.map((x) => x.registry), ['default/platform', 'default/toolhive', 'default/upstream-mirror']);
     assert.match(json.server.image, /github-mcp-server/);
     assert.equal((await local.mcpreg(['show', 'github', '-o', 'name'])).stdout, 'github\n');
     for (const [args, message] of [

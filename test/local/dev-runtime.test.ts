@@ -51,7 +51,7 @@ const synced = (r: Registry) => r.status?.observedGeneration === r.metadata.gene
 
 async function allSynced(dev: DevRuntime): Promise<void> {
   await until('every example registry synced', async () => {
-    const all = await Promise.all(['toolhive', 'remote-servers', 'database-servers', 'upstream-mirror'].map((n) => registry(dev, n)));
+    const all = await Promise.all(['toolhive', 'remote-servers', 'database-servers', 'upstream-mirror', 'platform'].map((n) => registry(dev, n)));
     return all.every(synced) ? true : undefined;
   });
 }
@@ -149,12 +149,12 @@ describe('local mode runtime', () => {
       assert.equal(dev.store.kind, 's3');
       await allSynced(dev);
       const store = await createS3Store(s3.storeOptions());
-      for (const name of ['toolhive', 'remote-servers', 'database-servers', 'upstream-mirror']) {
+      for (const name of ['toolhive', 'remote-servers', 'database-servers', 'upstream-mirror', 'platform']) {
         assert.ok(await store.exists(pointerKey({ namespace: 'default', name })), `${name} published to S3`);
       }
       store.close?.();
       const listed = (await (await fetch(`${dev.queryUrl}/api/v1/registries`)).json()) as { registries: unknown[] };
-      assert.equal(listed.registries.length, 4);
+      assert.equal(listed.registries.length, 5);
     } finally {
       process.env.AWS_ACCESS_KEY_ID = saved.id;
       process.env.AWS_SECRET_ACCESS_KEY = saved.secret;

@@ -31,7 +31,7 @@ async function readTour(): Promise<string> {
 }
 /** what a checkout needs for `npm start` (dist/ and .mcpreg/ are made by it) */
 const CHECKOUT = ['package.json', 'tsconfig.json', 'scripts', 'lib', 'functions', 'crds', 'knative', 'node_modules'];
-const REGISTRIES = ['database-servers', 'remote-servers', 'toolhive', 'upstream-mirror'];
+const REGISTRIES = ['database-servers', 'platform', 'remote-servers', 'toolhive', 'upstream-mirror'];
 
 // ---------------------------------------------------------------------------------------------
 // The tour document
@@ -258,7 +258,7 @@ describe('npm start, the tour, a restart', async () => {
         return r.status === 200 && (JSON.parse(r.body) as { registries: unknown[] }).registries.length > 0 ? true : undefined;
       }, 30_000, 25);
       timings.firstSync = performance.now() - run.started;
-      await until('all four registries synced', async () => {
+      await until('all five registries synced', async () => {
         const r = await get(`${base}/api/v1/registries`);
         return r.status === 200 && (JSON.parse(r.body) as { registries: unknown[] }).registries.length === REGISTRIES.length ? true : undefined;
       }, 30_000, 25);
@@ -316,7 +316,7 @@ describe('npm start, the tour, a restart', async () => {
     assert.ok(existsSync(join(dir, '.mcpreg', 'state.json')));
 
     firstStopped = true;
-    t.diagnostic(`npm start → /readyz 200: ${Math.round(timings.readyz!)} ms; → first synced registry: ${Math.round(timings.firstSync!)} ms; → all four: ${Math.round(timings.allSynced!)} ms (including the esbuild build; mcpreg dev itself reported "started in ${startedIn} ms")`);
+    t.diagnostic(`npm start → /readyz 200: ${Math.round(timings.readyz!)} ms; → first synced registry: ${Math.round(timings.firstSync!)} ms; → all five: ${Math.round(timings.allSynced!)} ms (including the esbuild build; mcpreg dev itself reported "started in ${startedIn} ms")`);
   });
 
   test('second start on the same data directory: state kept, API serves at once', { skip, timeout: 60_000 }, async (t) => {

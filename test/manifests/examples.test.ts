@@ -65,7 +65,7 @@ describe('crds/examples', () => {
       assert.ok(parsed.data.filter?.include || parsed.data.filter?.exclude, `${file} has a filter`);
       types.push(parsed.data.source.type);
     }
-    assert.deepEqual(types.sort(), ['configmap', 'git', 'registry', 'url']);
+    assert.deepEqual(types.sort(), ['aggregate', 'configmap', 'git', 'registry', 'url']);
   });
 
   it('the ConfigMap-source registry names the example ConfigMap and its key', async () => {
@@ -111,7 +111,7 @@ describe('crds/examples', () => {
 
   it('the local-mode placeholders are loopback http URLs with allowHttp, and the README documents each', async () => {
     const readme = await readFile(join(examplesDir, 'README.md'), 'utf8');
-    const remote = (await examples()).filter((e) => e.object.kind === 'MCPRegistry' && e.object.spec.source.type !== 'configmap');
+    const remote = (await examples()).filter((e) => e.object.kind === 'MCPRegistry' && !['configmap', 'aggregate'].includes(e.object.spec.source.type));
     assert.equal(remote.length, 3);
     for (const { file, object } of remote) {
       const block = object.spec.source[object.spec.source.type];
