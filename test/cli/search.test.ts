@@ -145,7 +145,7 @@ describe('mcpreg show', () => {
     for (const [args, message] of [
       [['show', 'nope'], 'mcpreg: server "nope" is in no registry you may read\n'],
       [['show', 'github', '--registry', 'default/database-servers'], 'mcpreg: server "github" is not in registry default/database-servers\n'],
-      [['show', 'github', '--version', '9.9.9'], 'mcpreg: io.github.stacklok/github has no version "9.9.9" in default/toolhive (it has: 1.0.0)\n'],
+      [['show', 'github', '--version', '9.9.9'], 'mcpreg: io.github.stacklok/github has no version "9.9.9" in default/platform (it has: 1.0.0)\n'],
     ] as const) {
       const r = await local.mcpreg([...args]);
       assert.equal(r.code, 1, args.join(' '));
