@@ -30,7 +30,7 @@ export interface JobsDeps {
   events: EventRecorder;
   now: () => Date;
   log: Logger;
-  /** sources of import jobs: the SSRF policy and limits, and one import's deadline */
+  /** sources of import jobs and git targets: the SSRF policy and limits, and one job's deadline */
   policy: FetchPolicy;
   deadlineMs: number;
   createSource?: (spec: SourceSpec) => Source;
@@ -49,7 +49,7 @@ export function createJobsHandler(deps: JobsDeps) {
   const work: Record<JobKind, (job: KubeObject) => ReturnType<typeof runExport>> = {
     MCPRegistryImportJob: (job) =>
       runImport({ kubeConfig: deps.kubeConfig, store: deps.store, policy: deps.policy, deadlineMs: deps.deadlineMs, now: deps.now, ...(deps.createSource ? { createSource: deps.createSource } : {}) }, job),
-    MCPRegistryExportJob: (job) => runExport({ kubeConfig: deps.kubeConfig, store: deps.store }, job),
+    MCPRegistryExportJob: (job) => runExport({ kubeConfig: deps.kubeConfig, store: deps.store, policy: deps.policy, deadlineMs: deps.deadlineMs, now: deps.now }, job),
   };
 
   async function run(kind: JobKind, job: KubeObject): Promise<JobSummary> {

@@ -6,7 +6,10 @@ import { MCPRegistryExportJobSpec } from '../kube/job-specs.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import { readPointer, readSnapshotFile } from '../snapshots/read.ts';
 import type { SnapshotStore } from '../snapshots/store.ts';
+import { createKubeSecretReader } from '../kube/secrets.ts';
+import type { FetchPolicy } from '../sources/types.ts';
 import { writeConfigMapKey } from './configmap-target.ts';
+import { updateGitFile } from './git-target.ts';
 import { renderExport } from './export-render.ts';
 import type { JobWork } from './lifecycle.ts';
 
@@ -15,6 +18,10 @@ import type { JobWork } from './lifecycle.ts';
 export interface ExportDeps {
   kubeConfig: KubeConfig;
   store: SnapshotStore;
+  /** git targets: the SSRF policy and limits, and one push's deadline */
+  policy: FetchPolicy;
+  deadlineMs: number;
+  now: () => Date;
 }
 
 /** Object keys an export may not write: the snapshots and pointers the query API serves. */
@@ -48,10 +55,11 @@ export async function runExport(deps: ExportDeps, job: KubeObject): Promise<JobW
   const out = renderExport(content, spec.format, spec.filter);
   let location: string;
   let wrote = true;
+  let commit = '';
   if (spec.target.configMap) {
     const { name, key } = spec.target.configMap;
     location = `configmap/${ns}/${name}#${key}`;
-    wrote = await writeConfigMapKey(deps.kubeConfig, { namespace: ns, name, key, text: out.text, instead: 'export to spec.target.objectKey instead, or narrow spec.filter' });
+    wrote = await writeConfigMapKey(deps.kubeConfig, { namespace: ns, name, key, text: out.text, instead: 'export to spec.target.git or spec.target.objectKey instead, or narrow spec.filter' });
   } else if (spec.target.objectKey) {
     const key = spec.target.objectKey;
     if (key.startsWith(RESERVED_PREFIX)) {
@@ -59,9 +67,22 @@ export async function runExport(deps: ExportDeps, job: KubeObject): Promise<JobW
     }
     await deps.store.put(key, Buffer.from(out.text), { contentType: 'application/json' });
     location = key;
+  } else if (spec.target.git) {
+    const written = await updateGitFile({
+      target: spec.target.git,
+      secrets: createKubeSecretReader(deps.kubeConfig, ns),
+      policy: deps.policy,
+      signal: AbortSignal.timeout(deps.deadlineMs),
+      now: deps.now,
+      defaultMessage: () => `Export snapshot ${pointer.hash.slice(0, 12)} of MCPRegistry ${ns}/${ref.name} (${spec.format}, ${out.serverCount} servers)`,
+      compute: (current) => (current === out.text ? null : out.text),
+    });
+    location = written.location;
+    wrote = written.commit !== null;
+    if (written.commit) commit = ` in commit ${written.commit}`;
   } else {
-    throw new RegistryError('invalid_argument', 'spec.target: set exactly one of configMap and objectKey', { where: { path: 'spec.target' } });
+    throw new RegistryError('invalid_argument', 'spec.target: set exactly one of configMap, objectKey and git', { where: { path: 'spec.target' } });
   }
-  const message = `exported snapshot ${pointer.hash.slice(0, 12)} of ${ns}/${ref.name}: ${out.serverCount} servers, ${out.bytes} bytes (${spec.format}) to ${location}${wrote ? '' : ' (already held it: unchanged)'}`;
+  const message = `exported snapshot ${pointer.hash.slice(0, 12)} of ${ns}/${ref.name}: ${out.serverCount} servers, ${out.bytes} bytes (${spec.format}) to ${location}${wrote ? commit : ' (already held it: unchanged)'}`;
   return { reason: 'Exported', result: { serverCount: out.serverCount, bytes: out.bytes, snapshotHash: pointer.hash, location, message } };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FilterSpec } from '../filter/spec.ts';
-import { DATA_KEY_PATTERN, OBJECT_NAME_PATTERN, RegistryFormat, SourceSpec } from './mcpregistry-spec.ts';
+import { AuthSecretRef, DATA_KEY_PATTERN, GIT_REF_PATTERN, OBJECT_NAME_PATTERN, RegistryFormat, SourceSpec } from './mcpregistry-spec.ts';
 import { conditionsSchema, Timestamp } from './mcpregistry-status.ts';
 import { countSet, withRules } from './validation-rules.ts';
 
@@ -34,6 +34,25 @@ export const ConfigMapTarget = z
   })
   .describe('A ConfigMap key to write a registry document to (at most 1 MiB).');
 export type ConfigMapTarget = z.infer<typeof ConfigMapTarget>;
+
+export const GitTarget = z
+  .object({
+    repository: z
+      .string()
+      .min(1)
+      .max(2048)
+      .regex(/^\S+$/, 'a repository URL without whitespace')
+      .describe('Repository URL: https://, or http:// with allowHttp (smart HTTP; credentials from authSecret, never in the URL).'),
+    branch: z.string().min(1).max(255).regex(new RegExp(GIT_REF_PATTERN), 'a git branch name').default('main').describe('Branch to commit to; created when missing.'),
+    path: z.string().min(1).max(1024).regex(/^[^/\s][^\s]*$/, 'a relative path without whitespace').default('registry.json').describe('File written in the repository.'),
+    authSecret: AuthSecretRef.optional().describe('Credentials for fetch and push (token or basic auth) from a Secret in the job\'s namespace.'),
+    allowHttp: z.boolean().default(false).describe('Allow a plain http:// repository URL. Off by default: https is required.'),
+    authorName: z.string().min(1).max(256).default('mcp-registry').describe('Commit author and committer name.'),
+    authorEmail: z.string().min(1).max(256).default('mcp-registry@localhost').describe('Commit author and committer e-mail.'),
+    message: z.string().min(1).max(4096).optional().describe('Commit message; a summary of the job when absent.'),
+  })
+  .describe('A file in a git repository: the job commits it and pushes, re-reading the branch and retrying when the push is not a fast-forward; no commit when the file already holds the document.');
+export type GitTarget = z.infer<typeof GitTarget>;
 
 export const JOB_CONDITION_TYPES = ['Complete', 'Failed'] as const;
 export const JobPhase = z.enum(['Pending', 'Running', 'Succeeded', 'Failed']);
@@ -111,13 +130,14 @@ export const ImportTarget = withRules(
     .object({
       configMap: ConfigMapTarget.optional(),
       registryRef: RegistryRef.optional().describe('An MCPRegistry whose stored snapshot is replaced by the imported document.'),
+      git: GitTarget.optional(),
     })
-    .describe('Where the imported document goes: exactly one of configMap and registryRef.'),
+    .describe('Where the imported document goes: exactly one of configMap, registryRef and git.'),
   [
     {
-      rule: '(has(self.configMap) ? 1 : 0) + (has(self.registryRef) ? 1 : 0) == 1',
-      message: 'set exactly one of configMap and registryRef',
-      check: (t) => countSet(t.configMap, t.registryRef) === 1,
+      rule: '(has(self.configMap) ? 1 : 0) + (has(self.registryRef) ? 1 : 0) + (has(self.git) ? 1 : 0) == 1',
+      message: 'set exactly one of configMap, registryRef and git',
+      check: (t) => countSet(t.configMap, t.registryRef, t.git) === 1,
     },
   ],
 );
@@ -148,13 +168,14 @@ export const ExportTarget = withRules(
         .regex(/^[^/\s][^\s]*$/, 'a relative object key without whitespace')
         .optional()
         .describe('Object key in the configured snapshot bucket, relative to its root.'),
+      git: GitTarget.optional(),
     })
-    .describe('Where the export is written: exactly one of configMap and objectKey.'),
+    .describe('Where the export is written: exactly one of configMap, objectKey and git.'),
   [
     {
-      rule: '(has(self.configMap) ? 1 : 0) + (has(self.objectKey) ? 1 : 0) == 1',
-      message: 'set exactly one of configMap and objectKey',
-      check: (t) => countSet(t.configMap, t.objectKey) === 1,
+      rule: '(has(self.configMap) ? 1 : 0) + (has(self.objectKey) ? 1 : 0) + (has(self.git) ? 1 : 0) == 1',
+      message: 'set exactly one of configMap, objectKey and git',
+      check: (t) => countSet(t.configMap, t.objectKey, t.git) === 1,
     },
   ],
 );

@@ -21,10 +21,10 @@ import { networkError, resolveAuth, safeUrl, withHttpSession } from './http-fetc
 import { resolvePolicy } from './policy.ts';
 import type { FetchResult, Source, SourceContext } from './types.ts';
 
-type Git = typeof import('isomorphic-git').default;
+export type Git = typeof import('isomorphic-git').default;
 let loadedGit: Promise<Git> | undefined;
 /** isomorphic-git is loaded on first use: only git sources need it (memory and start-up of the others) */
-function loadGit(): Promise<Git> {
+export function loadGit(): Promise<Git> {
   loadedGit ??= import('isomorphic-git').then((m) => (m as { default?: Git }).default ?? (m as unknown as Git));
   return loadedGit;
 }
@@ -89,7 +89,7 @@ function readState(state: unknown): Partial<GitState> {
 }
 
 /** Maps isomorphic-git's errors (and our own limits) to RegistryError. */
-function gitError(e: unknown, client: LimitedGitHttp, where: ErrorWhere, signal: AbortSignal, timeoutMs: number, phase: string): RegistryError {
+export function gitError(e: unknown, client: LimitedGitHttp, where: ErrorWhere, signal: AbortSignal, timeoutMs: number, phase: string): RegistryError {
   const limit = client.failure();
   if (limit) return limit;
   if (e instanceof RegistryError) return e;

@@ -20,6 +20,9 @@ import { startQuery, type Running } from '../api/harness.ts';
 import { officialServerValidator, REAL_TOOLHIVE, schemaErrors, toolhiveLegacyValidator, upstreamFileValidator } from '../formats/support.ts';
 import { startKube } from '../harness/kube.ts';
 import { startS3Server, type TestS3 } from '../servers/s3.ts';
+import { startGitServer, TestRepo, type TestGitServer } from '../servers/git.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 
 const GROUP = 'toolhive.stacklok.io';
 const VERSION = 'v1alpha1';
@@ -48,6 +51,10 @@ describe('MCPRegistryExportJob', () => {
   let core: CoreV1Api;
   let clock = new Date('2026-03-01T00:00:00Z');
   let hash = '';
+  let gitRoot: string;
+  let git: TestGitServer;
+  let repo: TestRepo;
+  const GIT_PASS = 'export-push-password';
 
   before(async () => {
     cp = await startKube({ namespaces: [NS, 'mcp-registry'] });
@@ -65,6 +72,12 @@ describe('MCPRegistryExportJob', () => {
       log: silentLogger,
     });
     query = await startQuery({ store });
+    gitRoot = await mkdtemp(join(tmpdir(), 'mcpreg-export-git-'));
+    repo = new TestRepo(gitRoot, 'backup');
+    repo.commit({ files: { 'README.md': 'backups\n' } });
+    repo.allowPush();
+    git = await startGitServer({ root: gitRoot, basic: { user: 'exporter', pass: GIT_PASS } });
+    await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'git-push' }, stringData: { username: 'exporter', password: GIT_PASS } } });
     await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'source' }, data: { 'registry.json': JSON.stringify(JSON.parse(await readFile(REAL_TOOLHIVE, 'utf8'))) } } });
     const registry = (await custom.createNamespacedCustomObject({
       group: GROUP,
@@ -79,6 +92,9 @@ describe('MCPRegistryExportJob', () => {
   });
 
   after(async () => {
+    await git?.close();
+    repo?.dispose();
+    if (gitRoot) await rm(gitRoot, { recursive: true, force: true });
     await query?.close();
     await s3?.stop();
     await cp?.stop();
@@ -146,6 +162,65 @@ describe('MCPRegistryExportJob', () => {
     }
   });
 
+  test('exports to a git file in each format with credentials from a Secret: schema-valid, equal to the query API; an unchanged snapshot makes no commit', async () => {
+    const served = await servedList();
+    const servedToolhive = (await query.get(`/api/v1/servers?registry=${NS}/reg`)).json() as { servers: Array<{ name: string }> };
+    for (const format of ['toolhive', 'upstream', 'upstream-list'] as const) {
+      const target = { git: { repository: `${git.url}/backup.git`, allowHttp: true, branch: 'exports', path: `reg/${format}.json`, authSecret: { name: 'git-push', usernameKey: 'username', passwordKey: 'password' } } };
+      const before = repo.log('exports').length;
+      const job = await create(`to-git-${format}`, { registryRef: { name: 'reg' }, format, target });
+      await controller.handle(event('add', job));
+      const done = await get(`to-git-${format}`);
+      assert.equal(done.status?.phase, 'Succeeded', done.status?.result?.message);
+      assert.equal(done.status?.result?.location, `git:${git.url}/backup.git#exports:reg/${format}.json`);
+      assert.equal(done.status?.result?.snapshotHash, hash);
+      const log = repo.log('exports');
+      assert.equal(log.length, before + 1, 'one commit');
+      assert.match(done.status?.result?.message ?? '', new RegExp(`in commit ${log[0]!.sha}`));
+      assert.match(log[0]!.subject, new RegExp(`^Export snapshot ${hash.slice(0, 12)} of MCPRegistry ${NS}/reg \\(${format}, `));
+      const text = repo.show('exports', `reg/${format}.json`)!;
+      assert.equal(done.status?.result?.bytes, Buffer.byteLength(`${text}\n`));
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- three shapes, checked below
+      const doc: any = JSON.parse(text);
+      if (format === 'toolhive') {
+        const validate = toolhiveLegacyValidator();
+        assert.equal(validate(doc), true, schemaErrors(validate));
+        assert.deepEqual(Object.keys({ ...doc.servers, ...doc.remote_servers }).sort(), servedToolhive.servers.map((s) => s.name).sort());
+      } else if (format === 'upstream') {
+        const validate = upstreamFileValidator();
+        assert.equal(validate(doc), true, schemaErrors(validate));
+        assert.deepEqual(doc.data.servers, served.map((s) => (s as { server: unknown }).server));
+      } else {
+        const official = officialServerValidator();
+        for (const s of doc.servers) assert.ok(official(s.server), schemaErrors(official));
+        assert.deepEqual(doc.servers, served);
+      }
+      // the same snapshot again: the file already holds it, no commit
+      const again = await create(`to-git-${format}-again`, { registryRef: { name: 'reg' }, format, target });
+      await controller.handle(event('add', again));
+      const same = await get(`to-git-${format}-again`);
+      assert.equal(same.status?.phase, 'Succeeded', same.status?.result?.message);
+      assert.match(same.status?.result?.message ?? '', /already held it: unchanged/);
+      assert.equal(repo.log('exports').length, before + 1, 'no second commit');
+      const all = JSON.stringify(done) + JSON.stringify(same);
+      assert.ok(!all.includes(GIT_PASS) && !all.includes(Buffer.from(`exporter:${GIT_PASS}`).toString('base64')), 'the Secret is not in status');
+    }
+    assert.equal(repo.show('main', 'README.md'), 'backups', 'other branches untouched');
+  });
+
+  test('a git target with wrong credentials fails at once, without the Secret in status or Events', async () => {
+    await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'git-wrong' }, stringData: { username: 'exporter', password: 'not-the-password' } } });
+    const job = await create('to-git-denied', { registryRef: { name: 'reg' }, target: { git: { repository: `${git.url}/backup.git`, allowHttp: true, authSecret: { name: 'git-wrong', usernameKey: 'username', passwordKey: 'password' } } } });
+    await controller.handle(event('add', job));
+    const failed = await get('to-git-denied');
+    assert.equal(failed.status?.phase, 'Failed');
+    assert.equal(failed.status?.failedAttempts, 1, 'permanent: not retried');
+    assert.match(failed.status?.result?.message ?? '', /credentials missing or refused; check authSecret/);
+    const events = await core.listNamespacedEvent({ namespace: NS, fieldSelector: 'involvedObject.name=to-git-denied' });
+    const all = JSON.stringify(failed) + JSON.stringify(events.items);
+    assert.ok(!all.includes('not-the-password') && !all.includes(Buffer.from('exporter:not-the-password').toString('base64')));
+  });
+
   test('exports to an object key of the snapshot bucket, with a filter; keys under registries/ are refused', async () => {
     const job = await create('to-s3', { registryRef: { name: 'reg' }, format: 'upstream-list', filter: { include: { names: ['*postgres*'] } }, target: { objectKey: 'exports/reg.json' } });
     await controller.handle(event('add', job));
@@ -182,7 +257,7 @@ describe('MCPRegistryExportJob', () => {
     const failed = await get('too-big');
     assert.equal(failed.status?.phase, 'Failed');
     assert.equal(failed.status?.failedAttempts, 1);
-    assert.match(failed.status?.result?.message ?? '', /over the ConfigMap limit of 1048576 bytes \(1 MiB\)\. Nothing was written; export to spec\.target\.objectKey instead/);
+    assert.match(failed.status?.result?.message ?? '', /over the ConfigMap limit of 1048576 bytes \(1 MiB\)\. Nothing was written; export to spec\.target\.git or spec\.target\.objectKey instead/);
     await assert.rejects(core.readNamespacedConfigMap({ namespace: NS, name: 'too-big-target' }), (e: { code?: number }) => e.code === 404);
   });
 

@@ -171,6 +171,68 @@ describe('MCPRegistryImportJob', () => {
     assert.equal(await cmKey('too-big'), undefined);
   });
 
+  test('into a git repository in both formats, merge and replace: committed and pushed; dry-run and re-runs make no commit', async () => {
+    const target = new TestRepo(gitRoot, 'curated');
+    target.commit({ files: { 'registry.json': await readFile(join(DATA, 'target-toolhive.json'), 'utf8') }, message: 'seed' });
+    target.allowPush();
+    try {
+      const gitTarget = (over: object = {}) => ({ git: { repository: `${git.url}/curated.git`, allowHttp: true, authorName: 'Curator', authorEmail: 'curator@example.com', ...over } });
+      const merged = await run('to-git-merge', { source: url('/incoming.json'), mode: 'merge', target: gitTarget() });
+      assert.equal(merged.status?.phase, 'Succeeded', merged.status?.result?.message);
+      assert.equal(merged.status?.result?.location, `git:${git.url}/curated.git#main:registry.json`);
+      assert.match(merged.status?.result?.message ?? '', /\(commit [0-9a-f]{12}\)/);
+      assert.deepEqual(outcomes(await report(merged)), { fetch: 'updated', 'notion-remote': 'added', postgres: 'added', redis: 'unchanged', 'local-only': 'kept', broken: 'skipped' });
+      const log = target.log('main');
+      assert.equal(log.length, 2);
+      assert.equal(log[0]!.author, 'Curator <curator@example.com>');
+      assert.match(log[0]!.subject, /^MCPRegistryImportJob team-i\/to-git-merge: /);
+      const doc = JSON.parse(target.show('main', 'registry.json')!);
+      const validate = toolhiveLegacyValidator();
+      assert.equal(validate(doc), true, schemaErrors(validate));
+      assert.deepEqual(Object.keys(doc.servers), ['fetch', 'local-only', 'postgres', 'redis']);
+
+      const dry = await run('to-git-replace-dry', { source: url('/incoming.json'), mode: 'replace', dryRun: true, target: gitTarget() });
+      assert.equal(dry.status?.phase, 'Succeeded', dry.status?.result?.message);
+      assert.equal(outcomes(await report(dry))['local-only'], 'removed');
+      assert.equal(target.log('main').length, 2, 'dry run: no commit');
+
+      const replaced = await run('to-git-replace', { source: url('/incoming.json'), mode: 'replace', target: gitTarget() });
+      assert.equal(replaced.status?.result?.counts?.removed, 1);
+      assert.equal(target.log('main').length, 3);
+      assert.ok(!('local-only' in JSON.parse(target.show('main', 'registry.json')!).servers));
+      const again = await run('to-git-replace-again', { source: url('/incoming.json'), mode: 'replace', target: gitTarget() });
+      assert.equal(again.status?.phase, 'Succeeded');
+      assert.match(again.status?.result?.message ?? '', /already up to date/);
+      assert.equal(target.log('main').length, 3, 'an import that changes nothing makes no commit');
+
+      const upstreamJob = await run('to-git-upstream', { source: { type: 'git', git: { repository: `${git.url}/catalog.git`, allowHttp: true } }, convertTo: 'upstream', target: gitTarget({ branch: 'upstream', path: 'catalog/upstream.json' }) });
+      assert.equal(upstreamJob.status?.phase, 'Succeeded', upstreamJob.status?.result?.message);
+      const up = JSON.parse(target.show('upstream', 'catalog/upstream.json')!);
+      const upValidate = upstreamFileValidator();
+      assert.equal(upValidate(up), true, schemaErrors(upValidate));
+      assert.equal(up.data.servers.length, upstreamJob.status?.result?.counts?.added);
+    } finally {
+      target.dispose();
+    }
+  });
+
+  test('target.registryRef writes into the ConfigMap source of that MCPRegistry; a source it cannot write fails at once', async () => {
+    await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'reg-source' }, data: { 'servers.json': await readFile(join(DATA, 'target-toolhive.json'), 'utf8') } } });
+    const registry = (name: string, source: object) =>
+      custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: 'mcpregistries', body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'MCPRegistry', metadata: { name }, spec: { source } } });
+    await registry('curated-reg', { type: 'configmap', configMap: { name: 'reg-source', key: 'servers.json' } });
+    const job = await run('into-registry', { source: url('/incoming.json'), target: { registryRef: { name: 'curated-reg' } } });
+    assert.equal(job.status?.phase, 'Succeeded', job.status?.result?.message);
+    assert.equal(job.status?.result?.location, `configmap/${NS}/reg-source#servers.json`);
+    assert.deepEqual(Object.keys(JSON.parse((await cmKey('reg-source', 'servers.json'))!).servers), ['fetch', 'local-only', 'postgres', 'redis']);
+
+    await registry('url-reg', url('/incoming.json'));
+    const refused = await run('into-url-registry', { source: url('/incoming.json'), target: { registryRef: { name: 'url-reg' } } });
+    assert.equal(refused.status?.phase, 'Failed');
+    assert.equal(refused.status?.failedAttempts, 1, 'permanent: not retried');
+    assert.match(refused.status?.result?.message ?? '', /reads a url source, which an import cannot write/);
+  });
+
   test('an unreachable source is transient: retried, not failed', async () => {
     const job = await run('down', { source: url('/down.json'), backoffLimit: 1, target: { configMap: { name: 'down' } } });
     assert.equal(job.status?.phase, 'Pending', job.status?.result?.message);

@@ -142,6 +142,8 @@ export interface CommitSpec {
   tag?: string;
   /** annotated tag on the new commit */
   annotatedTag?: string;
+  /** first take the branch as the bare repository has it (after pushes by others) */
+  pull?: boolean;
 }
 
 const GIT_ENV = {
@@ -182,6 +184,10 @@ export class TestRepo {
       const exists = git(this.work, ['branch', '--list', branch]) !== '';
       git(this.work, exists ? ['checkout', '-q', branch] : ['checkout', '-q', '-b', branch]);
     }
+    if (spec.pull) {
+      git(this.work, ['fetch', '-q', 'origin', branch]);
+      git(this.work, ['reset', '-q', '--hard', `origin/${branch}`]);
+    }
     for (const [file, content] of Object.entries(spec.files)) {
       const full = path.join(this.work, file);
       if (content === null) rmSync(full, { force: true });
@@ -198,6 +204,32 @@ export class TestRepo {
     git(this.work, ['push', '-q', '--force', 'origin', branch, '--tags']);
     this.commits.push(sha);
     return sha;
+  }
+
+  /** Accept pushes over HTTP (git http-backend's receive-pack). */
+  allowPush(): void {
+    git(this.bare, ['config', 'http.receivepack', 'true']);
+  }
+
+  /** A file at the tip of a branch of the bare repository, or null. */
+  show(branch: string, file: string): string | null {
+    try {
+      return git(this.bare, ['show', `${branch}:${file}`]);
+    } catch {
+      return null;
+    }
+  }
+
+  /** Commits of a branch, newest first (none when the branch does not exist). */
+  log(branch: string): Array<{ sha: string; subject: string; author: string }> {
+    if (!git(this.bare, ['branch', '--list', branch])) return [];
+    return git(this.bare, ['log', '--format=%H%x09%s%x09%an <%ae>', branch])
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => {
+        const [sha = '', subject = '', author = ''] = l.split('\t');
+        return { sha, subject, author };
+      });
   }
 
   dispose(): void {
