@@ -1,53 +1,46 @@
 import { Option } from '@commander-js/extra-typings';
 import { defineCommand } from '../command.ts';
 import { parseDurationFlag, UsageError } from '../io.ts';
-import { contextOption, kubeconfigOption, namespaceOption, repeatableOption, timeoutOption, waitOption } from '../options.ts';
+import { contextOption, kubeconfigOption, namespaceOption, addFilterOptions, repeatableOption, timeoutOption, waitOption } from '../options.ts';
 
 export default defineCommand({
   path: ['registry', 'add'],
   summary: 'create an MCPRegistry from flags (or print it with --dry-run -o yaml, for GitOps)',
   define: (cmd, ctx) =>
-    cmd
-      .usage('NAME (--configmap CM[:KEY] | --url URL | --git REPO | --from-registry URL | --aggregate [NS/]NAME...) [options]')
-      .description(
-        `Creates an MCPRegistry from flags: exactly one source, and optionally its format, sync interval,
-filters and credentials. The object is checked with the CRD's schema before anything is sent;
-a mistake names the flag. --dry-run prints it instead (YAML, or -o json) to commit to a GitOps
-repository; --wait waits for the first sync and exits 1 with the status message when it fails.
-
-Credentials come from a Secret in the registry's namespace: --auth-secret NAME with one of
---token-key K (bearer token), --username-key U --password-key P (basic auth), or
---header NAME --header-key K (a header whose value is the key's). --header NAME=VALUE adds a
-plain request header (never put credentials there).
-
---aggregate makes a registry that serves the union of other MCPRegistries' snapshots: give it
-once per member, first wins. A member in another namespace (NS/NAME) must carry the annotation
-toolhive.stacklok.io/aggregation-allowed-namespaces listing this namespace.`,
-      )
-      .argument('<NAME>', 'name of the MCPRegistry')
-      .addOption(namespaceOption())
-      .option('--configmap <CM[:KEY]>', 'source: a ConfigMap in the namespace, and its key (default registry.json)')
-      .option('--url <URL>', 'source: a registry document over https (http with --allow-http)')
-      .option('--git <REPO>', 'source: a file in a git repository (smart HTTP)')
-      .option('--branch <B>', 'with --git: the branch to follow (default main)')
-      .option('--tag <T>', 'with --git: a tag')
-      .option('--commit <C>', 'with --git: a commit (7 to 40 hex digits)')
-      .option('--path <P>', 'with --git: the document\'s path in the repository (default registry.json)')
-      .option('--from-registry <URL>', 'source: an MCP registry API (the base URL serving /v0.1/servers)')
-      .addOption(repeatableOption('--aggregate <[NS/]NAME>', 'source: other MCPRegistries, repeated in priority order (a server name is taken whole from the first that has it)'))
-      .option('--allow-partial', 'with --aggregate: publish without members that are missing, not yet synced or not allowed')
-      .addOption(new Option('--format <FORMAT>', 'toolhive|upstream: the source\'s format (default: detected)').choices(['toolhive', 'upstream'] as const))
-      .option('--interval <DURATION>', 're-sync period, e.g. 30m, 1h (default 1h)')
-      .addOption(repeatableOption('--include-name <GLOB>', 'keep servers whose name matches (* and ? match any characters, / included)'))
-      .addOption(repeatableOption('--exclude-name <GLOB>', 'drop servers whose name matches'))
-      .addOption(repeatableOption('--include-tag <T>', 'keep servers with this tag'))
-      .addOption(repeatableOption('--exclude-tag <T>', 'drop servers with this tag'))
-      .addOption(repeatableOption('--include-tier <T>', 'keep servers of this tier (Official, Community)'))
-      .addOption(repeatableOption('--exclude-tier <T>', 'drop servers of this tier'))
-      .addOption(repeatableOption('--include-transport <T>', 'keep servers with this transport (stdio, sse, streamable-http)'))
-      .addOption(repeatableOption('--exclude-transport <T>', 'drop servers with this transport'))
-      .addOption(repeatableOption('--include-category <C>', 'keep servers of this category'))
-      .addOption(repeatableOption('--exclude-category <C>', 'drop servers of this category'))
+    addFilterOptions(
+      cmd
+        .usage('NAME (--configmap CM[:KEY] | --url URL | --git REPO | --from-registry URL | --aggregate [NS/]NAME...) [options]')
+        .description(
+          `Creates an MCPRegistry from flags: exactly one source, and optionally its format, sync interval,
+  filters and credentials. The object is checked with the CRD's schema before anything is sent;
+  a mistake names the flag. --dry-run prints it instead (YAML, or -o json) to commit to a GitOps
+  repository; --wait waits for the first sync and exits 1 with the status message when it fails.
+  
+  Credentials come from a Secret in the registry's namespace: --auth-secret NAME with one of
+  --token-key K (bearer token), --username-key U --password-key P (basic auth), or
+  --header NAME --header-key K (a header whose value is the key's). --header NAME=VALUE adds a
+  plain request header (never put credentials there).
+  
+  --aggregate makes a registry that serves the union of other MCPRegistries' snapshots: give it
+  once per member, first wins. A member in another namespace (NS/NAME) must carry the annotation
+  toolhive.stacklok.io/aggregation-allowed-namespaces listing this namespace.`,
+        )
+        .argument('<NAME>', 'name of the MCPRegistry')
+        .addOption(namespaceOption())
+        .option('--configmap <CM[:KEY]>', 'source: a ConfigMap in the namespace, and its key (default registry.json)')
+        .option('--url <URL>', 'source: a registry document over https (http with --allow-http)')
+        .option('--git <REPO>', 'source: a file in a git repository (smart HTTP)')
+        .option('--branch <B>', 'with --git: the branch to follow (default main)')
+        .option('--tag <T>', 'with --git: a tag')
+        .option('--commit <C>', 'with --git: a commit (7 to 40 hex digits)')
+        .option('--path <P>', 'with --git: the document\'s path in the repository (default registry.json)')
+        .option('--from-registry <URL>', 'source: an MCP registry API (the base URL serving /v0.1/servers)')
+        .addOption(repeatableOption('--aggregate <[NS/]NAME>', 'source: other MCPRegistries, repeated in priority order (a server name is taken whole from the first that has it)'))
+        .option('--allow-partial', 'with --aggregate: publish without members that are missing, not yet synced or not allowed')
+        .addOption(new Option('--format <FORMAT>', 'toolhive|upstream: the source\'s format (default: detected)').choices(['toolhive', 'upstream'] as const))
+        .option('--interval <DURATION>', 're-sync period, e.g. 30m, 1h (default 1h)'),
+      { keep: 'keep', drop: 'drop' },
+    )
       .option('--auth-secret <NAME>', 'a Secret in the namespace holding the source\'s credentials')
       .option('--token-key <K>', 'with --auth-secret: the key holding a bearer token')
       .option('--username-key <U>', 'with --auth-secret and --password-key: basic auth')

@@ -1,34 +1,27 @@
 import { Option } from '@commander-js/extra-typings';
 import { defineCommand } from '../command.ts';
-import { repeatableOption } from '../options.ts';
+import { addFilterOptions } from '../options.ts';
 
 export default defineCommand({
   path: ['registry', 'export'],
   summary: 'write a registry document in a chosen format (--from FILE --to FILE)',
   define: (cmd, ctx) =>
-    cmd
-      .usage('--from FILE|- --to FILE [--format toolhive|upstream|upstream-list] [options]')
-      .description(
-        `Reads a registry document (--from FILE, or - for standard input; format detected) and writes it,
-or the subset the filters keep, to --to FILE (replaced atomically) in --format:
-  toolhive        ToolHive's registry.json
-  upstream        ToolHive's upstream file envelope {"$schema","version","meta","data":{"servers":[server.json…]}}
-  upstream-list   the registry API's list envelope {"servers":[{"server","_meta"}],"metadata":{"count"}}
-This is what an MCPRegistryExportJob writes from a registry's snapshot, between files.`,
-      )
-      .requiredOption('--from <FILE>', 'the registry document to read (- for standard input)')
-      .requiredOption('--to <FILE>', 'the file to write')
-      .addOption(new Option('--format <FORMAT>', 'toolhive|upstream|upstream-list (default toolhive)').choices(['toolhive', 'upstream', 'upstream-list'] as const).default('toolhive' as const))
-      .addOption(repeatableOption('--include-name <GLOB>', 'export servers whose name matches (* and ? match any characters, / included)'))
-      .addOption(repeatableOption('--exclude-name <GLOB>', 'leave out servers whose name matches'))
-      .addOption(repeatableOption('--include-tag <T>', 'export servers with this tag'))
-      .addOption(repeatableOption('--exclude-tag <T>', 'leave out servers with this tag'))
-      .addOption(repeatableOption('--include-tier <T>', 'export servers of this tier (Official, Community)'))
-      .addOption(repeatableOption('--exclude-tier <T>', 'leave out servers of this tier'))
-      .addOption(repeatableOption('--include-transport <T>', 'export servers with this transport (stdio, sse, streamable-http)'))
-      .addOption(repeatableOption('--exclude-transport <T>', 'leave out servers with this transport'))
-      .addOption(repeatableOption('--include-category <C>', 'export servers of this category'))
-      .addOption(repeatableOption('--exclude-category <C>', 'leave out servers of this category'))
+    addFilterOptions(
+      cmd
+        .usage('--from FILE|- --to FILE [--format toolhive|upstream|upstream-list] [options]')
+        .description(
+          `Reads a registry document (--from FILE, or - for standard input; format detected) and writes it,
+  or the subset the filters keep, to --to FILE (replaced atomically) in --format:
+    toolhive        ToolHive's registry.json
+    upstream        ToolHive's upstream file envelope {"$schema","version","meta","data":{"servers":[server.json…]}}
+    upstream-list   the registry API's list envelope {"servers":[{"server","_meta"}],"metadata":{"count"}}
+  This is what an MCPRegistryExportJob writes from a registry's snapshot, between files.`,
+        )
+        .requiredOption('--from <FILE>', 'the registry document to read (- for standard input)')
+        .requiredOption('--to <FILE>', 'the file to write')
+        .addOption(new Option('--format <FORMAT>', 'toolhive|upstream|upstream-list (default toolhive)').choices(['toolhive', 'upstream', 'upstream-list'] as const).default('toolhive' as const)),
+      { keep: 'export', drop: 'leave out' },
+    )
       .addHelpText('after', '\nexit status: 0 written, 1 invalid input or unwritable target, 2 usage error')
       .action(async (options) => {
         const { exportBetweenFiles } = await import('../job-files.ts');
