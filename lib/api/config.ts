@@ -13,6 +13,9 @@ import { parseRegistryRef } from './router.ts';
  *   MCPREG_AUTH_CACHE_TTL       how long token and access decisions are reused (10s)
  *   MCPREG_AUTH_AUDIENCES       comma-separated TokenReview audiences (the API server's)
  *   MCPREG_AUTH_TIMEOUT         a TokenReview or SubjectAccessReview taking longer → 503 (5s)
+ *   MCPREG_EVENTS_TOKEN         shared token the sync function sends to POST /events (none)
+ *   MCPREG_EVENTS_OIDC_AUDIENCE POST /events needs the Broker's OIDC token for this audience (none)
+ *   MCPREG_EVENTS_OIDC_SUBJECTS usernames allowed to deliver events with the audience (any)
  *   MCPREG_KUBECONFIG           kubeconfig file for the reviews (in-cluster config, then $KUBECONFIG)
  *   MCPREG_POINTER_TTL          revalidate a registry's current.json at most this often (2s)
  *   MCPREG_REGISTRY_LIST_TTL    reuse the list of registries for this long (5s)
@@ -36,6 +39,9 @@ export interface QueryConfig {
   authCacheTtlMs: number;
   authAudiences: string[] | undefined;
   authTimeoutMs: number;
+  eventsToken: string | undefined;
+  eventsOidcAudience: string | undefined;
+  eventsOidcSubjects: string[];
   kubeconfigPath: string | undefined;
   pointerTtlMs: number;
   registryListTtlMs: number;
@@ -104,6 +110,9 @@ export function queryConfigFromEnv(env: Env = process.env): QueryConfig {
     .map((s) => s.trim())
     .filter((s) => s !== '');
   const pointerTtlMs = duration(env, 'MCPREG_POINTER_TTL', 2000);
+  const eventsOidcAudience = raw(env, 'MCPREG_EVENTS_OIDC_AUDIENCE');
+  const eventsOidcSubjects = (raw(env, 'MCPREG_EVENTS_OIDC_SUBJECTS') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (eventsOidcSubjects.length > 0 && !eventsOidcAudience) throw bad('MCPREG_EVENTS_OIDC_SUBJECTS', 'needs MCPREG_EVENTS_OIDC_AUDIENCE');
   return {
     port: int(env, 'PORT', 8080, 0, 65535),
     defaultRegistry,
@@ -111,6 +120,9 @@ export function queryConfigFromEnv(env: Env = process.env): QueryConfig {
     authCacheTtlMs: duration(env, 'MCPREG_AUTH_CACHE_TTL', 10_000),
     authAudiences: audiences && audiences.length > 0 ? audiences : undefined,
     authTimeoutMs: duration(env, 'MCPREG_AUTH_TIMEOUT', 5000),
+    eventsToken: raw(env, 'MCPREG_EVENTS_TOKEN'),
+    eventsOidcAudience,
+    eventsOidcSubjects,
     kubeconfigPath: raw(env, 'MCPREG_KUBECONFIG'),
     pointerTtlMs,
     registryListTtlMs: duration(env, 'MCPREG_REGISTRY_LIST_TTL', 5000),

@@ -41,6 +41,8 @@ export interface Ctx {
   access(): Promise<AccessControl>;
   /** set when the access mode is known to be anonymous (skips every auth step) */
   anonymous: boolean;
+  /** who may POST /events: the sync function only, when auth is on (events-auth.ts) */
+  authorizeEvent(authorization: string | undefined): Promise<{ ok: true; user: string } | { ok: false; status: 401 | 403 | 503; reason: string }>;
   /** metrics and audit log of auth decisions */
   telemetry: Telemetry;
 }

@@ -43,6 +43,14 @@ function readBody(req: IncomingMessage, max: number): Promise<string> {
 const NO_CONTENT = new PreparedResponse(204, 'application/json', Buffer.alloc(0));
 
 export async function eventsRoute(ctx: Ctx, req: IncomingMessage): Promise<Reply> {
+  // before the body is read: only the sync function may make us revalidate
+  const decision = await ctx.authorizeEvent(req.headers.authorization);
+  if (!decision.ok) {
+    req.resume();
+    ctx.log.warn('event refused', { status: decision.status, reason: decision.reason });
+    const headers: Record<string, string> | undefined = decision.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : decision.status === 503 ? { 'Retry-After': '1' } : undefined;
+    return problemReply(problem(decision.status, decision.reason), headers);
+  }
   let body: string;
   try {
     body = await readBody(req, ctx.settings.maxEventBytes);

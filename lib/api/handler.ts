@@ -26,6 +26,8 @@ export interface QueryHandlerOptions {
   /** the access control, or a factory run on first need (kubernetes mode loads lazily) */
   access: AccessControl | (() => Promise<AccessControl>);
   settings?: Partial<Settings>;
+  /** who may POST /events (default: anyone; the server passes lib/api/events-auth.ts) */
+  authorizeEvent?: Ctx['authorizeEvent'];
   /** bytes of prepared responses kept (default 64 MiB) */
   responseCacheBytes?: number;
   /** log one line per request (method, path, status, duration; never headers) */
@@ -109,6 +111,7 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
       hotBytes += size;
     },
     anonymous: typeof access !== 'function' && access.mode === 'anonymous',
+    authorizeEvent: options.authorizeEvent ?? (async () => ({ ok: true, user: 'anonymous' })),
     telemetry,
     access() {
       if (typeof access !== 'function') return Promise.resolve(access);

@@ -65,8 +65,14 @@ export async function startQueryServer(options: QueryServerOptions): Promise<Que
           const kubeConfig = options.kubeConfig ?? (await loadKubeConfig(config));
           return createKubeAccess({ kubeConfig, logger, cacheTtlMs: config.authCacheTtlMs, timeoutMs: config.authTimeoutMs, ...(config.authAudiences ? { audiences: config.authAudiences } : {}) });
         };
+  let eventsAuth: Promise<import('./events-auth.ts').EventsAuth> | undefined;
+  const authorizeEvent = async (authorization: string | undefined) => {
+    eventsAuth ??= import('./events-auth.ts').then(({ eventsAuthFromConfig }) => eventsAuthFromConfig(config, async () => options.kubeConfig ?? (await loadKubeConfig(config))));
+    return (await eventsAuth)(authorization);
+  };
   const handler = createQueryHandler({
     cache,
+    authorizeEvent,
     logger,
     access,
     accessLog: config.accessLog,

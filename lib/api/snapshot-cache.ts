@@ -228,20 +228,18 @@ export class SnapshotCache {
   }
 
   /**
-   * Forget what is known about a registry's pointer so that the next request revalidates it;
-   * when the new snapshot's hash is known and differs, drop the loaded snapshot at once.
+   * A published event: when it names the hash being served it is a no-op (no I/O at all);
+   * otherwise the next request revalidates the pointer (a conditional read) and the list of
+   * registries. Nothing loaded is dropped on the event's word: the pointer decides, so a
+   * forged or stale event costs one pointer read, never a re-read of the snapshot.
    */
   invalidate(ref: RegistryRef, hash?: string): void {
-    const st = this.#states.get(`${ref.namespace}/${ref.name}`);
+    const key = `${ref.namespace}/${ref.name}`;
+    const st = this.#states.get(key);
+    if (hash !== undefined && st?.current && st.current.pointer.hash === hash) return;
     this.#list = undefined;
-    this.#negative.delete(`${ref.namespace}/${ref.name}`);
-    if (!st) return;
-    st.checkedAt = -Infinity;
-    if (hash !== undefined && st.current && st.current.pointer.hash !== hash) {
-      st.upstream = undefined;
-      st.files.clear();
-      for (const l of this.#listeners) l(st.ref);
-    }
+    this.#negative.delete(key);
+    if (st) st.checkedAt = -Infinity;
   }
 
   /** The upstream view of the registry's snapshot, started loading if needed; null when unpublished. */

@@ -22,11 +22,13 @@ export function publishedEvent(pointer: SnapshotPointer): CloudEvent<SnapshotPoi
   });
 }
 
-export async function sendEvent(sink: string, event: CloudEvent<unknown>, timeoutMs = 5_000): Promise<number> {
+export async function sendEvent(sink: string, event: CloudEvent<unknown>, options: { timeoutMs?: number; token?: string } = {}): Promise<number> {
+  const timeoutMs = options.timeoutMs ?? 5_000;
   const message = HTTP.binary(event);
   const res = await request(sink, {
     method: 'POST',
-    headers: message.headers as Record<string, string>,
+    // the query function's shared token (MCPREG_EVENTS_TOKEN), for direct delivery
+    headers: { ...(message.headers as Record<string, string>), ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
     body: typeof message.body === 'string' ? message.body : JSON.stringify(message.body),
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,

@@ -15,6 +15,7 @@ import { parseDuration } from './duration.ts';
  * | `MCPREG_KEEP_SNAPSHOTS` | 3 | snapshots kept per registry (the current one included) |
  * | `MCPREG_API_BASE_URL` | (none) | base URL of the query API, for `status.apiEndpoint` |
  * | `K_SINK` | (none) | where `io.toolhive.registry.snapshot.published` events go |
+ * | `MCPREG_EVENTS_TOKEN` | (none) | sent as `Authorization: Bearer` with those events (the query function's shared token, for direct delivery) |
  * | `MCPREG_SYNC_OIDC_AUDIENCE` | (none) | when set, every event needs a bearer token for this audience (TokenReview) |
  * | `MCPREG_SYNC_OIDC_SUBJECTS` | (any) | comma-separated usernames allowed to deliver events when the audience is set |
  * | `MCPREG_STORE`, `MCPREG_S3_*`, … | | the snapshot store (lib/snapshots/README.md) |
@@ -31,6 +32,8 @@ export interface SyncConfig {
   keepSnapshots: number;
   apiBaseUrl?: string;
   sink?: string;
+  /** bearer token sent with the published events (MCPREG_EVENTS_TOKEN) */
+  eventsToken?: string;
   /** ingress authentication: the audience event tokens must be for, and who may send */
   oidcAudience?: string;
   oidcSubjects?: string[];
@@ -58,6 +61,7 @@ export function syncConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SyncCon
   };
   if (env.MCPREG_API_BASE_URL) config.apiBaseUrl = env.MCPREG_API_BASE_URL.replace(/\/+$/, '');
   if (env.K_SINK) config.sink = env.K_SINK;
+  if (env.MCPREG_EVENTS_TOKEN?.trim()) config.eventsToken = env.MCPREG_EVENTS_TOKEN.trim();
   if (env.MCPREG_SYNC_OIDC_AUDIENCE) config.oidcAudience = env.MCPREG_SYNC_OIDC_AUDIENCE.trim();
   const subjects = (env.MCPREG_SYNC_OIDC_SUBJECTS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   if (subjects.length > 0) {

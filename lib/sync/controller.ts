@@ -38,7 +38,7 @@ export interface ControllerDeps {
   kubeConfig: KubeConfig;
   store: SnapshotStore;
   policy: FetchPolicy;
-  config: Pick<SyncConfig, 'deadlineMs' | 'concurrency' | 'leaseNamespace' | 'leaseDurationSeconds' | 'identity' | 'keepSnapshots' | 'apiBaseUrl' | 'sink'>;
+  config: Pick<SyncConfig, 'deadlineMs' | 'concurrency' | 'leaseNamespace' | 'leaseDurationSeconds' | 'identity' | 'keepSnapshots' | 'apiBaseUrl' | 'sink' | 'eventsToken'>;
   now?: () => Date;
   random?: () => number;
   log?: Logger;
@@ -232,7 +232,7 @@ export function createSyncController(deps: ControllerDeps) {
       deps.onPublished?.(result.pointer);
       if (deps.config.sink) {
         try {
-          const status = await sendEvent(deps.config.sink, publishedEvent(result.pointer));
+          const status = await sendEvent(deps.config.sink, publishedEvent(result.pointer), { ...(deps.config.eventsToken ? { token: deps.config.eventsToken } : {}) });
           if (status >= 300) log.warn('snapshot-published event not accepted', { registry, status });
         } catch (e) {
           log.warn('could not send the snapshot-published event', { registry, error: toRegistryError(e).message });

@@ -74,7 +74,7 @@ describe('sync function on CloudEvents', () => {
   let core: CoreV1Api;
   let clock = new Date('2026-03-01T00:00:00Z');
   const handled: HandleResult[] = [];
-  const received: Array<{ type: string; subject: string }> = [];
+  const received: Array<{ type: string; subject: string; authorization?: string }> = [];
   const url = mutableDocument(JSON.stringify(realToolhive), '"u1"');
 
   before(async () => {
@@ -89,7 +89,7 @@ describe('sync function on CloudEvents', () => {
     sinkServer = await startHttpServer({
       '/': {
         handler: (req, res) => {
-          received.push({ type: String(req.headers['ce-type']), subject: String(req.headers['ce-subject']) });
+          received.push({ type: String(req.headers['ce-type']), subject: String(req.headers['ce-subject']), ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) });
           req.resume();
           res.writeHead(202);
           res.end();
@@ -114,6 +114,7 @@ describe('sync function on CloudEvents', () => {
         keepSnapshots: 3,
         apiBaseUrl: 'http://query.example',
         sink: sinkServer.url + '/',
+        eventsToken: 'query-events-token',
       },
       now: () => clock,
       random: () => 0.5,
@@ -204,6 +205,7 @@ describe('sync function on CloudEvents', () => {
       const pointer = await readPointer(store, { namespace: NS, name });
       assert.equal(pointer?.pointer.hash, r.status?.snapshot?.hash, 'status names the published snapshot');
       assert.ok(received.some((e) => e.type === 'io.toolhive.registry.snapshot.published' && e.subject === `${NS}/${name}`), 'published event sent');
+      assert.ok(received.filter((e) => e.type === 'io.toolhive.registry.snapshot.published').every((e) => e.authorization === 'Bearer query-events-token'), 'with the MCPREG_EVENTS_TOKEN');
       const events = await core.listNamespacedEvent({ namespace: NS, fieldSelector: `involvedObject.name=${name}` });
       assert.ok(events.items.some((e) => e.reason === 'Synced' && e.type === 'Normal' && e.involvedObject.kind === 'MCPRegistry'), `${name}: a Synced Event`);
     }
