@@ -43,6 +43,8 @@ export interface Ctx {
   anonymous: boolean;
   /** who may POST /events: the sync function only, when auth is on (events-auth.ts) */
   authorizeEvent(authorization: string | undefined): Promise<{ ok: true; user: string } | { ok: false; status: 401 | 403 | 503; reason: string }>;
+  /** registries whose snapshot failed to load recently (registry-failures.ts; /readyz) */
+  broken: import('./registry-failures.ts').BrokenRegistries;
   /** metrics and audit log of auth decisions */
   telemetry: Telemetry;
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isRegistryError, type RegistryError } from '../errors.ts';
+import { BrokenRegistries } from './registry-failures.ts';
 import type { Logger } from '../log.ts';
 import { pointerKey } from '../snapshots/layout.ts';
 import type { AccessControl } from './auth.ts';
@@ -111,6 +112,7 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
       hotBytes += size;
     },
     anonymous: typeof access !== 'function' && access.mode === 'anonymous',
+    broken: new BrokenRegistries(),
     authorizeEvent: options.authorizeEvent ?? (async () => ({ ok: true, user: 'anonymous' })),
     telemetry,
     access() {
@@ -132,20 +134,27 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
     }
   });
 
-  let ready: { at: number; reply: Promise<Reply> } | undefined;
+  let ready: { at: number; probe: Promise<Reply | null> } | undefined;
   function readiness(): Promise<Reply> {
     const now = performance.now();
-    if (ready && now - ready.at < ctx.settings.readyTtlMs) return ready.reply;
-    const probe = ctx.settings.defaultRegistry ?? { namespace: 'readyz', name: 'probe' };
-    const reply = ctx.cache.store.exists(pointerKey(probe)).then(
-      () => plainReply({ status: 'ready', store: ctx.cache.store.description }),
-      (e: unknown) => {
-        log.warn('not ready: snapshot store unreachable', { error: isRegistryError(e) ? e.describe() : String(e) });
-        return problemReply(problem(503, 'The snapshot store is unreachable'));
-      },
-    );
-    ready = { at: now, reply };
-    return reply;
+    if (!ready || now - ready.at >= ctx.settings.readyTtlMs) {
+      const probe = ctx.settings.defaultRegistry ?? { namespace: 'readyz', name: 'probe' };
+      ready = {
+        at: now,
+        probe: ctx.cache.store.exists(pointerKey(probe)).then(
+          () => null,
+          (e: unknown) => {
+            log.warn('not ready: snapshot store unreachable', { error: isRegistryError(e) ? e.describe() : String(e) });
+            return problemReply(problem(503, 'The snapshot store is unreachable'));
+          },
+        ),
+      };
+    }
+    return ready.probe.then((down) => {
+      if (down) return down;
+      const broken = ctx.broken.list();
+      return plainReply({ status: 'ready', store: ctx.cache.store.description, ...(broken.length ? { brokenRegistries: broken } : {}) });
+    });
   }
 
   let openapi: Promise<Reply> | undefined;

@@ -66,17 +66,24 @@ export const RegistryInfo = z
   })
   .meta({ id: 'RegistryInfo' });
 
-export const RegistryList = z.object({ registries: z.array(RegistryInfo) }).meta({ id: 'RegistryList' });
+/** a registry left out of a listing because its snapshot cannot be read (registry-failures.ts) */
+export const RegistryFailure = z
+  .object({ registry: z.string().describe('namespace/name'), code: z.string().describe('error code, e.g. invalid_document or not_found'), message: z.string() })
+  .meta({ id: 'RegistryFailure' });
+const Failures = z.array(RegistryFailure).optional().describe('registries left out because their snapshot cannot be read; absent when none');
+
+export const RegistryList = z.object({ registries: z.array(RegistryInfo), errors: Failures }).meta({ id: 'RegistryList' });
 
 const ItemFields = { name: z.string().describe('ToolHive name (registry key)'), registry: z.string().describe('namespace/name of the registry') };
 export const ToolhiveServer = z.union([ImageMetadata.extend(ItemFields), RemoteServerMetadata.extend(ItemFields)]).meta({ id: 'ToolhiveServer' });
 
-export const ToolhiveServerList = z.object({ servers: z.array(ToolhiveServer), total: z.number().int().min(0) }).meta({ id: 'ToolhiveServerList' });
+export const ToolhiveServerList = z.object({ servers: z.array(ToolhiveServer), total: z.number().int().min(0), errors: Failures }).meta({ id: 'ToolhiveServerList' });
 
 export const UpstreamServerList = z
   .object({
     servers: z.array(ServerResponse),
     metadata: z.object({ count: z.number().int().min(0) }),
+    errors: Failures,
   })
   .meta({ id: 'UpstreamServerList' });
 

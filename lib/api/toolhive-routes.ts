@@ -9,6 +9,7 @@ import { answer, authenticate, authorize, dataReply, isReply, problemReply, read
 import type { Entry } from './entry.ts';
 import { PreparedResponse } from './prepared.ts';
 import { problem } from './problem.ts';
+import { loadEach, type RegistryFailure } from './registry-failures.ts';
 import type { Route } from './router.ts';
 import { parseRegistryRef } from './router.ts';
 import { categoriesOf, indexToolhive, matchesFilter, parseServerFilter, toolhiveItem, answersTo, type Facets, type ServerFilter, type ToolhiveIndex } from './toolhive-view.ts';
@@ -165,12 +166,9 @@ export async function toolhiveRoute(ctx: Ctx, route: ToolhiveRoute, rawQuery: st
   switch (route.kind) {
     case 'th-registries': {
       const refs = await readable(ctx, caller, await ctx.cache.registries());
-      const infos: Record<string, unknown>[] = [];
-      for (const ref of refs) {
-        const cur = await ctx.cache.current(ref);
-        if (cur) infos.push(registryInfo(cur.pointer));
-      }
-      return dataReply(ctx, new PreparedResponse(200, 'application/json', Buffer.from(JSON.stringify({ registries: infos }))));
+      const { loaded, failures } = await loadEach(refs, (ref) => ctx.cache.current(ref), 'pointer', ctx);
+      const infos = loaded.map(({ data }) => registryInfo(data.pointer));
+      return partialReply(ctx, new PreparedResponse(200, 'application/json', Buffer.from(JSON.stringify({ registries: infos, ...(failures.length ? { errors: failures } : {}) }))), failures);
     }
     case 'th-registry': {
       const denied = await authorize(ctx, caller, route.registry);
@@ -199,17 +197,17 @@ async function listServers(ctx: Ctx, refs: RegistryRef[], filter: ServerFilter, 
   const hashes: string[] = [];
   const filterKey = JSON.stringify([filter.categories, filter.transports, filter.tiers, filter.tags, filter.statuses, filter.search].map((s) => (s instanceof Set ? [...s].sort() : (s ?? null))));
   // the listing is a pure function of the snapshots involved and the filter
-  const loadedAll = await Promise.all(refs.map(async (ref) => ({ ref, data: format === 'toolhive' ? await loadToolhive(ctx, ref) : await latestUpstream(ctx, ref) })));
-  for (const { ref, data } of loadedAll) if (data) hashes.push(`${registryKey(ref)}@${data.pointer.hash}`);
+  const { loaded: loadedAll, failures } = await loadEach<{ pointer: SnapshotPointer }>(refs, (ref) => (format === 'toolhive' ? loadToolhive(ctx, ref) : latestUpstream(ctx, ref)), format, ctx);
+  for (const { ref, data } of loadedAll) hashes.push(`${registryKey(ref)}@${data.pointer.hash}`);
   const cacheKey = `*|S|${format}|${filterKey}|${hashes.join(',')}`;
-  const hit = ctx.responses.get(cacheKey);
+  const hit = failures.length === 0 ? ctx.responses.get(cacheKey) : undefined;
   if (hit) return dataReply(ctx, hit, 'Accept');
 
   for (const { ref, data } of loadedAll) {
     if (!data) continue;
     const rk = registryKey(ref);
     if (format === 'toolhive') {
-      const t = (data as { value: ToolhiveLoaded }).value;
+      const t = (data as unknown as { value: ToolhiveLoaded }).value;
       const matching = isUnfiltered(filter) ? t.index.servers : t.index.servers.filter((s) => matchesFilter(s.facets, filter));
       if (matching.length === 0) continue;
       if (isUnfiltered(filter)) {
@@ -218,7 +216,7 @@ async function listServers(ctx: Ctx, refs: RegistryRef[], filter: ServerFilter, 
       } else parts.push(Buffer.from(matching.map((s) => JSON.stringify(toolhiveItem(s, rk))).join(',')));
       total += matching.length;
     } else {
-      const latest = (data as { latest: LatestUpstream }).latest;
+      const latest = (data as unknown as { latest: LatestUpstream }).latest;
       for (const s of latest.servers) {
         if (!matchesFilter(s.facets, filter)) continue;
         parts.push(upstreamItem(s, ref));
@@ -226,10 +224,18 @@ async function listServers(ctx: Ctx, refs: RegistryRef[], filter: ServerFilter, 
       }
     }
   }
-  const body = format === 'toolhive' ? joinItems('{"servers":[', parts, `],"total":${total}}`) : joinItems('{"servers":[', parts, `],"metadata":{"count":${total}}}`);
+  const errors = failures.length ? `,"errors":${JSON.stringify(failures)}` : '';
+  const body = format === 'toolhive' ? joinItems('{"servers":[', parts, `],"total":${total}${errors}}`) : joinItems('{"servers":[', parts, `],"metadata":{"count":${total}}${errors}}`);
   const response = new PreparedResponse(200, 'application/json', body);
+  if (failures.length > 0) return partialReply(ctx, response, failures, 'Accept');
   ctx.responses.set(cacheKey, response);
   return dataReply(ctx, response, 'Accept');
+}
+
+/** an answer that leaves out broken registries: never cached, by us or anyone in between */
+function partialReply(ctx: Ctx, response: PreparedResponse, failures: RegistryFailure[], vary?: string): Reply {
+  const reply = dataReply(ctx, response, vary);
+  return failures.length > 0 ? { ...reply, cacheControl: 'no-store' } : reply;
 }
 
 async function oneServer(ctx: Ctx, refs: RegistryRef[], name: string, format: Format, explicit: boolean): Promise<Reply> {
