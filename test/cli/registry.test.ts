@@ -82,14 +82,20 @@ describe('registry list and get', () => {
   });
 
   test('the same table as kubectl get mcpregistries', { skip: hasKubectl ? false : 'kubectl is not installed' }, async () => {
-    // the examples: settled (registries added by other tests may still be syncing)
-    const ours = (await local.mcpreg(['registry', 'list', '-o', 'wide'])).stdout;
-    const theirs = (await kubectl(['get', 'mcpregistries', '-o', 'wide'])).stdout;
     const rows = (text: string) => text.trimEnd().split('\n').filter((l, i) => i === 0 || EXAMPLES.includes(l.split(' ')[0]!));
     // ages may tick between the two calls: compare the layout with ages blanked out
     const blank = (text: string) => rows(text).map((l) => l.replace(/\b\d+(s|m|h|d)(\d+(s|m|h))?\b/g, (m) => '~'.repeat(m.length)));
-    assert.equal(rows(ours).length, EXAMPLES.length + 1);
-    assert.deepEqual(blank(ours), blank(theirs));
+    const read = async () => blank((await local.mcpreg(['registry', 'list', '-o', 'wide'])).stdout);
+    // a sync may run between the two calls (the aggregate platform re-syncs when one of its
+    // members publishes): compare a pair of kubectl's rows taken between two equal readings of ours
+    const [ours, theirs] = await until('two equal readings of the examples around kubectl get', async () => {
+      const before = await read();
+      const theirs = blank((await kubectl(['get', 'mcpregistries', '-o', 'wide'])).stdout);
+      const after = await read();
+      return JSON.stringify(before) === JSON.stringify(after) ? [after, theirs] : undefined;
+    });
+    assert.equal(ours.length, EXAMPLES.length + 1);
+    assert.deepEqual(ours, theirs);
   });
 
   test('get: conditions, counts, snapshot, API, last error and next sync; -o json is the object', async () => {
