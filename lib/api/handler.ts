@@ -162,7 +162,8 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
   async function dispatch(route: Route, method: string, rawQuery: string, req: IncomingMessage): Promise<Reply> {
     if (!allowedMethods(route).includes(method === 'HEAD' ? 'GET' : method)) {
       if (route.kind === 'not-found') return problemReply(endpointNotFound(pathOf(req)));
-      return problemReply(problem(405, `Method ${method} is not allowed here`), { Allow: [...allowedMethods(route), 'OPTIONS'].join(', ') });
+      const detail = route.kind === 'up-status' ? `Method ${method} is not allowed here: status updates are not supported, this registry is synced from its source` : `Method ${method} is not allowed here`;
+      return problemReply(problem(405, detail), { Allow: [...allowedMethods(route), 'OPTIONS'].join(', ') });
     }
     switch (route.kind) {
       case 'up-list':
@@ -207,6 +208,8 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
         return problemReply(problem(400, 'Bad request: invalid percent-encoding in the path', { errors: [{ message: 'invalid percent-encoding', location: route.location, value: route.value }] }));
       case 'not-found':
         return problemReply(endpointNotFound(pathOf(req)));
+      case 'up-status':
+        throw new Error('unreachable: up-status allows no method');
     }
   }
 

@@ -25,6 +25,10 @@ export function routeTemplate(route: Route): string {
       const tail = { 'up-list': '/servers', 'up-versions': '/servers/{serverName}/versions', 'up-version': '/servers/{serverName}/versions/{version}', 'up-ping': '/ping', 'up-health': '/health', 'up-publish': '/publish' }[route.kind];
       return base + tail;
     }
+    case 'up-status': {
+      const base = route.registry === 'default' ? `/${route.api}` : `/registries/{namespace}/{name}/${route.api}`;
+      return base + (route.of === 'server' ? '/servers/{serverName}/status' : '/servers/{serverName}/versions/{version}/status');
+    }
     case 'th-registries':
       return '/api/v1/registries';
     case 'th-registry':

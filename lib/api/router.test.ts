@@ -18,6 +18,12 @@ test('upstream routes on the default registry and per registry, v0 and v0.1', ()
   assert.equal((matchRoute('/v0.1/servers/io.github.x%252Fw/versions/latest') as { server: string }).server, 'io.github.x/w');
 });
 
+test('the official status-update paths are routes (every method 405), not unknown paths', () => {
+  assert.deepEqual(matchRoute('/v0.1/servers/io.x%2Fw/status'), { kind: 'up-status', registry: 'default', api: 'v0.1', of: 'server' });
+  assert.deepEqual(matchRoute('/registries/a/b/v0/servers/io.x%2Fw/versions/1.0.0/status'), { kind: 'up-status', registry: { namespace: 'a', name: 'b' }, api: 'v0', of: 'version' });
+  for (const p of ['/v0.1/servers//status', '/v0.1/servers/x/versions//status', '/v0.1/servers/x/status/more', '/v0.1/servers/x/versions/1/status/more']) assert.equal(matchRoute(p).kind, 'not-found', p);
+});
+
 test('an unencoded slash, trailing slashes and unknown paths do not match', () => {
   for (const p of ['/v0.1/servers/io.github.x/weather/versions', '/v0.1/servers/', '/v0.1/servers/x%2Fy/versions/', '/v1/servers', '/', '/registries/a/v0.1/servers', '/api/v1/servers/a/b']) {
     assert.equal(matchRoute(p).kind, 'not-found', p);

@@ -22,6 +22,8 @@ export type Route =
   | { kind: 'up-ping'; registry: RegistryTarget; api: ApiVersion }
   | { kind: 'up-health'; registry: RegistryTarget; api: ApiVersion }
   | { kind: 'up-publish'; registry: RegistryTarget; api: ApiVersion }
+  /** the official API's status updates (PATCH): a synced registry answers every method 405 */
+  | { kind: 'up-status'; registry: RegistryTarget; api: ApiVersion; of: 'server' | 'version' }
   | { kind: 'th-registries' }
   | { kind: 'th-registry'; registry: RegistryRef }
   | { kind: 'th-servers' }
@@ -38,6 +40,8 @@ export function allowedMethods(route: Route): readonly string[] {
     case 'events':
     case 'up-publish':
       return ['POST'];
+    case 'up-status':
+      return [];
     case 'not-found':
     case 'bad-encoding':
     case 'bad-registry':
@@ -88,6 +92,10 @@ export function decodeSegment(raw: string): string | undefined {
 
 function upstream(registry: RegistryTarget, api: ApiVersion, rest: readonly string[]): Route {
   const [a, b, c, d, ...extra] = rest;
+  if (a === 'servers' && b) {
+    if (c === 'status' && d === undefined) return { kind: 'up-status', registry, api, of: 'server' };
+    if (c === 'versions' && d && extra.length === 1 && extra[0] === 'status') return { kind: 'up-status', registry, api, of: 'version' };
+  }
   if (extra.length > 0) return { kind: 'not-found' };
   if (a === 'servers') {
     if (b === undefined) return { kind: 'up-list', registry, api };

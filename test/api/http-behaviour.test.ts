@@ -91,6 +91,22 @@ describe('validators, compression and headers', () => {
     assert.equal((await request(`${api.url}/nowhere`, { method: 'DELETE' })).status, 404);
   });
 
+  test('status updates (PATCH in the official API) are 405 with Allow like PUT and DELETE, on both status paths and per registry', async () => {
+    for (const path of ['/v0.1/servers/io.github.x%2Fw/status', '/v0.1/servers/io.github.x%2Fw/versions/1.0.0/status', '/registries/mcp/reg/v0/servers/a%2Fb/versions/latest/status']) {
+      for (const method of ['PATCH', 'PUT', 'DELETE', 'GET']) {
+        const body = '{"status":"deprecated"}';
+        const r = await request(`${api.url}${path}`, method === 'GET' ? { method } : { method, body, headers: { 'Content-Type': 'application/json', 'Content-Length': String(body.length) } });
+        assert.equal(r.status, 405, `${method} ${path}`);
+        assert.equal(r.headers.allow, 'OPTIONS', `${method} ${path}`);
+        assert.match(r.json().detail, /status updates are not supported/);
+      }
+    }
+    // the neighbouring version endpoint still answers PATCH 405 with its own Allow
+    const patch = await request(`${api.url}/v0.1/servers/io.github.x%2Fw/versions/1.0.0`, { method: 'PATCH', body: '{}' });
+    assert.equal(patch.status, 405);
+    assert.equal(patch.headers.allow, 'GET, HEAD, OPTIONS');
+  });
+
   test('healthz, readyz and openapi.json', async () => {
     assert.deepEqual((await api.get('/healthz')).json(), { status: 'ok' });
     const ready = await api.get('/readyz');
