@@ -1,11 +1,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RegistryError, isRegistryError } from '../../lib/errors.ts';
-import { decodeEvent, PoisonEvent } from '../../lib/events/decode.ts';
+import { decodeEvent, EVENT_TYPES, PoisonEvent } from '../../lib/events/decode.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { HandleResult } from '../../lib/sync/controller.ts';
 import type { DecodedEvent } from '../../lib/events/decode.ts';
 import type { IngressAuth } from '../../lib/sync/ingress-auth.ts';
+import { credentialHash } from '../../lib/telemetry/audit.ts';
 import { NO_TELEMETRY, type Telemetry } from '../../lib/telemetry/telemetry.ts';
 
 /**
@@ -83,13 +84,28 @@ export function createSyncRequestHandler(options: SyncServerOptions) {
     if (req.method !== 'POST' || (path !== '/' && path !== '/dead-letter')) {
       return answer(res, path === '/' || path === '/dead-letter' ? 405 : 404, path === '/' ? 'POST CloudEvents here' : 'not found');
     }
+    let deliverer: string | undefined;
     if (options.authorize) {
       const decision = await options.authorize(req.headers.authorization);
       if (!decision.ok) {
         req.resume();
         log.warn('event refused: not authenticated', { status: decision.status, reason: decision.reason });
+        if (tel.audit.enabled) {
+          // the sender is not known: its ce-source is only a claim, and its token appears as a hash prefix at most
+          const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+          tel.audit.record({
+            actor: 'unknown',
+            ...(bearer ? { credential: credentialHash(bearer[1]!) } : {}),
+            action: 'event.receive',
+            resource: `events/${headerOf(req, 'ce-type') ?? 'unknown'}`,
+            outcome: 'refused',
+            reason: `${decision.status}: ${decision.reason}`,
+            ...requestIdOf(req),
+          });
+        }
         return answer(res, decision.status, decision.reason);
       }
+      deliverer = decision.user;
     }
     const body = await readBody(req, limit);
     if (body === 'too-large') {
@@ -115,7 +131,7 @@ export function createSyncRequestHandler(options: SyncServerOptions) {
       return answer(res, 204);
     }
     inflight++;
-    tel.audit.record({ actor: event.source ?? 'unknown', action: 'event.receive', resource: `events/${event.type}`, outcome: 'accepted', requestId: event.id });
+    tel.audit.record({ actor: deliverer ?? event.source ?? 'unknown', action: 'event.receive', resource: `events/${event.type === 'resource' ? EVENT_TYPES[event.action] : EVENT_TYPES[event.type]}`, outcome: 'accepted', requestId: event.id });
     try {
       const result = await tel.tracing.span('event', { 'cloudevents.event_id': event.id, 'cloudevents.event_type': event.type, ...(event.source ? { 'cloudevents.event_source': event.source } : {}) }, () => options.handle(event), req.headers);
       log.debug('event handled', { event: result.event, id: event.id, registries: result.registries.map((r) => `${r.registry}:${r.outcome}`).join(',') });

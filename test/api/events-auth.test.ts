@@ -6,10 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { createHash } from 'node:crypto';
 import { CloudEvent, HTTP } from 'cloudevents';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { createEventsAuth } from '../../lib/api/events-auth.ts';
 import { readPointer } from '../../lib/snapshots/read.ts';
+import { credentialHash } from '../../lib/telemetry/audit.ts';
+import { telemetryConfigFromEnv } from '../../lib/telemetry/config.ts';
+import { startTelemetry } from '../../lib/telemetry/telemetry.ts';
 import type { SnapshotStore } from '../../lib/snapshots/store.ts';
 import { startAuthFixture, TOKENS, type AuthFixture } from './auth-fixture.ts';
 import { fixtureEntries, publishEntries } from './fixture.ts';
@@ -31,8 +35,12 @@ async function post(url: string, subject: string, hash: string, authorization?: 
 describe('POST /events with MCPREG_AUTH=kubernetes', () => {
   let fixture: AuthFixture;
   let core: CoreV1Api;
+  const audit: string[] = [];
+  // every credential presented, to search the audit output for
+  const presented: string[] = [SHARED, 'wrong-token', TOKENS.bob];
   before(async () => {
-    fixture = await startAuthFixture({ env: { MCPREG_EVENTS_TOKEN: SHARED, MCPREG_EVENTS_OIDC_AUDIENCE: AUDIENCE, MCPREG_EVENTS_OIDC_SUBJECTS: BROKER_SA } });
+    const telemetry = await startTelemetry(telemetryConfigFromEnv({ MCPREG_AUDIT: 'stdout' }, { serviceName: 'mcp-registry-query' }), { auditWrite: (l) => audit.push(l) });
+    fixture = await startAuthFixture({ telemetry, env: { MCPREG_EVENTS_TOKEN: SHARED, MCPREG_EVENTS_OIDC_AUDIENCE: AUDIENCE, MCPREG_EVENTS_OIDC_SUBJECTS: BROKER_SA } });
     core = fixture.cp.kubeConfig().makeApiClient(CoreV1Api);
     await core.createNamespace({ body: { metadata: { name: 'intruders' } } });
     for (const [namespace, name] of [['mcp-system', 'oidc-trigger-mcp-registry-query-snapshots'], ['intruders', 'someone']] as const) {
@@ -56,6 +64,7 @@ describe('POST /events with MCPREG_AUTH=kubernetes', () => {
 
   test('a valid token of another ServiceAccount, or a reader’s token: 403, not echoed', async () => {
     const other = await token('intruders', 'someone');
+    presented.push(other);
     for (const t of [other, TOKENS.bob]) {
       const r = await post(fixture.api.url, 'team-a/public', hash, `Bearer ${t}`);
       assert.equal(r.status, 403, r.text);
@@ -66,7 +75,34 @@ describe('POST /events with MCPREG_AUTH=kubernetes', () => {
   test('the shared token (direct delivery) and the Broker’s OIDC token are accepted', async () => {
     assert.equal((await post(fixture.api.url, 'team-a/public', hash, `Bearer ${SHARED}`)).status, 204);
     const broker = await token('mcp-system', 'oidc-trigger-mcp-registry-query-snapshots');
+    presented.push(broker);
     assert.equal((await post(fixture.api.url, 'team-a/public', hash, `Bearer ${broker}`)).status, 204);
+  });
+
+  test('every delivery has an audit line: refused ones as unknown with a hash prefix of the token, accepted ones with the sender; no token in any', async () => {
+    const events = audit.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.action === 'event.receive');
+    assert.deepEqual(
+      events.map((r) => [r.actor, r.outcome, String(r.reason).slice(0, 4)]),
+      [
+        ['unknown', 'refused', '401:'],
+        ['unknown', 'refused', '401:'],
+        ['unknown', 'refused', '401:'],
+        ['unknown', 'refused', '403:'],
+        ['unknown', 'refused', '403:'],
+        ['MCPREG_EVENTS_TOKEN', 'accepted', 'team'],
+        [BROKER_SA, 'accepted', 'team'],
+      ],
+    );
+    assert.ok(events.every((r) => r.resource === 'events/io.toolhive.registry.snapshot.published' && r.service === 'mcp-registry-query' && typeof r.requestId === 'string'));
+    assert.equal(events[1]!.credential, credentialHash('wrong-token'));
+    assert.equal(events[2]!.credential, undefined, 'a Basic credential is not a bearer token');
+    assert.equal(events[4]!.credential, credentialHash(TOKENS.bob));
+    assert.equal(events[5]!.reason, `team-a/public ${hash.slice(0, 12)}`);
+    const text = audit.join('\n');
+    for (const t of [...presented, Buffer.from('a:b').toString('base64')]) {
+      assert.ok(!text.includes(t), 'a credential in the audit log');
+      assert.ok(!text.includes(createHash('sha256').update(t).digest('hex')), 'a full token hash in the audit log');
+    }
   });
 
   test('neither configured: refused when auth is on, accepted when anonymous', async () => {

@@ -10,6 +10,9 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import type { ControlPlane } from '../../lib/local/control-plane/index.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { createIngressAuth } from '../../lib/sync/ingress-auth.ts';
+import { credentialHash } from '../../lib/telemetry/audit.ts';
+import { telemetryConfigFromEnv } from '../../lib/telemetry/config.ts';
+import { startTelemetry } from '../../lib/telemetry/telemetry.ts';
 import type { DecodedEvent } from '../../lib/events/decode.ts';
 import { startSyncServer, type SyncServer } from '../../functions/sync/server.ts';
 import { startKube } from '../harness/kube.ts';
@@ -22,6 +25,8 @@ describe('sync function ingress authentication (MCPREG_SYNC_OIDC_AUDIENCE)', () 
   let sync: SyncServer;
   let core: CoreV1Api;
   const handled: DecodedEvent[] = [];
+  const audit: string[] = [];
+  const presented: string[] = ['not-a-real-token', 'dXNlcjpwYXNz'];
 
   before(async () => {
     cp = await startKube({ namespaces: ['mcp-registry', 'intruders'] });
@@ -29,8 +34,10 @@ describe('sync function ingress authentication (MCPREG_SYNC_OIDC_AUDIENCE)', () 
     for (const [namespace, name] of [['mcp-registry', 'oidc-trigger-mcp-registry-sync'], ['intruders', 'someone']] as const) {
       await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
     }
+    const telemetry = await startTelemetry(telemetryConfigFromEnv({ MCPREG_AUDIT: 'stdout' }, { serviceName: 'mcp-registry-sync' }), { auditWrite: (l) => audit.push(l) });
     sync = await startSyncServer({
       log: silentLogger,
+      telemetry,
       authorize: createIngressAuth({ kubeConfig: cp.kubeConfig(), audience: AUDIENCE, subjects: [BROKER_SA] }),
       handle: async (event) => {
         handled.push(event);
@@ -64,6 +71,7 @@ describe('sync function ingress authentication (MCPREG_SYNC_OIDC_AUDIENCE)', () 
 
   test("a valid token of another ServiceAccount is refused with 403", async () => {
     const other = await token('intruders', 'someone');
+    presented.push(other);
     const r = await deliver(`Bearer ${other}`);
     assert.equal(r.status, 403);
     assert.ok(!r.text.includes(other), 'the token is not echoed');
@@ -72,9 +80,29 @@ describe('sync function ingress authentication (MCPREG_SYNC_OIDC_AUDIENCE)', () 
 
   test("the Broker's token for our audience is accepted and the event handled", async () => {
     const broker = await token('mcp-registry', 'oidc-trigger-mcp-registry-sync');
+    presented.push(broker);
     assert.equal((await deliver(`Bearer ${broker}`)).status, 204);
     assert.equal(handled.length, 1);
     assert.equal(handled[0]?.type, 'ping');
+  });
+
+  test('each refusal and the acceptance have an audit line, with the sender as actor only once it is authenticated; no token in any', async () => {
+    const lines = audit.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.action === 'event.receive');
+    assert.deepEqual(
+      lines.map((r) => [r.actor, r.outcome, String(r.reason ?? '').slice(0, 4)]),
+      [
+        ['unknown', 'refused', '401:'],
+        ['unknown', 'refused', '401:'],
+        ['unknown', 'refused', '401:'],
+        ['unknown', 'refused', '403:'],
+        [BROKER_SA, 'accepted', ''],
+      ],
+    );
+    assert.ok(lines.every((r) => r.resource === 'events/dev.knative.sources.ping' && typeof r.requestId === 'string'), JSON.stringify(lines));
+    assert.equal(lines[1]!.credential, credentialHash('not-a-real-token'));
+    assert.equal(lines[3]!.credential, credentialHash(presented[2]!));
+    const text = audit.join('\n');
+    for (const t of presented) assert.ok(!text.includes(t), 'a credential in the audit log');
   });
 
   test('health probes need no token', async () => {
