@@ -10,6 +10,7 @@ import { createKubeSecretReader } from '../kube/secrets.ts';
 import type { FetchPolicy } from '../sources/types.ts';
 import { writeConfigMapKey } from './configmap-target.ts';
 import { updateGitFile } from './git-target.ts';
+import { writeS3Object } from './s3-target.ts';
 import { renderExport } from './export-render.ts';
 import type { JobWork } from './lifecycle.ts';
 
@@ -59,7 +60,7 @@ export async function runExport(deps: ExportDeps, job: KubeObject): Promise<JobW
   if (spec.target.configMap) {
     const { name, key } = spec.target.configMap;
     location = `configmap/${ns}/${name}#${key}`;
-    wrote = await writeConfigMapKey(deps.kubeConfig, { namespace: ns, name, key, text: out.text, instead: 'export to spec.target.git or spec.target.objectKey instead, or narrow spec.filter' });
+    wrote = await writeConfigMapKey(deps.kubeConfig, { namespace: ns, name, key, text: out.text, instead: 'export to spec.target.git, spec.target.s3 or spec.target.objectKey instead, or narrow spec.filter' });
   } else if (spec.target.objectKey) {
     const key = spec.target.objectKey;
     if (key.startsWith(RESERVED_PREFIX)) {
@@ -67,6 +68,8 @@ export async function runExport(deps: ExportDeps, job: KubeObject): Promise<JobW
     }
     await deps.store.put(key, Buffer.from(out.text), { contentType: 'application/json' });
     location = key;
+  } else if (spec.target.s3) {
+    location = (await writeS3Object({ target: spec.target.s3, secrets: createKubeSecretReader(deps.kubeConfig, ns), policy: deps.policy, text: out.text })).location;
   } else if (spec.target.git) {
     const written = await updateGitFile({
       target: spec.target.git,
@@ -81,7 +84,7 @@ export async function runExport(deps: ExportDeps, job: KubeObject): Promise<JobW
     wrote = written.commit !== null;
     if (written.commit) commit = ` in commit ${written.commit}`;
   } else {
-    throw new RegistryError('invalid_argument', 'spec.target: set exactly one of configMap, objectKey and git', { where: { path: 'spec.target' } });
+    throw new RegistryError('invalid_argument', 'spec.target: set exactly one of configMap, objectKey, s3 and git', { where: { path: 'spec.target' } });
   }
   const message = `exported snapshot ${pointer.hash.slice(0, 12)} of ${ns}/${ref.name}: ${out.serverCount} servers, ${out.bytes} bytes (${spec.format}) to ${location}${wrote ? commit : ' (already held it: unchanged)'}`;
   return { reason: 'Exported', result: { serverCount: out.serverCount, bytes: out.bytes, snapshotHash: pointer.hash, location, message } };

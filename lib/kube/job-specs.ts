@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FilterSpec } from '../filter/spec.ts';
-import { AuthSecretRef, DATA_KEY_PATTERN, GIT_REF_PATTERN, OBJECT_NAME_PATTERN, RegistryFormat, SourceSpec } from './mcpregistry-spec.ts';
+import { AuthSecretRef, DATA_KEY_PATTERN, GIT_REF_PATTERN, GitRepositoryUrl, HttpUrl, OBJECT_NAME_PATTERN, RegistryFormat, SourceSpec } from './mcpregistry-spec.ts';
 import { conditionsSchema, Timestamp } from './mcpregistry-status.ts';
 import { countSet, withRules } from './validation-rules.ts';
 
@@ -37,12 +37,7 @@ export type ConfigMapTarget = z.infer<typeof ConfigMapTarget>;
 
 export const GitTarget = z
   .object({
-    repository: z
-      .string()
-      .min(1)
-      .max(2048)
-      .regex(/^\S+$/, 'a repository URL without whitespace')
-      .describe('Repository URL: https://, or http:// with allowHttp (smart HTTP; credentials from authSecret, never in the URL).'),
+    repository: GitRepositoryUrl.describe('Repository URL: https://, or http:// with allowHttp (smart HTTP; credentials from authSecret, never in the URL).'),
     branch: z.string().min(1).max(255).regex(new RegExp(GIT_REF_PATTERN), 'a git branch name').default('main').describe('Branch to commit to; created when missing.'),
     path: z.string().min(1).max(1024).regex(/^[^/\s][^\s]*$/, 'a relative path without whitespace').default('registry.json').describe('File written in the repository.'),
     authSecret: AuthSecretRef.optional().describe('Credentials for fetch and push (token or basic auth) from a Secret in the job\'s namespace.'),
@@ -157,25 +152,48 @@ export const MCPRegistryImportJobSpec = z
   .describe('Load the servers of a source into a ConfigMap key, merged or replacing, with a per-server report.');
 export type MCPRegistryImportJobSpec = z.infer<typeof MCPRegistryImportJobSpec>;
 
+const ObjectKey = z.string().min(1).max(1024).regex(/^[^/\s][^\s]*$/, 'a relative object key without whitespace');
+
+export const S3CredentialsSecret = z
+  .object({
+    name: LocalObjectName.describe("Name of a Secret in the job's namespace."),
+    accessKeyIdKey: z.string().min(1).max(253).regex(new RegExp(DATA_KEY_PATTERN), 'a Secret key').default('accessKeyId').describe('Key holding the access key id.'),
+    secretAccessKeyKey: z.string().min(1).max(253).regex(new RegExp(DATA_KEY_PATTERN), 'a Secret key').default('secretAccessKey').describe('Key holding the secret access key.'),
+  })
+  .describe('The key pair to sign requests with, from a Secret; never in status, Events or logs.');
+
+export const S3Target = z
+  .object({
+    bucket: z
+      .string()
+      .min(3)
+      .max(63)
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name')
+      .describe('Bucket to write to.'),
+    key: ObjectKey.describe('Object key written.'),
+    endpoint: HttpUrl.optional().describe('Endpoint of an S3-compatible service (https://, or http:// with allowHttp); AWS S3 when absent. The SSRF policy applies.'),
+    region: z.string().min(1).max(64).regex(/^[a-z0-9-]+$/, 'a region name').default('us-east-1').describe('Region the requests are signed for.'),
+    forcePathStyle: z.boolean().default(false).describe('Path-style URLs (endpoint/bucket/key), needed by most S3-compatible services.'),
+    allowHttp: z.boolean().default(false).describe('Allow a plain http:// endpoint. Off by default: https is required.'),
+    credentialsSecret: S3CredentialsSecret,
+  })
+  .describe("An object in another S3-compatible bucket, with its own endpoint and credentials (not the sync function's).");
+export type S3Target = z.infer<typeof S3Target>;
+
 export const ExportTarget = withRules(
   z
     .object({
       configMap: ConfigMapTarget.optional(),
-      objectKey: z
-        .string()
-        .min(1)
-        .max(1024)
-        .regex(/^[^/\s][^\s]*$/, 'a relative object key without whitespace')
-        .optional()
-        .describe('Object key in the configured snapshot bucket, relative to its root.'),
+      objectKey: ObjectKey.optional().describe('Object key in the configured snapshot bucket, relative to its root.'),
+      s3: S3Target.optional(),
       git: GitTarget.optional(),
     })
-    .describe('Where the export is written: exactly one of configMap, objectKey and git.'),
+    .describe('Where the export is written: exactly one of configMap, objectKey, s3 and git.'),
   [
     {
-      rule: '(has(self.configMap) ? 1 : 0) + (has(self.objectKey) ? 1 : 0) + (has(self.git) ? 1 : 0) == 1',
-      message: 'set exactly one of configMap, objectKey and git',
-      check: (t) => countSet(t.configMap, t.objectKey, t.git) === 1,
+      rule: '(has(self.configMap) ? 1 : 0) + (has(self.objectKey) ? 1 : 0) + (has(self.s3) ? 1 : 0) + (has(self.git) ? 1 : 0) == 1',
+      message: 'set exactly one of configMap, objectKey, s3 and git',
+      check: (t) => countSet(t.configMap, t.objectKey, t.s3, t.git) === 1,
     },
   ],
 );
@@ -198,6 +216,6 @@ export const MCPRegistryExportJobSpec = immutable(
     backoffLimit: BackoffLimit,
     ttlSecondsAfterFinished: TtlSecondsAfterFinished,
   })
-  .describe("Write a registry's current snapshot in a chosen format to a ConfigMap or an object key of the snapshot bucket."),
+  .describe("Write a registry's current snapshot in a chosen format to a ConfigMap, an object key of the snapshot bucket or of another S3-compatible bucket, or a file in a git repository."),
 );
 export type MCPRegistryExportJobSpec = z.infer<typeof MCPRegistryExportJobSpec>;

@@ -34,7 +34,7 @@ const DataKey = z
   .min(1)
   .max(253)
   .regex(new RegExp(DATA_KEY_PATTERN), 'a ConfigMap/Secret key (letters, digits, "-", "_" and ".")');
-const HttpUrl = z
+export const HttpUrl = z
   .url({ protocol: /^https?$/, error: 'an http:// or https:// URL' })
   .max(2048)
   .regex(new RegExp(URL_PATTERN), 'an http:// or https:// URL');
@@ -111,15 +111,13 @@ export const UrlSource = z
   .describe('Fetch the registry document over HTTP(S); revalidated with ETag/Last-Modified.');
 export type UrlSource = z.infer<typeof UrlSource>;
 
+/** a git repository over smart HTTP: a git source's and a job's git target's */
+export const GitRepositoryUrl = z.string().min(1).max(2048).regex(/^\S+$/, 'a repository URL without whitespace');
+
 export const GitSource = withRules(
   z
     .object({
-      repository: z
-        .string()
-        .min(1)
-        .max(2048)
-        .regex(/^\S+$/, 'a repository URL without whitespace')
-        .describe('Repository URL: https://, or http:// with allowHttp.'),
+      repository: GitRepositoryUrl.describe('Repository URL: https://, or http:// with allowHttp.'),
       branch: z
         .string()
         .min(1)

@@ -1,4 +1,7 @@
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type { LookupFunction } from '../sources/policy.ts';
 import { RegistryError } from '../errors.ts';
 import { normalisePrefix, validateKey, validatePrefix } from './keys.ts';
 import { s3Failure, s3Status } from './s3-errors.ts';
@@ -33,6 +36,8 @@ export interface S3StoreOptions {
   connectTimeoutMs?: number;
   /** whole request timeout (default 120 s: snapshot objects can be 100+ MB) */
   requestTimeoutMs?: number;
+  /** resolves the endpoint's host for every connection (an export job's target: the SSRF policy's guardedLookup) */
+  lookup?: LookupFunction;
 }
 
 export type S3Store = SnapshotStore & { readonly client: S3Client; close(): void };
@@ -69,6 +74,7 @@ export async function createS3Store(options: S3StoreOptions): Promise<S3Store> {
       connectionTimeout: options.connectTimeoutMs ?? 5_000,
       requestTimeout: options.requestTimeoutMs ?? 120_000,
       throwOnRequestTimeout: true,
+      ...(options.lookup ? { httpAgent: new HttpAgent({ keepAlive: true, lookup: options.lookup }), httpsAgent: new HttpsAgent({ keepAlive: true, lookup: options.lookup }) } : {}),
     },
   };
   const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;

@@ -123,9 +123,36 @@ describe('MCPRegistryExportJob', () => {
     return out;
   }
 
+  interface Served {
+    list: unknown[];
+    toolhive: { servers: Array<{ name: string }>; total: number };
+  }
+  let servedCache: Served | undefined;
+  /** what the query API serves for the registry: every page of /v0.1/servers, and /api/v1/servers */
+  async function served(): Promise<Served> {
+    return (servedCache ??= { list: await servedList(), toolhive: (await query.get(`/api/v1/servers?registry=${NS}/reg`)).json() as Served['toolhive'] });
+  }
+
+  /** an exported document: valid against the schemas of its format and equal to what the query API serves */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- three shapes, checked here
+  function assertServed(format: 'toolhive' | 'upstream' | 'upstream-list', doc: any, { list, toolhive }: Served): void {
+    if (format === 'toolhive') {
+      const validate = toolhiveLegacyValidator();
+      assert.equal(validate(doc), true, schemaErrors(validate));
+      assert.deepEqual(Object.keys({ ...doc.servers, ...doc.remote_servers }).sort(), toolhive.servers.map((s) => s.name).sort());
+    } else if (format === 'upstream') {
+      const validate = upstreamFileValidator();
+      assert.equal(validate(doc), true, schemaErrors(validate));
+      assert.deepEqual(doc.data.servers, list.map((s) => (s as { server: unknown }).server));
+    } else {
+      const official = officialServerValidator();
+      for (const s of doc.servers) assert.ok(official(s.server), schemaErrors(official));
+      assert.deepEqual(doc.servers, list);
+      assert.equal(doc.metadata.count, list.length);
+    }
+  }
+
   test('exports to a ConfigMap in each format: schema-valid and equal to what the query API serves', async () => {
-    const served = await servedList();
-    const servedToolhive = (await query.get(`/api/v1/servers?registry=${NS}/reg`)).json() as { servers: Array<{ name: string }>; total: number };
     for (const format of ['toolhive', 'upstream', 'upstream-list'] as const) {
       const name = `to-cm-${format}`;
       const job = await create(name, { registryRef: { name: 'reg' }, format, target: { configMap: { name: `export-${format}`, key: 'registry.json' } } });
@@ -142,29 +169,14 @@ describe('MCPRegistryExportJob', () => {
       assert.equal(done.status?.result?.bytes, Buffer.byteLength(text));
       // eslint-disable-next-line @typescript-eslint/no-explicit-any -- three shapes, checked below
       const doc: any = JSON.parse(text);
-      if (format === 'toolhive') {
-        const validate = toolhiveLegacyValidator();
-        assert.equal(validate(doc), true, schemaErrors(validate));
-        assert.deepEqual(Object.keys({ ...doc.servers, ...doc.remote_servers }).sort(), servedToolhive.servers.map((s) => s.name).sort());
-        assert.equal(done.status?.result?.serverCount, servedToolhive.total);
-      } else if (format === 'upstream') {
-        const validate = upstreamFileValidator();
-        assert.equal(validate(doc), true, schemaErrors(validate));
-        assert.deepEqual(doc.data.servers, served.map((s) => (s as { server: unknown }).server));
-      } else {
-        const official = officialServerValidator();
-        for (const s of doc.servers) assert.ok(official(s.server), schemaErrors(official));
-        assert.deepEqual(doc.servers, served);
-        assert.equal(doc.metadata.count, served.length);
-      }
+      assertServed(format, doc, await served());
+      assert.equal(done.status?.result?.serverCount, (await served()).toolhive.total);
       const events = await core.listNamespacedEvent({ namespace: NS, fieldSelector: `involvedObject.name=${name}` });
       assert.ok(events.items.some((e) => e.reason === 'Exported' && e.type === 'Normal'), 'an Exported Event');
     }
   });
 
   test('exports to a git file in each format with credentials from a Secret: schema-valid, equal to the query API; an unchanged snapshot makes no commit', async () => {
-    const served = await servedList();
-    const servedToolhive = (await query.get(`/api/v1/servers?registry=${NS}/reg`)).json() as { servers: Array<{ name: string }> };
     for (const format of ['toolhive', 'upstream', 'upstream-list'] as const) {
       const target = { git: { repository: `${git.url}/backup.git`, allowHttp: true, branch: 'exports', path: `reg/${format}.json`, authSecret: { name: 'git-push', usernameKey: 'username', passwordKey: 'password' } } };
       const before = repo.log('exports').length;
@@ -182,19 +194,7 @@ describe('MCPRegistryExportJob', () => {
       assert.equal(done.status?.result?.bytes, Buffer.byteLength(`${text}\n`));
       // eslint-disable-next-line @typescript-eslint/no-explicit-any -- three shapes, checked below
       const doc: any = JSON.parse(text);
-      if (format === 'toolhive') {
-        const validate = toolhiveLegacyValidator();
-        assert.equal(validate(doc), true, schemaErrors(validate));
-        assert.deepEqual(Object.keys({ ...doc.servers, ...doc.remote_servers }).sort(), servedToolhive.servers.map((s) => s.name).sort());
-      } else if (format === 'upstream') {
-        const validate = upstreamFileValidator();
-        assert.equal(validate(doc), true, schemaErrors(validate));
-        assert.deepEqual(doc.data.servers, served.map((s) => (s as { server: unknown }).server));
-      } else {
-        const official = officialServerValidator();
-        for (const s of doc.servers) assert.ok(official(s.server), schemaErrors(official));
-        assert.deepEqual(doc.servers, served);
-      }
+      assertServed(format, doc, await served());
       // the same snapshot again: the file already holds it, no commit
       const again = await create(`to-git-${format}-again`, { registryRef: { name: 'reg' }, format, target });
       await controller.handle(event('add', again));
@@ -242,6 +242,62 @@ describe('MCPRegistryExportJob', () => {
     assert.equal(failed.status?.failedAttempts, 1, 'a permanent failure is not retried');
   });
 
+  test('exports to another S3-compatible bucket with its own endpoint and credentials in each format: schema-valid, equal to the query API', async () => {
+    const other = await startS3Server({ bucket: 'promotion-target' });
+    try {
+      await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 's3-other' }, stringData: { id: other.credentials.accessKeyId, secret: other.credentials.secretAccessKey } } });
+      const reader = await createS3Store(other.storeOptions());
+      const ours = (await s3.counts()).put;
+      for (const format of ['toolhive', 'upstream', 'upstream-list'] as const) {
+        const s3Target = { bucket: 'promotion-target', key: `reg/${format}.json`, endpoint: other.endpoint, forcePathStyle: true, allowHttp: true, credentialsSecret: { name: 's3-other', accessKeyIdKey: 'id', secretAccessKeyKey: 'secret' } };
+        const job = await create(`to-other-s3-${format}`, { registryRef: { name: 'reg' }, format, target: { s3: s3Target } });
+        await controller.handle(event('add', job));
+        const done = await get(`to-other-s3-${format}`);
+        assert.equal(done.status?.phase, 'Succeeded', done.status?.result?.message);
+        assert.equal(done.status?.result?.location, `s3://promotion-target/reg/${format}.json at ${new URL(other.endpoint).host}`);
+        assert.equal(done.status?.result?.snapshotHash, hash);
+        const object = await reader.get(`reg/${format}.json`);
+        assert.ok(object && object !== 'not-modified');
+        assert.equal(object.contentType, 'application/json');
+        assert.equal(done.status?.result?.bytes, object.body.byteLength);
+        assertServed(format, JSON.parse(Buffer.from(object.body).toString('utf8')), await served());
+        const events = await core.listNamespacedEvent({ namespace: NS, fieldSelector: `involvedObject.name=to-other-s3-${format}` });
+        assert.ok(!(JSON.stringify(done) + JSON.stringify(events.items)).includes(other.credentials.secretAccessKey), 'the secret key is not in status or Events');
+      }
+      assert.equal((await s3.counts()).put, ours, 'nothing written to the snapshot bucket');
+      reader.close();
+
+      // the snapshot bucket's key pair is not the other bucket's: refused, at once
+      await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 's3-wrong' }, stringData: { accessKeyId: 'S3RVER', secretAccessKey: 'not-the-secret-key' } } });
+      const denied = await create('to-other-s3-denied', { registryRef: { name: 'reg' }, target: { s3: { bucket: 'promotion-target', key: 'x.json', endpoint: other.endpoint, forcePathStyle: true, allowHttp: true, credentialsSecret: { name: 's3-wrong' } } } });
+      await controller.handle(event('add', denied));
+      const failed = await get('to-other-s3-denied');
+      assert.equal(failed.status?.phase, 'Failed');
+      assert.equal(failed.status?.failedAttempts, 1, 'permanent: not retried');
+      assert.match(failed.status?.result?.message ?? '', /S3 refused the credentials/);
+      const events = await core.listNamespacedEvent({ namespace: NS, fieldSelector: 'involvedObject.name=to-other-s3-denied' });
+      assert.ok(!(JSON.stringify(failed) + JSON.stringify(events.items)).includes('not-the-secret-key'));
+    } finally {
+      await other.stop();
+    }
+  });
+
+  test('an S3 target is held to the SSRF policy: a private endpoint outside the allowed networks and plain http without allowHttp fail at once', async () => {
+    const credentialsSecret = { name: 's3-wrong' };
+    const cases = [
+      { name: 'to-s3-private', endpoint: 'http://10.1.2.3:9000', allowHttp: true, message: /refusing to connect to 10\.1\.2\.3: .*MCPREG_ALLOW_PRIVATE_NETWORKS/ },
+      { name: 'to-s3-http', endpoint: 'http://127.0.0.1:1', allowHttp: false, message: /plain http is not allowed for 127\.0\.0\.1:1/ },
+    ];
+    for (const c of cases) {
+      const job = await create(c.name, { registryRef: { name: 'reg' }, target: { s3: { bucket: 'promotion-target', key: 'x.json', endpoint: c.endpoint, allowHttp: c.allowHttp, forcePathStyle: true, credentialsSecret } } });
+      await controller.handle(event('add', job));
+      const failed = await get(c.name);
+      assert.equal(failed.status?.phase, 'Failed', c.name);
+      assert.equal(failed.status?.failedAttempts, 1, `${c.name}: not retried`);
+      assert.match(failed.status?.result?.message ?? '', c.message);
+    }
+  });
+
   test('an export over the ConfigMap limit fails at once, says so and writes nothing', async () => {
     // the unfiltered real registry: its list envelope is well over 1 MiB
     const big = (await custom.createNamespacedCustomObject({
@@ -257,7 +313,7 @@ describe('MCPRegistryExportJob', () => {
     const failed = await get('too-big');
     assert.equal(failed.status?.phase, 'Failed');
     assert.equal(failed.status?.failedAttempts, 1);
-    assert.match(failed.status?.result?.message ?? '', /over the ConfigMap limit of 1048576 bytes \(1 MiB\)\. Nothing was written; export to spec\.target\.git or spec\.target\.objectKey instead/);
+    assert.match(failed.status?.result?.message ?? '', /over the ConfigMap limit of 1048576 bytes \(1 MiB\)\. Nothing was written; export to spec\.target\.git, spec\.target\.s3 or spec\.target\.objectKey instead/);
     await assert.rejects(core.readNamespacedConfigMap({ namespace: NS, name: 'too-big-target' }), (e: { code?: number }) => e.code === 404);
   });
 
