@@ -87,6 +87,7 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
   const telemetry = options.telemetry ?? NO_TELEMETRY;
   const metrics = telemetry.metrics;
   const measured = metrics.enabled;
+  const tracing = telemetry.tracing;
   let accessPromise: Promise<AccessControl> | undefined;
   const access = options.access;
   const ctx: Ctx = {
@@ -220,7 +221,8 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
     const method = req.method ?? 'GET';
     // fast path: a repeated anonymous read whose snapshot is still current, answered without
     // routing, parsing or awaiting anything
-    if (!accessLog && (method === 'GET' || method === 'HEAD')) {
+    // (with tracing on, every request gets its span on the ordinary path)
+    if (!accessLog && !tracing.enabled && (method === 'GET' || method === 'HEAD')) {
       const hot = hotEntries.get(url);
       const t0 = measured ? performance.now() : 0;
       if (hot && ctx.cache.freshHash(hot.ref) === hot.hash && write(req, res, method, hot.reply) === undefined) {
@@ -253,14 +255,16 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
       finish();
       return;
     }
-    let pending: Promise<Reply>;
-    try {
-      pending = dispatch(route, method, rawQuery, req);
-    } catch (e) {
-      pending = Promise.reject(e);
-    }
-    pending
-      .catch((e: unknown) => failure(e, route, path))
+    const answer = (): Promise<Reply> => {
+      let pending: Promise<Reply>;
+      try {
+        pending = dispatch(route, method, rawQuery, req);
+      } catch (e) {
+        pending = Promise.reject(e);
+      }
+      return pending.catch((e: unknown) => failure(e, route, path));
+    };
+    (tracing.enabled ? traced(route, method, req, answer) : answer())
       .then((reply) => write(req, res, method, reply))
       .catch((e: unknown) => {
         log.error('failed to write a response', { path, error: e instanceof Error ? e.message : String(e) });
@@ -268,6 +272,23 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
       })
       .finally(finish);
   }) as QueryHandler;
+
+  /** a server span named by the route template, continuing the caller's W3C trace context */
+  function traced(route: Route, method: string, req: IncomingMessage, answer: () => Promise<Reply>): Promise<Reply> {
+    const template = routeTemplate(route);
+    return tracing.span(
+      `${method} ${template}`,
+      { 'http.request.method': method, 'http.route': template },
+      async (span) => {
+        const reply = await answer();
+        const status = reply.response.status;
+        span.setAttributes({ 'http.response.status_code': status });
+        if (status >= 500) span.fail(String(status));
+        return reply;
+      },
+      req.headers,
+    );
+  }
 
   const defaultRegistry = ctx.settings.defaultRegistry ? `${ctx.settings.defaultRegistry.namespace}/${ctx.settings.defaultRegistry.name}` : undefined;
   function observe(route: Route, method: string, status: number, started: number): void {
