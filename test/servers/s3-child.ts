@@ -7,12 +7,14 @@
  *
  * Configuration comes in the environment (MCPREG_TEST_S3_*); the parent talks over IPC:
  *   → {type:'ready', port, rawPort}   ← {type:'counts', id} → {type:'counts', id, counts}
+ *   ← {type:'faults', id, clear?, add?: FaultRule[]} → {type:'faults', id, state} or {…, error}
  *   ← {type:'stop'}   (also exits when the parent goes away)
  */
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { startConditionalFront } from './s3-conditional-front.ts';
+import type { FaultRule } from './s3-faults.ts';
 
 interface S3rverInstance {
   run(): Promise<AddressInfo>;
@@ -48,8 +50,17 @@ async function stop(): Promise<void> {
   process.exit(0);
 }
 
-process.on('message', (message: { type: string; id?: number }) => {
+process.on('message', (message: { type: string; id?: number; clear?: boolean; add?: FaultRule[] }) => {
   if (message.type === 'counts') process.send?.({ type: 'counts', id: message.id, counts: front.counts });
+  if (message.type === 'faults') {
+    try {
+      if (message.clear) front.faults.clear();
+      for (const rule of message.add ?? []) front.faults.add(rule);
+      process.send?.({ type: 'faults', id: message.id, state: front.faults.state() });
+    } catch (e) {
+      process.send?.({ type: 'faults', id: message.id, error: e instanceof Error ? e.message : String(e) });
+    }
+  }
   if (message.type === 'stop') void stop();
 });
 process.on('disconnect', () => void stop());

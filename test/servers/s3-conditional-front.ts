@@ -2,6 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { FaultRules, type FaultRule } from './s3-faults.ts';
 
 /**
  * A loopback HTTP front for s3rver that adds what s3rver lacks and our stores rely on
@@ -19,6 +20,9 @@ import { SignatureV4 } from '@smithy/signature-v4';
  *    credentials end to end. (Payload hashes are not re-checked: the signature covers the
  *    `x-amz-content-sha256` header, not the bytes.)
  *
+ * 3. Faults on demand (`faults`, rules of s3-faults.ts): 500/503, timeouts, resets mid-body,
+ *    slow responses, a PUT done but its answer lost. Applied after the signature check.
+ *
  * Requests are forwarded unchanged (method, path, headers including Host, and the body as a
  * stream); responses stream back. Path-style requests only.
  */
@@ -33,6 +37,8 @@ export interface Front {
   port: number;
   /** requests seen, by kind: for tests that count S3 calls (e.g. "zero writes") */
   readonly counts: Record<'get' | 'head' | 'put' | 'delete' | 'post' | 'list' | 'other', number>;
+  /** fault rules: add, clear, state (armed rules and faults injected by kind) */
+  readonly faults: FaultRules;
   close(): Promise<void>;
 }
 
@@ -166,18 +172,89 @@ export async function startConditionalFront(options: FrontOptions): Promise<Fron
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const counts: Front['counts'] = { get: 0, head: 0, put: 0, delete: 0, post: 0, list: 0, other: 0 };
 
-  const forward = (req: IncomingMessage, res: ServerResponse): Promise<void> =>
+  const faults = new FaultRules();
+
+  const forward = (req: IncomingMessage, res: ServerResponse, fault: FaultRule | null = null): Promise<void> =>
     new Promise((resolveForward) => {
       const upstream = http.request(
         { host: '127.0.0.1', port: options.upstreamPort, method: req.method, path: req.url, headers: req.headers, agent },
         (up) => {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
-          up.on('end', () => resolveForward());
           up.on('error', () => {
             res.destroy();
             resolveForward();
           });
+          if (fault?.kind === 'lost-response') {
+            up.resume();
+            up.on('end', () => {
+              res.destroy();
+              resolveForward();
+            });
+            return;
+          }
+          if (fault?.kind === 'reset') {
+            const half = Math.floor(Number(up.headers['content-length'] ?? 0) / 2);
+            res.writeHead(up.statusCode ?? 502, up.headers);
+            res.flushHeaders();
+            let sent = 0;
+            const cut = () => {
+              up.destroy();
+              // let the headers and the bytes written reach the client before the cut
+              setTimeout(() => res.destroy(), 20);
+              resolveForward();
+            };
+            if (half === 0) return cut();
+            up.on('data', (chunk: Buffer) => {
+              if (sent >= half) return;
+              const part = chunk.subarray(0, half - sent);
+              sent += part.length;
+              res.write(part);
+              if (sent >= half) cut();
+            });
+            return;
+          }
+          if (fault?.kind === 'slow') {
+            const delayMs = fault.delayMs ?? 200;
+            const chunkBytes = fault.chunkBytes ?? 1024;
+            up.pause();
+            const pending: Buffer[] = [];
+            let ended = false;
+            let timer: NodeJS.Timeout | undefined;
+            const step = () => {
+              timer = undefined;
+              if (res.destroyed) return up.destroy(), resolveForward();
+              if (!res.headersSent) res.writeHead(up.statusCode ?? 502, up.headers);
+              const chunk = pending.shift();
+              if (chunk) {
+                res.write(chunk.subarray(0, chunkBytes));
+                if (chunk.length > chunkBytes) pending.unshift(chunk.subarray(chunkBytes));
+              } else if (ended) {
+                res.end();
+                return resolveForward();
+              } else {
+                up.resume();
+                return;
+              }
+              timer = setTimeout(step, delayMs);
+            };
+            up.on('data', (chunk: Buffer) => {
+              pending.push(chunk);
+              up.pause();
+              timer ??= setTimeout(step, delayMs);
+            });
+            up.on('end', () => {
+              ended = true;
+              timer ??= setTimeout(step, delayMs);
+            });
+            res.on('close', () => {
+              if (timer) clearTimeout(timer);
+              if (!res.writableFinished) up.destroy(), resolveForward();
+            });
+            timer = setTimeout(step, delayMs);
+            return;
+          }
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+          up.on('end', () => resolveForward());
         },
       );
       upstream.on('error', (e) => {
@@ -193,7 +270,7 @@ export async function startConditionalFront(options: FrontOptions): Promise<Fron
    * filesystem store deletes the keys of one batch concurrently and trips over its own cleanup
    * of emptied directories (readdir/rmdir of a directory a sibling delete just removed).
    */
-  const forwardIdempotent = async (req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> => {
+  const forwardIdempotent = async (req: IncomingMessage, body: Buffer, res: ServerResponse, lose = false): Promise<void> => {
     for (let attempt = 1; ; attempt++) {
       const answer = await new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer } | Error>((resolveOne) => {
         const upstream = http.request(
@@ -210,6 +287,7 @@ export async function startConditionalFront(options: FrontOptions): Promise<Fron
       });
       if (answer instanceof Error) return sendError(res, 502, 'InternalError', `s3rver unreachable: ${answer.message}`);
       if (answer.status === 500 && attempt < 4) continue;
+      if (lose) return void res.destroy();
       res.writeHead(answer.status, answer.headers);
       res.end(answer.body);
       return;
@@ -249,6 +327,23 @@ export async function startConditionalFront(options: FrontOptions): Promise<Fron
       }
     }
 
+    const fault = faults.take(method, objectKey);
+    if (fault?.kind === 'status') {
+      req.resume();
+      const status = fault.status ?? 503;
+      const code = status === 503 ? 'SlowDown' : status === 500 ? 'InternalError' : 'ServiceUnavailable';
+      sendError(res, status, code, `injected fault: ${status}`);
+      return;
+    }
+    if (fault?.kind === 'timeout') {
+      req.resume();
+      await new Promise<void>((resolveTimeout) => {
+        const timer = fault.ms === undefined ? undefined : setTimeout(() => (res.destroy(), resolveTimeout()), fault.ms);
+        res.on('close', () => (clearTimeout(timer), resolveTimeout()));
+      });
+      return;
+    }
+
     if (method === 'PUT' && bucket && objectKey && !hasQuery) {
       const ifMatch = req.headers['if-match'];
       const ifNoneMatch = req.headers['if-none-match'];
@@ -276,20 +371,21 @@ export async function startConditionalFront(options: FrontOptions): Promise<Fron
             });
           }
         }
-        await forward(req, res);
+        await forward(req, res, fault);
       });
       return;
     }
     if (method === 'DELETE' && bucket && objectKey && !hasQuery) {
-      await locks.runExclusive(() => forward(req, res));
+      await locks.runExclusive(() => forward(req, res, fault));
       return;
     }
     if (method === 'POST' && url.searchParams.has('delete')) {
       const body = await readBody(req, 4 * 1024 * 1024);
-      await locks.runExclusive(() => forwardIdempotent(req, body, res));
+      // any other fault on a DeleteObjects: done, answer lost
+      await locks.runExclusive(() => forwardIdempotent(req, body, res, fault !== null));
       return;
     }
-    await forward(req, res);
+    await forward(req, res, fault);
   };
 
   const server = http.createServer((req, res) => {
@@ -302,6 +398,7 @@ export async function startConditionalFront(options: FrontOptions): Promise<Fron
   return {
     port: (server.address() as AddressInfo).port,
     counts,
+    faults,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolveClose) => server.close(() => resolveClose()));

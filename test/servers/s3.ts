@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Front } from './s3-conditional-front.ts';
+import type { FaultRule, FaultState } from './s3-faults.ts';
 
 /**
  * A real S3-protocol server for tests and benchmarks: s3rver (npm) on 127.0.0.1:0, storing
@@ -35,6 +36,12 @@ export interface TestS3 {
   storeOptions(): { bucket: string; region: string; endpoint: string; forcePathStyle: true; credentials: { accessKeyId: string; secretAccessKey: string } };
   /** requests the front has answered so far, by kind (get, head, put, delete, post, list, other) */
   counts(): Promise<RequestCounts>;
+  /** arm fault rules (s3-faults.ts): the next matching requests get them */
+  fault(...rules: FaultRule[]): Promise<FaultState>;
+  /** disarm every rule; the counts of faults injected stay */
+  clearFaults(): Promise<FaultState>;
+  /** armed rules and faults injected so far, by kind */
+  faultState(): Promise<FaultState>;
   stop(): Promise<void>;
 }
 
@@ -89,12 +96,25 @@ export async function startS3Server(options: StartS3Options = {}): Promise<TestS
 
   let nextId = 0;
   const pending = new Map<number, (counts: RequestCounts) => void>();
-  child.on('message', (m: { type: string; id: number; counts: RequestCounts }) => {
+  const pendingFaults = new Map<number, { resolve: (state: FaultState) => void; reject: (e: Error) => void }>();
+  child.on('message', (m: { type: string; id: number; counts: RequestCounts; state: FaultState; error?: string }) => {
     if (m.type === 'counts') {
       pending.get(m.id)?.(m.counts);
       pending.delete(m.id);
     }
+    if (m.type === 'faults') {
+      const waiter = pendingFaults.get(m.id);
+      pendingFaults.delete(m.id);
+      if (m.error !== undefined) waiter?.reject(new Error(`the S3 test server refused a fault rule: ${m.error}`));
+      else waiter?.resolve(m.state);
+    }
   });
+  const faults = (message: { clear?: boolean; add?: FaultRule[] }): Promise<FaultState> =>
+    new Promise((resolve, reject) => {
+      const id = ++nextId;
+      pendingFaults.set(id, { resolve, reject });
+      child.send({ type: 'faults', id, ...message });
+    });
 
   const endpoint = `http://127.0.0.1:${ports.port}`;
   let stopped: Promise<void> | undefined;
@@ -112,6 +132,9 @@ export async function startS3Server(options: StartS3Options = {}): Promise<TestS
         pending.set(id, resolve);
         child.send({ type: 'counts', id });
       }),
+    fault: (...rules) => faults({ add: rules }),
+    clearFaults: () => faults({ clear: true }),
+    faultState: () => faults({}),
     stop: () =>
       (stopped ??= (async () => {
         if (child.exitCode === null && child.signalCode === null) {

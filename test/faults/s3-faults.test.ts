@@ -1,0 +1,121 @@
+/**
+ * The S3 store and publishSnapshot against the S3 test server injecting faults
+ * (test/servers/s3-faults.ts): each fault is armed for the next matching request, and each
+ * test checks both what the client saw and that the front really injected the fault.
+ */
+import { after, before, beforeEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createS3Store, type S3Store } from '../../lib/snapshots/s3-store.ts';
+import { publishSnapshot } from '../../lib/snapshots/publish.ts';
+import { readPointer, readSnapshotFile } from '../../lib/snapshots/read.ts';
+import { hashOf, pointerFields } from '../../lib/snapshots/store-contract.ts';
+import { RegistryError } from '../../lib/errors.ts';
+import { startS3Server, type TestS3 } from '../servers/s3.ts';
+
+let s3: TestS3;
+let store: S3Store;
+let prefix = 0;
+const enc = new TextEncoder();
+const files = (label: string, size = 10) => ({ toolhive: enc.encode(`{"t":"${label}","pad":"${'x'.repeat(size)}"}`), upstream: enc.encode(`{"u":"${label}"}`) });
+
+async function open(options: { maxAttempts?: number; requestTimeoutMs?: number } = {}): Promise<S3Store> {
+  return createS3Store({ ...s3.storeOptions(), prefix: `f${++prefix}/`, maxAttempts: options.maxAttempts ?? 3, requestTimeoutMs: options.requestTimeoutMs ?? 2_000, connectTimeoutMs: 1_000 });
+}
+
+const ref = { namespace: 'team', name: 'reg' };
+
+before(async () => {
+  s3 = await startS3Server();
+});
+after(async () => {
+  store?.close();
+  await s3?.stop();
+});
+beforeEach(async () => {
+  await s3.clearFaults();
+  store?.close();
+  store = await open();
+});
+
+async function injected(kind: 'status' | 'timeout' | 'reset' | 'slow' | 'lost-response'): Promise<number> {
+  return (await s3.faultState()).injected[kind];
+}
+
+test('a one-shot 503 on the pointer GET is retried by the store and the read succeeds', async () => {
+  await publishSnapshot(store, ref, { hash: hashOf('a'), files: files('a'), pointer: pointerFields(), expectedPointerEtag: null });
+  const before = await injected('status');
+  await s3.fault({ kind: 'status', status: 503, method: 'GET', key: 'current\\.json$' });
+  const read = await readPointer(store, ref);
+  assert.equal(read?.pointer.hash, hashOf('a'));
+  assert.equal((await injected('status')) - before, 1);
+  assert.equal((await s3.faultState()).pending.length, 0, 'the one-shot rule is spent');
+});
+
+test('500s on every attempt surface as a transient store_unavailable naming the key', async () => {
+  await s3.fault({ kind: 'status', status: 500, method: 'GET', count: 3 });
+  await assert.rejects(readPointer(store, ref), (e: unknown) => {
+    assert.ok(e instanceof RegistryError, String(e));
+    assert.equal(e.code, 'store_unavailable', e.message);
+    assert.equal(e.transient, true);
+    assert.match(e.message + JSON.stringify(e.where ?? {}), /current\.json/);
+    return true;
+  });
+  assert.equal((await s3.faultState()).pending.length, 0, 'all three attempts met the fault');
+});
+
+test('a request that is never answered times out and the retry succeeds', async () => {
+  store.close();
+  store = await open({ requestTimeoutMs: 400 });
+  await publishSnapshot(store, ref, { hash: hashOf('t'), files: files('t'), pointer: pointerFields(), expectedPointerEtag: null });
+  const before = await injected('timeout');
+  await s3.fault({ kind: 'timeout', method: 'GET', key: 'current\\.json$' });
+  const started = Date.now();
+  const read = await readPointer(store, ref);
+  assert.equal(read?.pointer.hash, hashOf('t'));
+  assert.ok(Date.now() - started >= 350, 'the first attempt waited for its timeout');
+  assert.equal((await injected('timeout')) - before, 1);
+});
+
+test('a snapshot file GET cut mid-body is not served as a truncated file', async () => {
+  const published = await publishSnapshot(store, ref, { hash: hashOf('r'), files: files('r', 50_000), pointer: pointerFields(), expectedPointerEtag: null });
+  const before = await injected('reset');
+  await s3.fault({ kind: 'reset', method: 'GET', key: 'toolhive\\.json$' });
+  const got = await readSnapshotFile(store, published.pointer, 'toolhive').then(
+    (o) => o,
+    (e: unknown) => e,
+  );
+  assert.equal((await injected('reset')) - before, 1);
+  if (got instanceof Error) {
+    assert.ok(got instanceof RegistryError, `a typed error, got ${String(got)}`);
+    assert.equal(got.transient, true, got.message);
+  } else {
+    assert.deepEqual(Buffer.from((got as { body: Uint8Array }).body), Buffer.from(files('r', 50_000).toolhive), 'the whole file or an error, never a part');
+  }
+});
+
+test('a slow read still returns the whole file', async () => {
+  const published = await publishSnapshot(store, ref, { hash: hashOf('s'), files: files('s', 4_000), pointer: pointerFields(), expectedPointerEtag: null });
+  await s3.fault({ kind: 'slow', method: 'GET', key: 'toolhive\\.json$', delayMs: 50, chunkBytes: 1024 });
+  const started = Date.now();
+  const got = await readSnapshotFile(store, published.pointer, 'toolhive');
+  assert.ok(Date.now() - started >= 200, `slow: ${Date.now() - started} ms`);
+  assert.deepEqual(Buffer.from(got.body), Buffer.from(files('s', 4_000).toolhive));
+  assert.equal(await injected('slow'), 1);
+});
+
+test('a real lost race is still a conflict', async () => {
+  const first = await publishSnapshot(store, ref, { hash: hashOf('c1'), files: files('c1'), pointer: pointerFields({ syncedAt: '2026-01-01T00:00:00Z' }), expectedPointerEtag: null });
+  await publishSnapshot(store, ref, { hash: hashOf('c2'), files: files('c2'), pointer: pointerFields({ syncedAt: '2026-01-02T00:00:00Z' }), expectedPointerEtag: first.etag });
+  await assert.rejects(
+    publishSnapshot(store, ref, { hash: hashOf('c3'), files: files('c3'), pointer: pointerFields({ syncedAt: '2026-01-03T00:00:00Z' }), expectedPointerEtag: first.etag }),
+    (e: unknown) => e instanceof RegistryError && e.code === 'conflict',
+  );
+  assert.equal((await readPointer(store, ref))?.pointer.hash, hashOf('c2'));
+});
+
+test('fault rules match method and key, count down, and refuse unknown kinds', async () => {
+  await s3.fault({ kind: 'status', status: 503, method: 'PUT', key: 'nothing-matches-this$', count: 2 });
+  await publishSnapshot(store, ref, { hash: hashOf('m'), files: files('m'), pointer: pointerFields(), expectedPointerEtag: null });
+  assert.equal((await s3.faultState()).pending[0]?.count, 2, 'no request matched');
+  await assert.rejects(s3.fault({ kind: 'nope' as 'status' }), /unknown fault kind/);
+});
