@@ -145,22 +145,7 @@ export async function publishSnapshot(store: SnapshotStore, ref: RegistryRef, in
 
   // 3. the pointer
   const body = encoder.encode(`${JSON.stringify(pointer, null, 2)}\n`);
-  let etag: string;
-  try {
-    ({ etag } = await store.put(
-      key,
-      body,
-      input.expectedPointerEtag === null
-        ? { contentType: 'application/json', ifNoneMatch: '*' }
-        : { contentType: 'application/json', ifMatch: input.expectedPointerEtag },
-    ));
-  } catch (e) {
-    if (e instanceof RegistryError && e.code === 'conflict') {
-      const lost = lostRace(ref, e.message);
-      throw new RegistryError('conflict', lost.message, { where: lost.where, transient: e.transient, cause: e });
-    }
-    throw e;
-  }
+  const etag = await writePointer(store, ref, key, body, input.expectedPointerEtag);
 
   // 4. heal a reused object that a concurrent prune removed meanwhile
   await Promise.all(
@@ -171,4 +156,22 @@ export async function publishSnapshot(store: SnapshotStore, ref: RegistryRef, in
     }),
   );
   return { pointer, etag, objectsWritten, objectsReused };
+}
+
+/**
+ * The conditional pointer write. A write whose answer was lost (the connection cut after S3
+ * stored it) is retried by the client and then meets its own pointer (412): a stored pointer
+ * byte-equal to ours is our publish, not a lost race.
+ */
+async function writePointer(store: SnapshotStore, ref: RegistryRef, key: string, body: Uint8Array, expectedPointerEtag: string | null): Promise<string> {
+  try {
+    const options = expectedPointerEtag === null ? { ifNoneMatch: '*' as const } : { ifMatch: expectedPointerEtag };
+    return (await store.put(key, body, { contentType: 'application/json', ...options })).etag;
+  } catch (e) {
+    if (!(e instanceof RegistryError && e.code === 'conflict')) throw e;
+    const stored = await store.get(key);
+    if (stored !== null && stored !== 'not-modified' && Buffer.from(stored.body).equals(Buffer.from(body))) return stored.etag;
+    const lost = lostRace(ref, e.message);
+    throw new RegistryError('conflict', lost.message, { where: lost.where, transient: e.transient, cause: e });
+  }
 }

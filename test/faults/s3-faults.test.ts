@@ -103,6 +103,29 @@ test('a slow read still returns the whole file', async () => {
   assert.equal(await injected('slow'), 1);
 });
 
+test('a pointer PUT that succeeded but whose answer was lost is a successful publish, not a lost race', async () => {
+  const first = await publishSnapshot(store, ref, { hash: hashOf('p1'), files: files('p1'), pointer: pointerFields({ syncedAt: '2026-01-01T00:00:00Z' }), expectedPointerEtag: null });
+  await s3.fault({ kind: 'lost-response', method: 'PUT', key: 'current\\.json$' });
+  const second = await publishSnapshot(store, ref, {
+    hash: hashOf('p2'),
+    files: files('p2'),
+    pointer: pointerFields({ syncedAt: '2026-01-02T00:00:00Z' }),
+    expectedPointerEtag: first.etag,
+  });
+  assert.equal(await injected('lost-response'), 1);
+  const read = await readPointer(store, ref);
+  assert.equal(read?.pointer.hash, hashOf('p2'));
+  assert.equal(second.etag, read?.etag, 'the etag returned is the stored pointer’s');
+});
+
+test('a first pointer PUT (If-None-Match) whose answer was lost is a successful publish too', async () => {
+  await s3.fault({ kind: 'lost-response', method: 'PUT', key: 'current\\.json$' });
+  const published = await publishSnapshot(store, ref, { hash: hashOf('n1'), files: files('n1'), pointer: pointerFields(), expectedPointerEtag: null });
+  const read = await readPointer(store, ref);
+  assert.equal(read?.pointer.hash, hashOf('n1'));
+  assert.equal(published.etag, read?.etag);
+});
+
 test('a real lost race is still a conflict', async () => {
   const first = await publishSnapshot(store, ref, { hash: hashOf('c1'), files: files('c1'), pointer: pointerFields({ syncedAt: '2026-01-01T00:00:00Z' }), expectedPointerEtag: null });
   await publishSnapshot(store, ref, { hash: hashOf('c2'), files: files('c2'), pointer: pointerFields({ syncedAt: '2026-01-02T00:00:00Z' }), expectedPointerEtag: first.etag });
