@@ -13,7 +13,9 @@ import type { SourceSpec } from '../kube/mcpregistry-spec.ts';
 import { CONFIGMAP_MAX_BYTES, readConfigMapKey, writeConfigMapKey } from './configmap-target.ts';
 import { gitLocation, updateGitFile } from './git-target.ts';
 import { planImport, summarizeImport, type ImportPlan } from './import-plan.ts';
+import { ensureRegistry } from './import-registry.ts';
 import type { JobWork } from './lifecycle.ts';
+import { REGISTRY_SOURCE_LABEL } from '../kube/resources.ts';
 import { parseSpec } from './run-export.ts';
 
 /**
@@ -52,7 +54,7 @@ async function readSource(deps: ImportDeps, spec: MCPRegistryImportJobSpec, ns: 
 }
 
 /** Where an import writes: a ConfigMap key or a git file; `registryRef` resolves to its registry's source. */
-type ResolvedImportTarget = { kind: 'configMap'; configMap: ConfigMapTarget } | { kind: 'git'; git: GitTarget };
+export type ResolvedImportTarget = { kind: 'configMap'; configMap: ConfigMapTarget } | { kind: 'git'; git: GitTarget };
 
 async function resolveTarget(deps: ImportDeps, spec: MCPRegistryImportJobSpec, ns: string): Promise<ResolvedImportTarget> {
   const t = spec.target;
@@ -117,10 +119,21 @@ export async function runImport(deps: ImportDeps, job: KubeObject): Promise<JobW
         key,
         text,
         instead: 'import into a git repository instead (spec.target.git), or narrow spec.filter',
+        // a registry created to read it syncs on its edits (the ApiServerSource watches labelled ConfigMaps)
+        ...(spec.registry ? { labels: { [REGISTRY_SOURCE_LABEL]: 'true' } } : {}),
       });
     }
   }
   const done = plan!;
+  let registryNote = '';
+  if (spec.registry) {
+    const ref = `MCPRegistry ${ns}/${spec.registry.name}`;
+    if (spec.dryRun) registryNote = `; ${ref} would be created unless it exists`;
+    else {
+      const ensured = await ensureRegistry(deps.kubeConfig, { namespace: ns, registry: spec.registry, target, format: done.format, job: `${ns}/${job.metadata.name}` });
+      registryNote = ensured.created ? `; ${ref} created, reading ${location}` : `; ${ref} exists: left as it is`;
+    }
+  }
   const reportText = `${JSON.stringify({ job: `${ns}/${job.metadata.name}`, dryRun: spec.dryRun, location, counts: done.counts, servers: done.report }, null, 2)}\n`;
   const reportName = `${job.metadata.name}-report`.slice(0, 253);
   let reportRef: string;
@@ -133,7 +146,7 @@ export async function runImport(deps: ImportDeps, job: KubeObject): Promise<JobW
     reportRef = key;
   }
   const c = done.counts;
-  const message = `${location}: ${summarizeImport(c, spec.dryRun)}${spec.dryRun ? ' (dry run: nothing written)' : wrote ? commit : ' (already up to date: unchanged)'}; report in ${reportRef}`;
+  const message = `${location}: ${summarizeImport(c, spec.dryRun)}${spec.dryRun ? ' (dry run: nothing written)' : wrote ? commit : ' (already up to date: unchanged)'}${registryNote}; report in ${reportRef}`;
   return {
     reason: spec.dryRun ? 'DryRun' : 'Imported',
     result: {

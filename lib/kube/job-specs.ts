@@ -137,7 +137,16 @@ export const ImportTarget = withRules(
   ],
 );
 
-export const MCPRegistryImportJobSpec = z
+export const ImportRegistry = z
+  .object({
+    name: LocalObjectName.describe('Name of the MCPRegistry (same namespace). Created reading the target when missing; an existing one is left as it is.'),
+    displayName: z.string().max(256).optional().describe('displayName of a registry this creates.'),
+    description: z.string().max(4096).optional().describe('description of a registry this creates.'),
+  })
+  .describe('An MCPRegistry reading the import\'s target (a ConfigMap or git target): created when missing, left as it is when it exists. Not with target.registryRef, and not created by a dry run.');
+export type ImportRegistry = z.infer<typeof ImportRegistry>;
+
+const ImportJobSpecObject = z
   .object({
     source: SourceSpec,
     format: RegistryFormat.optional().describe('Format of the source document; detected when absent.'),
@@ -148,8 +157,17 @@ export const MCPRegistryImportJobSpec = z
     dryRun: z.boolean().default(false).describe('Report what would change (status and report) and write nothing to the target.'),
     backoffLimit: BackoffLimit,
     ttlSecondsAfterFinished: TtlSecondsAfterFinished,
+    registry: ImportRegistry.optional(),
   })
-  .describe('Load the servers of a source into a ConfigMap key, merged or replacing, with a per-server report.');
+  .describe('Load the servers of a source into a ConfigMap key, an MCPRegistry\'s source or a git file, merged or replacing, with a per-server report.');
+export const MCPRegistryImportJobSpec = withRules(ImportJobSpecObject, [
+  {
+    rule: '!has(self.registry) || !has(self.target.registryRef)',
+    message: 'registry creates an MCPRegistry reading a configMap or git target; with target.registryRef the registry exists already',
+    fieldPath: '.registry',
+    check: (s) => s.registry === undefined || s.target.registryRef === undefined,
+  },
+]);
 export type MCPRegistryImportJobSpec = z.infer<typeof MCPRegistryImportJobSpec>;
 
 const ObjectKey = z.string().min(1).max(1024).regex(/^[^/\s][^\s]*$/, 'a relative object key without whitespace');

@@ -46,6 +46,8 @@ const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 export interface ResourceClient {
   get(namespace: string, name: string): Promise<KubeObject | null>;
   list(namespace?: string): Promise<KubeObject[]>;
+  /** create; null when an object of that name exists already (it is left as it is) */
+  create(object: KubeObject): Promise<KubeObject | null>;
   /** replace the status subresource; 409 on a stale resourceVersion */
   replaceStatus(object: KubeObject, status: unknown): Promise<KubeObject>;
   /** JSON merge patch of metadata (finalizers, annotations), guarded by resourceVersion */
@@ -84,7 +86,17 @@ export function createResourceClient(kubeConfig: KubeConfig, plural: ResourcePlu
         throw apiError(e, `list ${plural}${namespace ? ` in ${namespace}` : ''}`);
       }
     },
-    async replaceStatus(object, status) {
+    async create(object) {
+      const { namespace = '', name } = object.metadata;
+      try {
+        return (await api.createNamespacedCustomObject({ ...base, namespace, body: object })) as KubeObject;
+      } catch (e) {
+        const err = apiError(e, `create ${label(namespace, name)}`);
+        if ((e as { code?: unknown }).code === 409) return null;
+        throw err;
+      }
+    },
+        async replaceStatus(object, status) {
       const { namespace = '', name } = object.metadata;
       try {
         const body = { apiVersion: object.apiVersion, kind: object.kind, metadata: { name, namespace, resourceVersion: object.metadata.resourceVersion }, status };

@@ -233,6 +233,61 @@ describe('MCPRegistryImportJob', () => {
     assert.match(refused.status?.result?.message ?? '', /reads a url source, which an import cannot write/);
   });
 
+  test('spec.registry creates an MCPRegistry reading the target (ConfigMap or git), which then syncs; an existing one is left as it is; a dry run creates none', async () => {
+    const getRegistry = async (name: string) => {
+      try {
+        return (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: 'mcpregistries', name })) as KubeObject & { spec: Record<string, unknown> };
+      } catch (e) {
+        if ((e as { code?: number }).code === 404) return undefined;
+        throw e;
+      }
+    };
+    const dry = await run('with-registry-dry', { source: url('/incoming.json'), dryRun: true, target: { configMap: { name: 'assembled' } }, registry: { name: 'assembled' } });
+    assert.equal(dry.status?.phase, 'Succeeded', dry.status?.result?.message);
+    assert.match(dry.status?.result?.message ?? '', /MCPRegistry team-i\/assembled would be created unless it exists/);
+    assert.equal(await getRegistry('assembled'), undefined, 'a dry run creates no registry');
+
+    const job = await run('with-registry', { source: url('/incoming.json'), target: { configMap: { name: 'assembled', key: 'servers.json' } }, registry: { name: 'assembled', displayName: 'Assembled' } });
+    assert.equal(job.status?.phase, 'Succeeded', job.status?.result?.message);
+    assert.match(job.status?.result?.message ?? '', /MCPRegistry team-i\/assembled created, reading configmap\/team-i\/assembled#servers\.json/);
+    const created = (await getRegistry('assembled'))!;
+    assert.deepEqual(created.spec.source, { type: 'configmap', configMap: { name: 'assembled', key: 'servers.json' } });
+    assert.equal(created.spec.format, 'toolhive');
+    assert.equal(created.spec.displayName, 'Assembled');
+    const cm = await core.readNamespacedConfigMap({ namespace: NS, name: 'assembled' });
+    assert.equal(cm.metadata?.labels?.['toolhive.stacklok.io/registry-source'], 'true', 'labelled, so that its edits sync');
+    const synced = await controller.handle(event(created));
+    assert.equal(synced.registries[0]?.outcome, 'published', 'the registry syncs from what the import wrote');
+    assert.equal(synced.registries[0]?.result?.counts.servers, 4);
+
+    const again = await run('with-registry-again', { source: url('/incoming.json'), mode: 'replace', target: { configMap: { name: 'assembled', key: 'servers.json' } }, registry: { name: 'assembled', displayName: 'Other' } });
+    assert.equal(again.status?.phase, 'Succeeded', again.status?.result?.message);
+    assert.match(again.status?.result?.message ?? '', /MCPRegistry team-i\/assembled exists: left as it is/);
+    const kept = (await getRegistry('assembled'))!;
+    assert.equal(kept.spec.displayName, 'Assembled');
+    assert.deepEqual(kept.spec, created.spec, 'not rewritten');
+
+    const target = new TestRepo(gitRoot, 'assembled');
+    target.commit({ files: { 'README.md': 'x\n' } });
+    target.allowPush();
+    try {
+      const viaGit = await run('with-registry-git', { source: url('/incoming.json'), convertTo: 'upstream', target: { git: { repository: `${git.url}/assembled.git`, allowHttp: true, branch: 'catalog', path: 'upstream.json' } }, registry: { name: 'assembled-git' } });
+      assert.equal(viaGit.status?.phase, 'Succeeded', viaGit.status?.result?.message);
+      const fromGit = (await getRegistry('assembled-git'))!;
+      assert.deepEqual(fromGit.spec.source, { type: 'git', git: { repository: `${git.url}/assembled.git`, branch: 'catalog', path: 'upstream.json', allowHttp: true } });
+      assert.equal(fromGit.spec.format, 'upstream');
+      const gitSynced = await controller.handle(event(fromGit));
+      assert.equal(gitSynced.registries[0]?.outcome, 'published', gitSynced.registries[0]?.reason);
+    } finally {
+      target.dispose();
+    }
+
+    await assert.rejects(
+      custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: PLURAL, body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'MCPRegistryImportJob', metadata: { name: 'registry-and-ref' }, spec: { source: url('/incoming.json'), target: { registryRef: { name: 'assembled' } }, registry: { name: 'x' } } } }),
+      (e: { code?: number; body?: string }) => e.code === 422 && /with target\.registryRef the registry exists already/.test(String(e.body)),
+    );
+  });
+
   test('an unreachable source is transient: retried, not failed', async () => {
     const job = await run('down', { source: url('/down.json'), backoffLimit: 1, target: { configMap: { name: 'down' } } });
     assert.equal(job.status?.phase, 'Pending', job.status?.result?.message);

@@ -256,6 +256,8 @@ describe('knative/ manifests', { skip: noKubectl || noSchemas }, () => {
     assert.deepEqual(grants('mcp-registry-query'), ['cluster authentication.k8s.io tokenreviews create', 'cluster authorization.k8s.io subjectaccessreviews create']);
     assert.deepEqual(grants('mcp-registry-sync'), [
       ...each('cluster', 'toolhive.stacklok.io', ['mcpregistries', 'mcpregistrysyncjobs'], ['get', 'list', 'watch', 'update', 'patch']),
+      // an import job's spec.registry: create the MCPRegistry reading its target
+      'cluster toolhive.stacklok.io mcpregistries create',
       ...each('cluster', 'toolhive.stacklok.io', ['mcpregistries/status', 'mcpregistrysyncjobs/status'], ['get', 'update', 'patch']),
       // import and export jobs: run, record status, delete finished ones past their TTL
       ...each('cluster', 'toolhive.stacklok.io', ['mcpregistryimportjobs', 'mcpregistryexportjobs'], ['get', 'list', 'watch', 'delete']),
