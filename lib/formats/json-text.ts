@@ -188,8 +188,17 @@ export function lineColumn(text: string, position: number): string {
   return `line ${line} column ${position - lineStart + 1}`;
 }
 
-function syntaxError(text: string, e: unknown, file: string | undefined): RegistryError {
+/**
+ * JSON.parse's message without the excerpt of the input it quotes (`Unexpected token 'x',
+ * "…" is not valid JSON`): a document may hold anything a source sent, credentials included.
+ */
+export function jsonParseMessage(e: unknown): string {
   const raw = e instanceof Error ? e.message : String(e);
+  return raw.replace(/, (?:\.\.\.)?"[\s\S]*"(?:\.\.\.)? is not valid JSON$/, '');
+}
+
+function syntaxError(text: string, e: unknown, file: string | undefined): RegistryError {
+  const raw = jsonParseMessage(e);
   if (/^Unexpected end of JSON input/.test(raw)) {
     return new RegistryError('invalid_json', `truncated JSON: the document ends before its value is complete (at ${lineColumn(text, text.length)})`, {
       where: whereFile(file),

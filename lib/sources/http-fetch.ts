@@ -17,6 +17,7 @@ import { RegistryError, type ErrorCode, type ErrorWhere } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { AuthSecretRef } from '../kube/mcpregistry-spec.ts';
 import { checkUrl, guardedLookup, AllowList, type ResolvedPolicy } from './policy.ts';
+import { excerpt } from './scrub.ts';
 import type { SecretReader } from './types.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -104,7 +105,7 @@ export async function resolveAuth(ref: AuthSecretRef | undefined, secrets: Secre
     const pass = await read(ref.passwordKey);
     if (user.includes(':')) throw new RegistryError('auth_failed', `key ${JSON.stringify(ref.usernameKey)} of Secret ${ref.name}: a basic-auth user name cannot contain ':'`, { where });
     const encoded = Buffer.from(`${user}:${pass}`).toString('base64');
-    return { headers: { authorization: `Basic ${encoded}` }, secrets: [user, pass, encoded] };
+    return { headers: { authorization: `Basic ${encoded}` }, secrets: [user, pass, `${user}:${pass}`, encoded] };
   }
   if (ref.headerName || ref.headerValueKey) {
     if (!ref.headerName || !ref.headerValueKey) {
@@ -117,13 +118,6 @@ export async function resolveAuth(ref: AuthSecretRef | undefined, secrets: Secre
     return { headers: { [ref.headerName.toLowerCase()]: value }, secrets: [value] };
   }
   throw new RegistryError('invalid_argument', `authSecret ${ref.name} names no keys: set tokenKey, usernameKey+passwordKey, or headerName+headerValueKey`, { where });
-}
-
-/** Replaces every secret value in `text` (a server's error detail may echo what we sent). */
-export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) if (s.length >= 4) out = out.split(s).join('[redacted]');
-  return out;
 }
 
 /** scheme://host/path — no credentials, no query, no fragment */
@@ -397,40 +391,41 @@ function isTimeout(e: unknown): boolean {
   return (e as { name?: string })?.name === 'TimeoutError' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT';
 }
 
-async function readSmall(res: SentResponse, limit: number): Promise<string> {
+async function readSmall(res: SentResponse, limit: number): Promise<{ text: string; truncated: boolean }> {
   const chunks: Buffer[] = [];
   let n = 0;
+  let truncated = false;
   try {
     for await (const c of res.body as AsyncIterable<Buffer>) {
       chunks.push(c);
       n += c.length;
-      if (n >= limit) break;
+      if (n >= limit) {
+        truncated = true;
+        break;
+      }
     }
   } catch {
-    // the detail is best effort
+    // the excerpt is best effort
   } finally {
     discard(res.body);
   }
-  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+  return { text: Buffer.concat(chunks).subarray(0, limit).toString('utf8'), truncated };
 }
 
-/** `detail` or `title` of a problem+json / JSON error body, cut short and scrubbed of secrets. */
-async function errorDetail(res: SentResponse, secrets: readonly string[]): Promise<string> {
-  const type = header(res.headers, 'content-type') ?? '';
-  if (!/json/i.test(type)) {
+/**
+ * An error response's body never goes into an error (status and Events show the message): a
+ * source may echo our credentials in any encoding. A bounded, scrubbed excerpt is logged at
+ * debug level for whoever debugs the source.
+ */
+async function logErrorBody(session: HttpSession, res: SentResponse, secrets: readonly string[]): Promise<void> {
+  const logger = session.logger;
+  if (!logger) {
     discard(res.body);
-    return '';
+    return;
   }
-  const text = await readSmall(res, 4096);
-  try {
-    const j = JSON.parse(text) as Record<string, unknown>;
-    const raw = [j.detail, j.title, j.message, j.error].find((v) => typeof v === 'string') as string | undefined;
-    if (!raw) return '';
-    const one = scrub(raw, secrets).replace(/\s+/g, ' ').trim();
-    return one.length > 200 ? `${one.slice(0, 200)}…` : one;
-  } catch {
-    return '';
-  }
+  const { text, truncated } = await readSmall(res, 4096);
+  if (text === '') return;
+  logger.debug('source error response', { host: res.url.host, status: res.statusCode, excerpt: excerpt(text, secrets, { truncated }) });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -488,31 +483,30 @@ export type GetResult =
 
 const RETRY_STATUS = new Set([502, 503, 504, 429]);
 
-function statusError(status: number, detail: string, where: ErrorWhere, host: string): RegistryError {
-  const tail = detail ? `: ${detail}` : '';
+function statusError(status: number, where: ErrorWhere, host: string): RegistryError {
   let code: ErrorCode;
   let message: string;
   let transient = false;
   if (status === 401 || status === 403) {
     code = 'auth_failed';
-    message = `HTTP ${status} from ${host}: credentials missing or refused; check authSecret${tail}`;
+    message = `HTTP ${status} from ${host}: credentials missing or refused; check authSecret`;
   } else if (status === 404 || status === 410) {
     code = 'source_not_found';
-    message = `HTTP ${status} from ${host}: nothing at this URL${tail}`;
+    message = `HTTP ${status} from ${host}: nothing at this URL`;
   } else if (status === 429) {
     code = 'rate_limited';
     transient = true;
-    message = `HTTP 429 from ${host}: rate limited after retries${tail}`;
+    message = `HTTP 429 from ${host}: rate limited after retries`;
   } else if (status === 400 || status === 422) {
     code = 'invalid_argument';
-    message = `HTTP ${status} from ${host}: the server rejected the request${tail}`;
+    message = `HTTP ${status} from ${host}: the server rejected the request`;
   } else if (status >= 500) {
     code = 'source_unavailable';
     transient = true;
-    message = `HTTP ${status} from ${host}${tail}`;
+    message = `HTTP ${status} from ${host}`;
   } else {
     code = 'source_unavailable';
-    message = `unexpected HTTP ${status} from ${host}${tail}`;
+    message = `unexpected HTTP ${status} from ${host}`;
   }
   return new RegistryError(code, message, { where, transient });
 }
@@ -556,8 +550,8 @@ export async function httpGet(session: HttpSession, options: GetOptions): Promis
           ...(contentType ? { contentType } : {}),
         };
       }
-      const detail = await errorDetail(res, secrets);
-      failure = statusError(res.statusCode, detail, where, res.url.host);
+      await logErrorBody(session, res, secrets);
+      failure = statusError(res.statusCode, where, res.url.host);
       if (!RETRY_STATUS.has(res.statusCode)) throw (final = failure);
       const retryAfter = parseRetryAfter(header(res.headers, 'retry-after'));
       if (retryAfter !== undefined && (res.statusCode === 429 || res.statusCode === 503)) {

@@ -27,6 +27,7 @@
 import { RegistryError, type ErrorWhere } from '../errors.ts';
 import type { RegistryApiSource as RegistrySpec } from '../kube/mcpregistry-spec.ts';
 import { httpGet, resolveAuth, safeUrl, sha256Hex, withHttpSession, type HttpSession, type ResolvedAuth } from './http-fetch.ts';
+import { jsonParseMessage } from '../formats/json-text.ts';
 import { CursorGuard, MAX_CURSOR_LENGTH } from './cursor-guard.ts';
 import { entryKey, maxUpdatedAt } from './merge.ts';
 import { resolvePolicy, type ResolvedPolicy } from './policy.ts';
@@ -240,7 +241,7 @@ export class RegistrySource implements Source {
       try {
         body = JSON.parse(Buffer.from(res.body.buffer, res.body.byteOffset, res.body.byteLength).toString('utf8'));
       } catch (e) {
-        throw new RegistryError('invalid_json', `page ${page} is not JSON: ${(e as Error).message}`, { where: pageWhere });
+        throw new RegistryError('invalid_json', `page ${page} is not JSON: ${jsonParseMessage(e)}`, { where: pageWhere });
       }
       const servers = (body as { servers?: unknown } | null)?.servers;
       if (api === 'toolhive' && page === 1 && servers && typeof servers === 'object' && !Array.isArray(servers)) {

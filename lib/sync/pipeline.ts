@@ -328,6 +328,7 @@ async function fetchAndRead(
   const tFetch = performance.now();
   const fetched = await req.source.fetch({
     ...req.context,
+    ...(req.log ? { logger: req.log.child({ registry: `${ref.namespace}/${ref.name}` }) } : {}),
     store: req.store,
     allowPartial: req.spec.allowPartial,
     namespace: ref.namespace,
