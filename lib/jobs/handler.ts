@@ -10,6 +10,7 @@ import { MCP_REGISTRY_EXPORT_JOB, MCP_REGISTRY_IMPORT_JOB } from '../kube/resour
 import type { Logger } from '../log.ts';
 import type { SnapshotStore } from '../snapshots/store.ts';
 import type { FetchPolicy, Source } from '../sources/types.ts';
+import { NO_TELEMETRY, type Telemetry } from '../telemetry/telemetry.ts';
 import { runJob, type JobRunOutcome } from './lifecycle.ts';
 import { runExport } from './run-export.ts';
 import { runImport } from './run-import.ts';
@@ -34,7 +35,19 @@ export interface JobsDeps {
   policy: FetchPolicy;
   deadlineMs: number;
   createSource?: (spec: SourceSpec) => Source;
+  /** a `job` span per run, mcpreg.job.runs, and a job.run audit line (default: none) */
+  telemetry?: Telemetry;
+  /** the identity the sync function acts as (audit actor) */
+  identity?: string;
 }
+
+/** the outcomes that are a run of the job's work; the rest (busy, not due, collected…) did nothing */
+const RUN_OUTCOMES: Partial<Record<JobRunOutcome, { metric: string; audit: 'success' | 'failure' }>> = {
+  succeeded: { metric: 'Succeeded', audit: 'success' },
+  failed: { metric: 'Failed', audit: 'failure' },
+  retrying: { metric: 'Retrying', audit: 'failure' },
+};
+const KIND_LABEL: Record<JobKind, string> = { MCPRegistryImportJob: 'import', MCPRegistryExportJob: 'export' };
 
 export interface JobSummary {
   job: string;
@@ -52,8 +65,28 @@ export function createJobsHandler(deps: JobsDeps) {
     MCPRegistryExportJob: (job) => runExport({ kubeConfig: deps.kubeConfig, store: deps.store, policy: deps.policy, deadlineMs: deps.deadlineMs, now: deps.now }, job),
   };
 
+  const tel = deps.telemetry ?? NO_TELEMETRY;
+
   async function run(kind: JobKind, job: KubeObject): Promise<JobSummary> {
-    const outcome = await runJob({ client: clients[kind], leases: deps.leases, events: deps.events, now: deps.now, log: deps.log }, job, work[kind]);
+    const resource = `${kind.toLowerCase()}s/${objectRef(job)}`;
+    const { outcome, traceId } = await tel.tracing.span('job', { 'mcpreg.job.kind': KIND_LABEL[kind], 'mcpreg.job': objectRef(job) }, async (span) => {
+      const o = await runJob({ client: clients[kind], leases: deps.leases, events: deps.events, now: deps.now, log: deps.log }, job, work[kind]);
+      span.setAttributes({ 'mcpreg.job.outcome': o });
+      if (o === 'failed' || o === 'retrying') span.fail(o);
+      return { outcome: o, traceId: span.traceId };
+    });
+    const ran = RUN_OUTCOMES[outcome];
+    if (ran) {
+      tel.metrics.jobRun(KIND_LABEL[kind], ran.metric);
+      tel.audit.record({
+        actor: deps.identity ?? 'unknown',
+        action: 'job.run',
+        resource,
+        outcome: ran.audit,
+        reason: outcome,
+        ...(traceId ? { traceId } : {}),
+      });
+    }
     return { job: `${kind} ${objectRef(job)}`, outcome };
   }
 

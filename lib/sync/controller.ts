@@ -106,6 +106,8 @@ export function createSyncController(deps: ControllerDeps) {
     policy: deps.policy,
     deadlineMs: deps.config.deadlineMs,
     ...(deps.createSource ? { createSource: deps.createSource } : {}),
+    telemetry: tel,
+    identity: deps.config.identity,
   });
 
   function apiEndpoint(ns: string, name: string): string | undefined {

@@ -16,6 +16,9 @@ import { silentLogger } from '../../lib/log.ts';
 import { createFsStore } from '../../lib/snapshots/fs-store.ts';
 import { resolvePolicy } from '../../lib/sources/policy.ts';
 import { createSyncController, type SyncController } from '../../lib/sync/controller.ts';
+import { telemetryConfigFromEnv } from '../../lib/telemetry/config.ts';
+import { startTelemetry, type Telemetry } from '../../lib/telemetry/telemetry.ts';
+import { latest, startOtlpReceiver, type OtlpReceiver } from '../servers/otlp.ts';
 import { REAL_TOOLHIVE, schemaErrors, toolhiveLegacyValidator, upstreamFileValidator } from '../formats/support.ts';
 import { startKube } from '../harness/kube.ts';
 import { startGitServer, TestRepo, type TestGitServer } from '../servers/git.ts';
@@ -53,10 +56,16 @@ describe('MCPRegistryImportJob', () => {
   let gitRoot: string;
   let repo: TestRepo;
   let upstream: TestUpstreamApi;
+  let receiver: OtlpReceiver;
+  let telemetry: Telemetry;
+  const audit: string[] = [];
   const incoming = () => readFile(join(DATA, 'incoming-toolhive.json'), 'utf8');
   const clock = new Date('2026-03-01T00:00:00Z');
 
   before(async () => {
+    receiver = await startOtlpReceiver();
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
+    telemetry = await startTelemetry(telemetryConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, MCPREG_AUDIT: 'stdout' }, { serviceName: 'mcp-registry-sync' }), { exportIntervalMs: 60_000, auditWrite: (l) => audit.push(l) });
     cp = await startKube({ namespaces: [NS, 'mcp-registry'] });
     custom = cp.kubeConfig().makeApiClient(CustomObjectsApi);
     core = cp.kubeConfig().makeApiClient(CoreV1Api);
@@ -74,6 +83,7 @@ describe('MCPRegistryImportJob', () => {
       config: { deadlineMs: 60_000, concurrency: 2, leaseNamespace: 'mcp-registry', leaseDurationSeconds: 120, identity: 'test-import', keepSnapshots: 3 },
       now: () => clock,
       log: silentLogger,
+      telemetry,
     });
   });
 
@@ -85,6 +95,9 @@ describe('MCPRegistryImportJob', () => {
     await http?.close();
     if (storeDir) await rm(storeDir, { recursive: true, force: true });
     await cp?.stop();
+    await telemetry?.shutdown();
+    await receiver?.close();
+    delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
   });
 
   const event = (object: KubeObject): DecodedEvent => ({ type: 'resource', action: 'add', kind: object.kind as never, object, id: `${object.metadata.name}-${Math.random()}`, source: 'test' });
@@ -293,5 +306,26 @@ describe('MCPRegistryImportJob', () => {
     assert.equal(job.status?.phase, 'Pending', job.status?.result?.message);
     assert.equal(job.status?.failedAttempts, 1);
     assert.match(job.status?.result?.message ?? '', /retrying at/);
+  });
+
+  test('every run is a job span, counted in mcpreg.job.runs by kind and outcome, with a job.run audit line', async () => {
+    await telemetry.flush();
+    const lines = audit.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.action === 'job.run');
+    const of = (name: string) => lines.filter((r) => r.resource === `mcpregistryimportjobs/${NS}/${name}`);
+    assert.deepEqual(of('url-toolhive').map((r) => [r.actor, r.outcome, r.reason]), [['test-import', 'success', 'succeeded']]);
+    assert.deepEqual(of('down').map((r) => [r.outcome, r.reason]), [['failure', 'retrying']]);
+    assert.ok(lines.some((r) => r.outcome === 'failure' && r.reason === 'failed'), 'the over-the-limit import failed');
+    assert.ok(lines.every((r) => typeof r.traceId === 'string' && /^[0-9a-f]{32}$/.test(String(r.traceId))));
+    const points = receiver.points();
+    const runs = (outcome: string) => latest(points, 'mcpreg.job.runs', { 'mcpreg.job.kind': 'import', 'mcpreg.job.outcome': outcome })?.value ?? 0;
+    assert.equal(runs('Succeeded'), lines.filter((r) => r.outcome === 'success').length);
+    assert.equal(runs('Retrying'), 1);
+    assert.equal(runs('Failed'), lines.filter((r) => r.reason === 'failed').length);
+    const spans = receiver.spans().filter((sp) => sp.name === 'job');
+    const down = spans.find((sp) => sp.attributes['mcpreg.job'] === `${NS}/down`);
+    assert.equal(down?.attributes['mcpreg.job.kind'], 'import');
+    assert.equal(down?.attributes['mcpreg.job.outcome'], 'retrying');
+    assert.equal(down?.status?.code, 2, 'a failed attempt is an error span');
+    assert.equal(down?.traceId, of('down')[0]!.traceId);
   });
 });
