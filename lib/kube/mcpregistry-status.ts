@@ -43,7 +43,7 @@ export function conditionsSchema<const T extends readonly [string, ...string[]]>
     .describe(`Current state as conditions: ${types.join(', ')}.`);
 }
 
-export const REGISTRY_CONDITION_TYPES = ['Ready', 'Synced', 'SourceAvailable', 'Valid', 'MembersAvailable'] as const;
+export const REGISTRY_CONDITION_TYPES = ['Ready', 'Synced', 'SourceAvailable', 'Valid', 'MembersAvailable', 'SourceWatched'] as const;
 export type RegistryConditionType = (typeof REGISTRY_CONDITION_TYPES)[number];
 
 export const RegistryCondition = conditionSchema(REGISTRY_CONDITION_TYPES);

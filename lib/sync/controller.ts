@@ -3,6 +3,7 @@ import { RegistryError, toRegistryError } from '../errors.ts';
 import type { DecodedEvent } from '../events/decode.ts';
 import { publishedEvent, sendEvent } from '../events/publish.ts';
 import { createJobsHandler } from '../jobs/handler.ts';
+import { setCondition, type Condition } from '../kube/conditions.ts';
 import { createEventRecorder, type EventRecorder } from '../kube/events.ts';
 import { MCPRegistrySyncJobSpec, type JobStatus } from '../kube/job-specs.ts';
 import { createLeaseLocker, type LeaseLocker } from '../kube/lease.ts';
@@ -24,6 +25,7 @@ import { observeSync } from '../telemetry/sync-observer.ts';
 import { NO_TELEMETRY, type Telemetry } from '../telemetry/telemetry.ts';
 import type { FetchPolicy, Source } from '../sources/types.ts';
 import type { SyncConfig } from './config.ts';
+import { createConfigMapWatch, watchedCondition, type ConfigMapWatch } from './configmap-watch.ts';
 import { decide, FINALIZER, type Decision } from './decide.ts';
 import { runSync, type SyncResult } from './pipeline.ts';
 import { invalidSpecStatus, resultStatus, syncingStatus } from './status.ts';
@@ -88,6 +90,7 @@ export function createSyncController(deps: ControllerDeps) {
     durationSeconds: deps.config.leaseDurationSeconds,
     now,
   });
+  const configMaps: ConfigMapWatch = createConfigMapWatch(deps.kubeConfig, log);
   // registries whose sync runs in this process, and the strongest reason an event that found it running gave for one more pass
   const running = new Set<string>();
   const queued = new Map<string, Via>();
@@ -133,6 +136,7 @@ export function createSyncController(deps: ControllerDeps) {
     const ref = `${ns}/${name}`;
     const { deletedObjects } = await deleteRegistry(deps.store, { namespace: ns, name });
     log.info('registry deleted: snapshots removed', { registry: ref, objects: deletedObjects });
+    await configMaps.reconcile(ns, (await registries.list(ns)).filter((r) => r.metadata.name !== name));
     tel.audit.record({ actor: deps.config.identity, action: 'snapshot.delete', resource: `snapshots/${ref}`, outcome: 'success', reason: `registry deleted; ${deletedObjects} objects removed` });
     if (object?.metadata.finalizers?.includes(FINALIZER)) {
       try {
@@ -192,6 +196,8 @@ export function createSyncController(deps: ControllerDeps) {
       current = await registries.patchMetadata(current, { finalizers: [...(current.metadata.finalizers ?? []), FINALIZER] });
     }
     current = await writeStatus(current, (previous) => syncingStatus({ previous, generation, now: now() }));
+    // labelled before the fetch, so that the revision the snapshot records is the labelled one
+    const watched = await configMaps.ensureReader(current);
 
     const before = object.status as MCPRegistryStatus | undefined;
     const subject = {
@@ -226,9 +232,12 @@ export function createSyncController(deps: ControllerDeps) {
       }
     });
     const finished = now();
-    current = await writeStatus(current, (previous) =>
-      resultStatus({ previous, generation, policy: spec.syncPolicy, trigger: decision.trigger, apiEndpoint: apiEndpoint(ns, name), now: finished, random: random() }, result),
-    );
+    current = await writeStatus(current, (previous) => {
+      const status = resultStatus({ previous, generation, policy: spec.syncPolicy, trigger: decision.trigger, apiEndpoint: apiEndpoint(ns, name), now: finished, random: random() }, result);
+      const others = ((status.conditions ?? []) as Condition[]).filter((c) => c.type !== 'SourceWatched');
+      const conditions = watched ? setCondition((status.conditions ?? []) as Condition[], { ...watchedCondition(watched.configMap, watched.state), observedGeneration: generation }, finished) : others;
+      return { ...status, conditions: conditions as MCPRegistryStatus['conditions'] };
+    });
     if (result.outcome === 'published' && result.pointer) {
       await events.record(current, 'Normal', 'Synced', `published snapshot ${result.pointer.hash.slice(0, 12)} with ${result.counts.servers} servers`);
       deps.onPublished?.(result.pointer);
@@ -422,6 +431,9 @@ export function createSyncController(deps: ControllerDeps) {
     const out: SyncSummary[] = [];
     // the next ping retries whatever failed here
     out.push(...(await syncEach(due, 'ping')).summaries);
+    // ConfigMap edits the label did not bring (labelling forbidden, an event lost)
+    out.push(...(await syncEach(await configMaps.changedSources(all.filter((o) => !due.includes(o))), 'configmap')).summaries);
+    for (const ns of new Set(all.map((o) => o.metadata.namespace ?? 'default'))) await configMaps.reconcile(ns, all);
     const pending = (await jobs.list()).filter((j) => !(j.status as JobStatus | undefined)?.completionTime);
     for (const job of pending) out.push(...(await runJob(job)));
     for (const j of await jobKinds.sweep()) log.debug('job swept', { job: j.job, outcome: j.outcome });
@@ -441,7 +453,10 @@ export function createSyncController(deps: ControllerDeps) {
     const label = `${kind} ${action}`;
     if (kind === 'MCPRegistry') {
       if (action === 'delete') return { event: label, registries: [await cleanupIfDeleted(ns, object.metadata.name), ...(await syncAggregatesOf(ns, object.metadata.name))] };
-      return { event: label, registries: await syncRegistry(ns, object.metadata.name, 'event') };
+      const summaries = await syncRegistry(ns, object.metadata.name, 'event');
+      // a registry that moved to another source no longer reads its old ConfigMap
+      await configMaps.reconcile(ns, await registries.list(ns));
+      return { event: label, registries: summaries };
     }
     if (kind === 'ConfigMap') {
       const users = (await registries.list(ns)).filter((r) => {

@@ -262,8 +262,9 @@ describe('knative/ manifests', { skip: noKubectl || noSchemas }, () => {
       // import and export jobs: run, record status, delete finished ones past their TTL
       ...each('cluster', 'toolhive.stacklok.io', ['mcpregistryimportjobs', 'mcpregistryexportjobs'], ['get', 'list', 'watch', 'delete']),
       ...each('cluster', 'toolhive.stacklok.io', ['mcpregistryimportjobs/status', 'mcpregistryexportjobs/status'], ['get', 'update', 'patch']),
-      // ConfigMap sources; create/update for the ConfigMap targets of import and export jobs
-      ...each('cluster', 'core', ['configmaps'], ['get', 'list', 'watch', 'create', 'update']),
+      // ConfigMap sources; create/update for the ConfigMap targets of import and export jobs;
+      // patch to label (and unlabel) the ConfigMaps registries read
+      ...each('cluster', 'core', ['configmaps'], ['get', 'list', 'watch', 'create', 'update', 'patch']),
       ...each('cluster', 'core', ['events'], ['create', 'patch']),
       ...each('cluster', 'events.k8s.io', ['events'], ['create', 'patch']),
       // ingress authentication: the Broker's OIDC tokens (MCPREG_SYNC_OIDC_AUDIENCE)
