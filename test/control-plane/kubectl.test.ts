@@ -99,7 +99,7 @@ describe('kubectl against the control plane', { skip }, () => {
     await writeFile(join(dir, 'w1-ssa.yaml'), stringify(widget('w1', { size: 9, tags: ['a'] })));
     const conflict = await kubectl(['apply', '--server-side', '-f', join(dir, 'w1-ssa.yaml')]);
     assert.equal(conflict.code, 1);
-    assert.match(conflict.stderr, /conflict with "kubectl-patch": \.spec\.size/);
+    assert.match(conflict.stderr, /conflict with "kubectl-patch" using example\.com\/v1 at \S+: \.spec\.size/, "kube-apiserver names an updater with its API version and time");
     assert.match(await ok(['apply', '--server-side', '--force-conflicts', '-f', join(dir, 'w1-ssa.yaml')]), /serverside-applied/);
     const w = await getWidget('w1');
     assert.equal(w.spec.size, 9);

@@ -11,7 +11,7 @@ import type { UserInfo } from './auth.ts';
 import { evaluateRules } from './cel.ts';
 import { crdStatus, validateCrd } from './crd.ts';
 import { fieldError, index, type FieldError } from './field-errors.ts';
-import { recordUpdate, serverSideApply, validManagedFields } from './managed-fields.ts';
+import { recordUpdate, serverSideApply, shapesOf, validManagedFields } from './managed-fields.ts';
 import { nameErrors, validateAnnotations, validateFinalizers, validateLabels } from './names.ts';
 import { apiVersionOf, clone, deepEqual, isObject, nowTimestamp, type KubeObject, type ManagedFieldsEntry } from './objects.ts';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.ts';
@@ -223,7 +223,7 @@ export class ObjectApi {
     if (grOf(type) === CRD_GR) obj.status = crdStatus(obj);
 
     if (this.store.get(grOf(type), meta.namespace, meta.name)) throw apiError.alreadyExists(targetOf(type, meta.name));
-    meta.managedFields = managedOverride ?? recordUpdate([], undefined, obj, managerOf(scope), apiVersionOf(type.group, version), undefined, info.status);
+    meta.managedFields = managedOverride ?? recordUpdate([], undefined, obj, managerOf(scope), apiVersionOf(type.group, version), undefined, info.status, shapesOf(info.schema, type.mergeKeys));
     if (meta.managedFields.length === 0) delete meta.managedFields;
     obj.apiVersion = apiVersionOf(type.group, storageVersion(type));
     if (dryRun) return present(obj, type, version);
@@ -290,6 +290,8 @@ export class ObjectApi {
     applied.metadata.name = scope.name!;
     const info = versionInfo(type, version)!;
     const apiVersion = apiVersionOf(type.group, version);
+    // list types of the served version's schema decide granular ownership (x-kubernetes-list-type)
+    const shapes = shapesOf(info.schema, type.mergeKeys);
     const withTarget = (e: unknown) => {
       if (e instanceof ApiError && e.reason === 'Conflict') return new ApiError(409, 'Conflict', e.message, { ...e.details, group: type.group, kind: type.resource });
       return e;
@@ -298,7 +300,7 @@ export class ObjectApi {
       if (scope.subresource) throw apiError.notFound(targetOf(type, scope.name));
       let result;
       try {
-        result = serverSideApply(undefined, applied, manager, force, apiVersion, undefined, info.status);
+        result = serverSideApply(undefined, applied, manager, force, apiVersion, undefined, info.status, shapes);
       } catch (e) {
         throw withTarget(e);
       }
@@ -308,7 +310,7 @@ export class ObjectApi {
     if (rv !== undefined && rv !== '' && rv !== old.metadata.resourceVersion) throw apiError.conflict(targetOf(type, scope.name));
     let result;
     try {
-      result = serverSideApply(clone(present(old, type, version)), applied, manager, force, apiVersion, scope.subresource, info.status);
+      result = serverSideApply(clone(present(old, type, version)), applied, manager, force, apiVersion, scope.subresource, info.status, shapes);
     } catch (e) {
       throw withTarget(e);
     }
@@ -365,7 +367,7 @@ export class ObjectApi {
     const managed =
       applied ??
       explicitManaged ??
-      recordUpdate(old.metadata.managedFields ?? [], old, obj, managerOf(scope), apiVersionOf(type.group, version), scope.subresource, info.status);
+      recordUpdate(old.metadata.managedFields ?? [], old, obj, managerOf(scope), apiVersionOf(type.group, version), scope.subresource, info.status, shapesOf(info.schema, type.mergeKeys));
     if (managed.length) meta.managedFields = managed;
     else delete meta.managedFields;
     meta.resourceVersion = old.metadata.resourceVersion!;

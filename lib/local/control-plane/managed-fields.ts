@@ -1,124 +1,67 @@
 /**
- * Field ownership (`metadata.managedFields`) and server-side apply.
- *
- * Ownership is tracked per leaf field (scalars, lists, empty maps); lists are atomic, as
- * they are for custom resources without `x-kubernetes-list-type`. Updates (PUT, PATCH)
- * give their manager the fields they change; an apply owns exactly the fields of its
- * configuration, removes fields it owned before and no longer sets (when nobody else owns
- * them), and conflicts with other managers whose fields it would change unless forced.
+ * Field ownership (`metadata.managedFields`) and server-side apply, after Kubernetes'
+ * structured-merge-diff. Ownership is tracked per member path (field-paths.ts): scalars,
+ * atomic lists and maps, and the items of granular lists (`x-kubernetes-list-type: map` by
+ * key, `set` by value) with their fields. Updates (create, PUT, PATCH) give their manager the
+ * paths they add or change and take them from others; an apply owns exactly the paths of its
+ * configuration, merges list-map items by key and sets by value, removes paths it owned
+ * before and no longer sets when nobody else owns them, and conflicts with other managers
+ * whose fields it would change unless forced.
  */
 import { ApiError, apiError } from './status.ts';
 import { deepEqual, isObject, nowTimestamp, type JsonObject, type KubeObject, type ManagedFieldsEntry } from './objects.ts';
+import { displayPath, fromFieldsV1, isEmptyContainer, isGranularList, isPrefix, keyOf, members, pathOf, removeAt, toFieldsV1, valueAt, type FieldShapes, type Member, type Path, type Scope } from './field-paths.ts';
+import type { Schema } from './schema.ts';
+import type { MergeKeys } from './patch.ts';
 
-type Path = string[];
-const keyOf = (p: Path) => JSON.stringify(p);
-const pathOf = (k: string) => JSON.parse(k) as Path;
+export { fromFieldsV1, members, toFieldsV1, type FieldShapes } from './field-paths.ts';
 
-const SERVER_META = new Set(['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink', 'generateName']);
-
-export type Scope = 'main' | 'status' | 'all';
-
-/** Leaf paths of an object with their values, limited to what a request at `scope` manages. */
-export function leaves(obj: unknown, scope: Scope): Map<string, unknown> {
-  const out = new Map<string, unknown>();
-  const walk = (v: unknown, path: Path) => {
-    if (isObject(v) && Object.keys(v).length > 0) {
-      for (const [k, x] of Object.entries(v)) if (x !== undefined) walk(x, [...path, k]);
-    } else out.set(keyOf(path), v);
-  };
-  if (!isObject(obj)) return out;
-  for (const [k, v] of Object.entries(obj)) {
-    if (k === 'apiVersion' || k === 'kind' || v === undefined) continue;
-    if (scope === 'main' && k === 'status') continue;
-    if (scope === 'status' && k !== 'status') continue;
-    if (k === 'metadata' && isObject(v)) {
-      for (const [mk, mv] of Object.entries(v)) if (!SERVER_META.has(mk) && mv !== undefined) walk(mv, ['metadata', mk]);
-      continue;
+/**
+ * Applied configuration merged into the live object: maps by key, list-map items by key, set
+ * items by value (new items appended in the configuration's order); atomic lists replaced.
+ * Items are recognised through the member sets (`liveMembers` of `live`, `appliedMembers` of
+ * `applied`), whose values are the very items of those objects.
+ */
+function mergeApplied(live: unknown, applied: unknown, path: Path, shapes: FieldShapes, liveMembers: Map<string, Member>, appliedMembers: Map<string, Member>): unknown {
+  if (isObject(applied)) {
+    if (Object.keys(applied).length > 0 && appliedMembers.has(keyOf(path))) return structuredClone(applied); // an atomic map
+    const out: Record<string, unknown> = isObject(live) ? structuredClone(live) : {};
+    for (const [k, v] of Object.entries(applied)) {
+      if (v === null) delete out[k];
+      else if (v !== undefined) out[k] = mergeApplied(isObject(live) ? live[k] : undefined, v, [...path, `f:${k}`], shapes, liveMembers, appliedMembers);
     }
-    walk(v, [k]);
+    return out;
   }
-  return out;
-}
-
-export function toFieldsV1(paths: Iterable<string>): JsonObject {
-  const root: JsonObject = {};
-  for (const k of paths) {
-    let node = root;
-    for (const seg of pathOf(k)) {
-      const key = `f:${seg}`;
-      if (!isObject(node[key])) node[key] = {};
-      node = node[key] as JsonObject;
+  if (Array.isArray(applied) && Array.isArray(live) && (applied.length > 0 ? !appliedMembers.has(keyOf(path)) : isGranularList(path, shapes))) {
+    const segOf = (members: Map<string, Member>, x: unknown): string | undefined => {
+      for (const [k, m] of members) if (m.item && m.value === x) return pathOf(k)[path.length];
+      return undefined;
+    };
+    const liveSegs = live.map((x) => segOf(liveMembers, x));
+    const out = live.map((x) => structuredClone(x));
+    for (const x of applied) {
+      const seg = segOf(appliedMembers, x)!;
+      const at = liveSegs.indexOf(seg);
+      if (at < 0) out.push(structuredClone(x));
+      else if (!seg.startsWith('v:')) out[at] = mergeApplied(live[at], x, [...path, seg], shapes, liveMembers, appliedMembers);
     }
+    return out;
   }
-  return root;
-}
-
-/** Reads `f:` paths; list item keys (`k:`, `v:`, `i:`) written by other tools count as their whole list. */
-export function fromFieldsV1(fields: unknown): Set<string> {
-  const out = new Set<string>();
-  const walk = (node: unknown, path: Path) => {
-    const children = isObject(node) ? Object.keys(node).filter((k) => k.startsWith('f:')) : [];
-    const granular = isObject(node) && Object.keys(node).some((k) => /^[kvi]:/.test(k));
-    if (children.length === 0 || granular) {
-      if (path.length) out.add(keyOf(path));
-      if (granular) return;
-    }
-    for (const k of children) walk((node as Record<string, unknown>)[k], [...path, k.slice(2)]);
-  };
-  walk(fields, []);
-  return out;
-}
-
-const overlaps = (a: string, b: string) => {
-  if (a === b) return true;
-  const [pa, pb] = [pathOf(a), pathOf(b)];
-  const n = Math.min(pa.length, pb.length);
-  for (let i = 0; i < n; i++) if (pa[i] !== pb[i]) return false;
-  return true;
-};
-
-function valueAt(obj: unknown, path: Path): unknown {
-  let v = obj;
-  for (const seg of path) {
-    if (!isObject(v)) return undefined;
-    v = v[seg];
-  }
-  return v;
-}
-
-function removeAt(obj: Record<string, unknown>, path: Path): void {
-  const parents: Record<string, unknown>[] = [];
-  let v: unknown = obj;
-  for (const seg of path.slice(0, -1)) {
-    if (!isObject(v)) return;
-    parents.push(v);
-    v = v[seg];
-  }
-  if (!isObject(v)) return;
-  delete v[path[path.length - 1]!];
-  // drop maps the removal left empty (but never the top-level fields)
-  for (let i = path.length - 2; i >= 1; i--) {
-    const container = valueAt(obj, path.slice(0, i + 1));
-    if (isObject(container) && Object.keys(container).length === 0) delete parents[i]![path[i]!];
-    else break;
-  }
-}
-
-function mergeApplied(live: unknown, applied: unknown): unknown {
-  if (!isObject(applied)) return structuredClone(applied);
-  const out: Record<string, unknown> = isObject(live) ? structuredClone(live) : {};
-  for (const [k, v] of Object.entries(applied)) {
-    if (v === null) delete out[k];
-    else out[k] = mergeApplied(out[k], v);
-  }
-  return out;
+  return structuredClone(applied);
 }
 
 const scopeOf = (subresource: string | undefined, hasStatus: boolean): Scope => (subresource === 'status' ? 'status' : hasStatus ? 'main' : 'all');
 
-function entrySet(e: ManagedFieldsEntry): Set<string> {
-  return fromFieldsV1(e.fieldsV1);
+/** The shapes of a kind: its schema, and strategic-merge keys (built-ins; ObjectMeta's for everyone). */
+export function shapesOf(schema: Schema | undefined, listKeys: MergeKeys | undefined): FieldShapes {
+  return { schema, listKeys: { ...OBJECT_META_LIST_KEYS, ...listKeys } };
 }
+
+/** ObjectMeta as kube-apiserver declares it for every kind: finalizers a set, ownerReferences a map keyed by uid. */
+const OBJECT_META_LIST_KEYS: MergeKeys = { 'metadata.finalizers': '$primitive', 'metadata.ownerReferences': 'uid' };
+
+const entrySet = (e: ManagedFieldsEntry): Set<string> => fromFieldsV1(e.fieldsV1);
+const nonEmpty = (entries: ManagedFieldsEntry[]) => entries.filter((e) => Object.keys(e.fieldsV1).length > 0);
 
 function withSet(entries: ManagedFieldsEntry[], index: number, set: Set<string>): void {
   entries[index] = { ...entries[index]!, fieldsV1: toFieldsV1(set), time: nowTimestamp() };
@@ -139,10 +82,22 @@ function upsert(entries: ManagedFieldsEntry[], manager: string, operation: 'Appl
   };
   if (i >= 0) out[i] = entry;
   else out.push(entry);
-  return out.filter((e) => Object.keys(e.fieldsV1).length > 0);
+  return nonEmpty(out);
 }
 
-/** Ownership after a create, update or patch by `manager`: it takes every field it changed. */
+/** Paths that differ between two member sets: added or (for non-items) changed, and removed. */
+function compare(before: Map<string, Member>, after: Map<string, Member>): { changed: Set<string>; removed: Set<string> } {
+  const changed = new Set<string>();
+  const removed = new Set<string>();
+  for (const [k, m] of after) {
+    const o = before.get(k);
+    if (!o || (!m.item && !o.item && !deepEqual(o.value, m.value))) changed.add(k);
+  }
+  for (const k of before.keys()) if (!after.has(k)) removed.add(k);
+  return { changed, removed };
+}
+
+/** Ownership after a create, update or patch by `manager`: it takes every path it added or changed. */
 export function recordUpdate(
   entries: ManagedFieldsEntry[],
   before: KubeObject | undefined,
@@ -151,35 +106,72 @@ export function recordUpdate(
   apiVersion: string,
   subresource: string | undefined,
   hasStatus: boolean,
+  shapes: FieldShapes = shapesOf(undefined, undefined),
 ): ManagedFieldsEntry[] {
   const scope = scopeOf(subresource, hasStatus);
-  const old = before ? leaves(before, 'all') : new Map<string, unknown>();
-  const now = leaves(after, 'all');
-  const inScope = leaves(after, scope);
-  const changed = new Set<string>();
-  for (const [k, v] of inScope) if (!old.has(k) || !deepEqual(old.get(k), v)) changed.add(k);
-  const removed = [...old.keys()].filter((k) => !now.has(k));
+  const old = before ? members(before, 'all', shapes) : new Map<string, Member>();
+  const { changed: changedAll, removed } = compare(old, members(after, 'all', shapes));
+  const inScope = members(after, scope, shapes);
+  const changed = new Set([...changedAll].filter((k) => inScope.has(k)));
   const out = [...entries];
   out.forEach((e, i) => {
     const set = entrySet(e);
     let touched = false;
     for (const k of [...set]) {
-      const gone = removed.some((r) => overlaps(r, k)) && !now.has(k);
-      const taken = e.manager !== manager && [...changed].some((c) => overlaps(c, k));
-      if (gone || taken) {
+      if (removed.has(k) || (e.manager !== manager && changed.has(k))) {
         set.delete(k);
         touched = true;
       }
     }
     if (touched) withSet(out, i, set);
   });
-  if (changed.size === 0) return out.filter((e) => Object.keys(e.fieldsV1).length > 0);
+  if (changed.size === 0) return nonEmpty(out);
   return upsert(out, manager, 'Update', apiVersion, subresource, changed, false);
 }
 
 export interface ApplyResult {
   object: KubeObject;
   managedFields: ManagedFieldsEntry[];
+}
+
+interface Conflict {
+  entry: ManagedFieldsEntry;
+  path: string;
+}
+
+/** How kube-apiserver names a manager in a conflict: updaters with their API version and time. */
+function managerName(e: ManagedFieldsEntry): string {
+  let s = JSON.stringify(e.manager);
+  if (e.subresource) s += ` with subresource ${JSON.stringify(e.subresource)}`;
+  if (e.operation === 'Update') s += e.time ? ` using ${e.apiVersion} at ${e.time}` : ` using ${e.apiVersion}`;
+  return s;
+}
+
+function conflictError(conflicts: Conflict[], name: string): ApiError {
+  let message: string;
+  if (conflicts.length === 1) {
+    message = `Apply failed with 1 conflict: conflict with ${managerName(conflicts[0]!.entry)}: ${displayPath(pathOf(conflicts[0]!.path))}`;
+  } else {
+    const byManager = new Map<string, string[]>();
+    for (const c of conflicts) {
+      const m = managerName(c.entry);
+      byManager.set(m, [...(byManager.get(m) ?? []), displayPath(pathOf(c.path))]);
+    }
+    const lines = [...byManager.keys()].sort().flatMap((m) => [`conflicts with ${m}:`, ...byManager.get(m)!.map((p) => `- ${p}`)]);
+    message = `Apply failed with ${conflicts.length} conflicts: ${lines.join('\n')}`;
+  }
+  return new ApiError(409, 'Conflict', message, {
+    name,
+    causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with ${managerName(c.entry)}`, field: displayPath(pathOf(c.path)) })),
+  });
+}
+
+/** The key fields of a list-map item (`name` under `k:{"name":"X"}`) stay while the item does. */
+function isItemKeyField(path: Path): boolean {
+  const parent = path[path.length - 2];
+  const last = path[path.length - 1]!;
+  if (!parent?.startsWith('k:') || !last.startsWith('f:')) return false;
+  return Object.hasOwn(JSON.parse(parent.slice(2)) as object, last.slice(2));
 }
 
 /**
@@ -194,51 +186,70 @@ export function serverSideApply(
   apiVersion: string,
   subresource: string | undefined,
   hasStatus: boolean,
+  shapes: FieldShapes = shapesOf(undefined, undefined),
 ): ApplyResult {
   const scope = scopeOf(subresource, hasStatus);
   const entries = [...(live?.metadata.managedFields ?? [])];
   const mine = entries.findIndex((e) => e.manager === manager && e.operation === 'Apply' && (e.subresource ?? '') === (subresource ?? ''));
   const previous = mine >= 0 ? entrySet(entries[mine]!) : new Set<string>();
-  const wanted = new Set(leaves(applied, scope).keys());
+  const appliedMembers = members(applied, scope, shapes);
+  const wanted = new Set(appliedMembers.keys());
+  const wantedPaths = [...wanted].map(pathOf);
+  const liveMembers = members(live, 'all', shapes);
 
-  const merged = mergeApplied(live ?? {}, applied) as KubeObject;
+  const merged = mergeApplied(live ?? {}, applied, [], shapes, liveMembers, appliedMembers) as KubeObject;
 
-  // conflicts: fields of other managers that this apply would change
-  const conflicts: { manager: string; path: string }[] = [];
+  // conflicts: paths of other managers this apply adds or changes (list items themselves are identities, never "changed")
+  const { changed } = compare(liveMembers, members(merged, 'all', shapes));
+  const conflicts: Conflict[] = [];
   entries.forEach((e, i) => {
     if (i === mine || e.manager === manager) return;
-    for (const k of entrySet(e)) {
-      if (![...wanted].some((w) => overlaps(w, k))) continue;
-      if (!deepEqual(valueAt(live, pathOf(k)), valueAt(merged, pathOf(k)))) conflicts.push({ manager: e.manager, path: k });
-    }
+    for (const k of entrySet(e)) if (changed.has(k)) conflicts.push({ entry: e, path: k });
   });
-  if (conflicts.length > 0 && !force) {
-    const show = (c: { manager: string; path: string }) => `conflict with "${c.manager}": .${pathOf(c.path).join('.')}`;
-    const message =
-      conflicts.length === 1 ? `Apply failed with 1 conflict: ${show(conflicts[0]!)}` : `Apply failed with ${conflicts.length} conflicts: ${conflicts.map(show).join('\n')}`;
-    throw new ApiError(409, 'Conflict', message, {
-      name: applied.metadata.name ?? '',
-      causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: show(c), field: `.${pathOf(c.path).join('.')}` })),
-    });
-  }
+  if (conflicts.length > 0 && !force) throw conflictError(conflicts, applied.metadata.name ?? '');
 
-  // ownership moves to this manager where forced; fields owned by others stay
+  // ownership moves to this manager where forced
   entries.forEach((e, i) => {
     if (i === mine || e.manager === manager) return;
     const set = entrySet(e);
     let touched = false;
-    for (const c of conflicts) if (c.manager === e.manager && set.delete(c.path)) touched = true;
+    for (const c of conflicts) if (c.entry === e && set.delete(c.path)) touched = true;
     if (touched) withSet(entries, i, set);
   });
 
-  // fields this manager applied before and no longer applies are removed if nobody else owns them
+  // paths this manager applied before and no longer applies are removed if nobody else owns
+  // them: a field when no other manager owns it or anything inside it, a list item when no
+  // other manager owns the item itself
+  const others = entries.flatMap((e, i) => (i === mine ? [] : [...entrySet(e)]));
+  const otherSet = new Set(others);
+  const otherPaths = others.map(pathOf);
+  const keep = (p: Path) => wanted.has(keyOf(p)) || otherSet.has(keyOf(p));
   for (const k of previous) {
-    if (wanted.has(k) || [...wanted].some((w) => overlaps(w, k))) continue;
-    const ownedElsewhere = entries.some((e, i) => i !== mine && [...entrySet(e)].some((o) => overlaps(o, k)));
-    if (!ownedElsewhere) removeAt(merged, pathOf(k));
+    if (wanted.has(k)) continue;
+    const p = pathOf(k);
+    if (wantedPaths.some((w) => isPrefix(p, w) || (isPrefix(w, p) && !appliedMembers.get(keyOf(w))!.item && !isEmptyContainer(appliedMembers.get(keyOf(w))!.value)))) continue;
+    if (isItemKeyField(p)) continue;
+    const isItem = /^[kvi]:/.test(p[p.length - 1]!);
+    const ownedElsewhere = isItem ? otherSet.has(k) : otherPaths.some((o) => isPrefix(p, o));
+    if (!ownedElsewhere) removeAt(merged, p, keep);
   }
 
-  const managedFields = upsert(entries, manager, 'Apply', apiVersion, subresource, wanted, true);
+  // other managers lose what no longer exists
+  const after = members(merged, 'all', shapes);
+  entries.forEach((e, i) => {
+    if (i === mine) return;
+    const set = entrySet(e);
+    let touched = false;
+    for (const k of [...set]) {
+      if (liveMembers.has(k) && !after.has(k)) {
+        set.delete(k);
+        touched = true;
+      }
+    }
+    if (touched) withSet(entries, i, set);
+  });
+
+  const managedFields = upsert(nonEmpty(entries), manager, 'Apply', apiVersion, subresource, wanted, true);
   return { object: merged, managedFields };
 }
 
