@@ -127,7 +127,9 @@ export function resultStatus(input: StatusInput, result: SyncResult): MCPRegistr
     else delete status.nextSyncTime;
   } else {
     const error = result.error as RegistryError;
-    const failures = (prev.syncAttempts ?? 0) + 1;
+    // a spec edit is a new start: its first failure is retry 1, not "gave up" from the old spec's count
+    const specChanged = og !== undefined && prev.observedGeneration !== undefined && prev.observedGeneration !== og;
+    const failures = (specChanged ? 0 : (prev.syncAttempts ?? 0)) + 1;
     status.syncAttempts = failures;
     status.phase = 'Failed';
     const reason = reasonOf(error.code);
@@ -137,6 +139,10 @@ export function resultStatus(input: StatusInput, result: SyncResult): MCPRegistr
     else if (VALIDITY_ERRORS.has(error.code)) {
       set('SourceAvailable', 'True', 'Fetched', 'the source answered');
       set('Valid', 'False', reason, message);
+    } else if (conditions.some((c) => c.type === 'Valid')) {
+      // failed after the source was read (store, deadline…): the previous Valid counted the
+      // previous snapshot's entries, and this attempt's were never committed
+      set('Valid', 'Unknown', 'NotPublished', `the latest sync failed before publishing (${reason}); validity is reported with the next published snapshot`);
     }
     if (prev.snapshot) set('Ready', 'True', 'StaleSnapshot', `serving snapshot ${prev.snapshot.hash.slice(0, 12)} from ${prev.lastSyncTime ?? 'an earlier sync'}; the latest sync failed: ${message}`);
     else set('Ready', 'False', reason, `no snapshot published yet: ${message}`);
