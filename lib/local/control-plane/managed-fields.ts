@@ -33,14 +33,10 @@ function mergeApplied(live: unknown, applied: unknown, path: Path, shapes: Field
     return out;
   }
   if (Array.isArray(applied) && Array.isArray(live) && (applied.length > 0 ? !appliedMembers.has(keyOf(path)) : isGranularList(path, shapes))) {
-    const segOf = (members: Map<string, Member>, x: unknown): string | undefined => {
-      for (const [k, m] of members) if (m.item && m.value === x) return pathOf(k)[path.length];
-      return undefined;
-    };
-    const liveSegs = live.map((x) => segOf(liveMembers, x));
+    const liveSegs = live.map((x) => itemSegs(liveMembers).get(x));
     const out = live.map((x) => structuredClone(x));
     for (const x of applied) {
-      const seg = segOf(appliedMembers, x)!;
+      const seg = itemSegs(appliedMembers).get(x)!;
       const at = liveSegs.indexOf(seg);
       if (at < 0) out.push(structuredClone(x));
       else if (!seg.startsWith('v:')) out[at] = mergeApplied(live[at], x, [...path, seg], shapes, liveMembers, appliedMembers);
@@ -48,6 +44,29 @@ function mergeApplied(live: unknown, applied: unknown, path: Path, shapes: Field
     return out;
   }
   return structuredClone(applied);
+}
+
+const segCache = new WeakMap<Map<string, Member>, Map<unknown, string>>();
+
+/** List items (by identity) to their last path segment, `k:{…}` or `v:…`. */
+function itemSegs(set: Map<string, Member>): Map<unknown, string> {
+  let m = segCache.get(set);
+  if (!m) {
+    m = new Map();
+    for (const [k, member] of set) if (member.item) m.set(member.value, pathOf(k).at(-1)!);
+    segCache.set(set, m);
+  }
+  return m;
+}
+
+/** Every proper prefix of the given paths, as keys. */
+function prefixes(paths: Iterable<string>): Set<string> {
+  const out = new Set<string>();
+  for (const k of paths) {
+    const p = pathOf(k);
+    for (let i = 1; i < p.length; i++) out.add(keyOf(p.slice(0, i)));
+  }
+  return out;
 }
 
 const scopeOf = (subresource: string | undefined, hasStatus: boolean): Scope => (subresource === 'status' ? 'status' : hasStatus ? 'main' : 'all');
@@ -194,7 +213,6 @@ export function serverSideApply(
   const previous = mine >= 0 ? entrySet(entries[mine]!) : new Set<string>();
   const appliedMembers = members(applied, scope, shapes);
   const wanted = new Set(appliedMembers.keys());
-  const wantedPaths = [...wanted].map(pathOf);
   const liveMembers = members(live, 'all', shapes);
 
   const merged = mergeApplied(live ?? {}, applied, [], shapes, liveMembers, appliedMembers) as KubeObject;
@@ -220,17 +238,22 @@ export function serverSideApply(
   // paths this manager applied before and no longer applies are removed if nobody else owns
   // them: a field when no other manager owns it or anything inside it, a list item when no
   // other manager owns the item itself
-  const others = entries.flatMap((e, i) => (i === mine ? [] : [...entrySet(e)]));
-  const otherSet = new Set(others);
-  const otherPaths = others.map(pathOf);
+  const otherSet = new Set(entries.flatMap((e, i) => (i === mine ? [] : [...entrySet(e)])));
+  const otherInside = prefixes(otherSet);
+  const wantedInside = prefixes(wanted);
+  // an applied leaf (atomic value, not an item or an empty map/list) covers everything below it
+  const coveredByApplied = (p: Path) =>
+    p.some((_, i) => {
+      const m = i > 0 ? appliedMembers.get(keyOf(p.slice(0, i))) : undefined;
+      return m !== undefined && !m.item && !isEmptyContainer(m.value);
+    });
   const keep = (p: Path) => wanted.has(keyOf(p)) || otherSet.has(keyOf(p));
   for (const k of previous) {
-    if (wanted.has(k)) continue;
+    if (wanted.has(k) || wantedInside.has(k)) continue;
     const p = pathOf(k);
-    if (wantedPaths.some((w) => isPrefix(p, w) || (isPrefix(w, p) && !appliedMembers.get(keyOf(w))!.item && !isEmptyContainer(appliedMembers.get(keyOf(w))!.value)))) continue;
-    if (isItemKeyField(p)) continue;
+    if (coveredByApplied(p) || isItemKeyField(p)) continue;
     const isItem = /^[kvi]:/.test(p[p.length - 1]!);
-    const ownedElsewhere = isItem ? otherSet.has(k) : otherPaths.some((o) => isPrefix(p, o));
+    const ownedElsewhere = otherSet.has(k) || (!isItem && otherInside.has(k));
     if (!ownedElsewhere) removeAt(merged, p, keep);
   }
 
