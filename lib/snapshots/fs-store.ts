@@ -21,7 +21,9 @@ import type { GetOptions, ListedObject, PutOptions, SnapshotStore, StoredObject 
  *   (`.<name>.lock` beside it, see fs-lock.ts) while it checks the precondition and renames, so
  *   conditional writes stay correct with writers in several processes sharing the directory.
  *   The temp file is written before the lock is taken: the lock is held for milliseconds.
- * - Names starting with `.` are the store's own (temp and lock files); listings skip them.
+ * - Names starting with `.` are the store's own (temp and lock files); listings skip them. A
+ *   writer killed mid-write leaves its temp file (`.<name>.<pid>.<random>.tmp`) behind:
+ *   `sweepLeftovers` removes those older than a given time (retention and registry deletion).
  */
 
 export interface FsStoreOptions {
@@ -43,6 +45,8 @@ interface CachedEtag {
 }
 
 const MAX_CACHED_ETAGS = 10_000;
+/** `.<name>.<pid>.<12 hex>.tmp`, as `put` names its temp files */
+const TEMP_NAME = /^\..+\.\d+\.[0-9a-f]{12}\.tmp$/;
 
 export function sha256Etag(bytes: Uint8Array): string {
   return `"${createHash('sha256').update(bytes).digest('hex')}"`;
@@ -299,6 +303,45 @@ export class FsStore implements SnapshotStore {
     };
     await walk(base);
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async sweepLeftovers(prefix: string, olderThan: Date): Promise<number> {
+    validatePrefix(prefix);
+    const slash = prefix.lastIndexOf('/');
+    const base = slash < 0 ? '' : prefix.slice(0, slash + 1);
+    let removed = 0;
+    const dirs: string[] = [];
+    const walk = async (dirKey: string): Promise<void> => {
+      const dir = join(this.#root, ...dirKey.split('/').filter(Boolean));
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (e) {
+        if (isCode(e, 'ENOENT', 'ENOTDIR')) return;
+        this.#fail(e, prefix, 'list leftovers');
+      }
+      for (const entry of entries) {
+        const key = dirKey + entry.name;
+        if (entry.isDirectory()) {
+          const dirPath = `${key}/`;
+          if (dirPath.startsWith(prefix) || prefix.startsWith(dirPath)) await walk(dirPath);
+        } else if (entry.isFile() && TEMP_NAME.test(entry.name) && dirKey.startsWith(base) && (dirKey + entry.name.slice(1)).startsWith(prefix)) {
+          const path = join(dir, entry.name);
+          try {
+            if ((await stat(path)).mtime >= olderThan) continue;
+            await unlink(path);
+            removed++;
+            dirs.push(dir);
+          } catch (e) {
+            // renamed into place or removed meanwhile
+            if (!isCode(e, 'ENOENT')) this.#fail(e, key, 'remove a leftover temp file');
+          }
+        }
+      }
+    };
+    await walk(base);
+    for (const dir of [...new Set(dirs)].sort((a, b) => b.length - a.length)) await this.#removeEmptyDirs(dir);
+    return removed;
   }
 
   async delete(keys: string[]): Promise<void> {

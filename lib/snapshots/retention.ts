@@ -27,6 +27,11 @@ export interface PruneOptions {
   orphanGraceMs?: number;
   /** clock, for tests */
   now?: () => number;
+  /**
+   * leftovers of interrupted writes (fs store temp files) older than this are removed (default
+   * 10 minutes: a live write of even a large snapshot renames its temp file within seconds)
+   */
+  leftoverGraceMs?: number;
   /** the pointer as just read or written (with its ETag): spares the first read */
   current?: PointerRead;
 }
@@ -58,8 +63,19 @@ async function listDetailed(store: SnapshotStore, prefix: string): Promise<Liste
   return (await store.list(prefix)).map((key) => ({ key, size: 0, lastModified: new Date(8.64e15) }));
 }
 
+export const DEFAULT_LEFTOVER_GRACE_MS = 10 * 60_000;
+
 export async function pruneSnapshots(store: SnapshotStore, ref: RegistryRef, options: PruneOptions = {}): Promise<PruneResult> {
   validateRef(ref);
+  const result = await pruneOnce(store, ref, options);
+  if (store.sweepLeftovers) {
+    const now = options.now ?? Date.now;
+    await store.sweepLeftovers(registryPrefix(ref), new Date(now() - (options.leftoverGraceMs ?? DEFAULT_LEFTOVER_GRACE_MS)));
+  }
+  return result;
+}
+
+async function pruneOnce(store: SnapshotStore, ref: RegistryRef, options: PruneOptions): Promise<PruneResult> {
   const keep = options.keep ?? 3;
   if (!Number.isInteger(keep) || keep < 1) throw new RegistryError('invalid_argument', `keep must be an integer >= 1, got ${keep}`);
   const grace = options.orphanGraceMs ?? 60 * 60_000;
@@ -114,5 +130,7 @@ export async function deleteRegistry(store: SnapshotStore, ref: RegistryRef): Pr
   await store.delete([key]);
   const rest = await store.list(registryPrefix(ref));
   if (rest.length > 0) await store.delete(rest);
+  // every temp file, whatever its age: nothing is written for a deleted registry any more
+  await store.sweepLeftovers?.(registryPrefix(ref), new Date(8.64e15));
   return { deletedObjects: rest.length + (hadPointer ? 1 : 0) };
 }

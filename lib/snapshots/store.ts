@@ -63,6 +63,12 @@ export interface SnapshotStore {
    * retention uses it to spare young unreferenced snapshots (a sync that is still writing).
    */
   listObjects?(prefix: string): Promise<ListedObject[]>;
+  /**
+   * Remove what interrupted writes left under `prefix` (the fs store's temp files of a writer
+   * killed mid-write) whose last change is before `olderThan`; returns how many. Optional: a
+   * store whose writes leave nothing behind has none.
+   */
+  sweepLeftovers?(prefix: string, olderThan: Date): Promise<number>;
   /** release connections (S3 keep-alive sockets); the store is unusable afterwards */
   close?(): void;
 }
