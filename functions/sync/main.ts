@@ -8,6 +8,7 @@ import { policyFromEnv } from '../../lib/sources/policy.ts';
 import { syncConfigFromEnv } from '../../lib/sync/config.ts';
 import { createSyncController } from '../../lib/sync/controller.ts';
 import { createIngressAuth } from '../../lib/sync/ingress-auth.ts';
+import { createWebhookHandler } from '../../lib/sync/webhook.ts';
 import { telemetryConfigFromEnv } from '../../lib/telemetry/config.ts';
 import { startTelemetry } from '../../lib/telemetry/telemetry.ts';
 import { instrumentStore } from '../../lib/telemetry/instrumented-store.ts';
@@ -23,7 +24,8 @@ async function main(): Promise<void> {
   const telemetry = await startTelemetry(telemetryConfigFromEnv(process.env, { serviceName: 'mcp-registry-sync' }));
   const controller = createSyncController({ kubeConfig, store: instrumentStore(store, telemetry), policy: policyFromEnv(process.env), config, log, telemetry });
   const authorize = config.oidcAudience ? createIngressAuth({ kubeConfig, audience: config.oidcAudience, ...(config.oidcSubjects ? { subjects: config.oidcSubjects } : {}) }) : undefined;
-  const server = await startSyncServer({ handle: controller.handle, log, port: config.port, host: '0.0.0.0', telemetry, ...(authorize ? { authorize } : {}) });
+  const webhook = createWebhookHandler({ kubeConfig, getRegistry: controller.getRegistry, sync: controller.syncNow, log, telemetry });
+  const server = await startSyncServer({ handle: controller.handle, log, port: config.port, host: '0.0.0.0', telemetry, webhook, ...(authorize ? { authorize } : {}) });
   log.info('listening', { port: config.port, store: store.description, leaseNamespace: config.leaseNamespace, sink: config.sink, oidcAudience: config.oidcAudience ?? 'off' });
 
   let stopping = false;

@@ -6,6 +6,8 @@ import type { Logger } from '../../lib/log.ts';
 import type { HandleResult } from '../../lib/sync/controller.ts';
 import type { DecodedEvent } from '../../lib/events/decode.ts';
 import type { IngressAuth } from '../../lib/sync/ingress-auth.ts';
+import type { WebhookHandler } from '../../lib/sync/webhook.ts';
+import { webhookPath } from '../../lib/sync/webhook-signature.ts';
 import { credentialHash } from '../../lib/telemetry/audit.ts';
 import { NO_TELEMETRY, type Telemetry } from '../../lib/telemetry/telemetry.ts';
 
@@ -34,12 +36,29 @@ export interface SyncServerOptions {
   maxBodyBytes?: number;
   /** metrics (and GET /metrics), a span per event, audit lines for events accepted or refused */
   telemetry?: Telemetry;
+  /** `POST /webhooks/{namespace}/{name}`, authenticated by its own signature (lib/sync/webhook.ts) */
+  webhook?: WebhookHandler;
+  /** largest webhook body (default 1 MiB) */
+  maxWebhookBytes?: number;
 }
 
 export interface SyncServer {
   server: http.Server;
   url: string;
   close(): Promise<void>;
+}
+
+function readBytes(req: http.IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= limit) chunks.push(c);
+    });
+    req.on('end', () => resolve(size > limit ? 'too-large' : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
 }
 
 function readBody(req: http.IncomingMessage, limit: number): Promise<string | 'too-large'> {
@@ -76,11 +95,27 @@ export function createSyncRequestHandler(options: SyncServerOptions) {
     tel.audit.record({ actor: sourceOf(req), action: 'event.receive', resource: `events/${headerOf(req, 'ce-type') ?? 'unknown'}`, outcome: 'refused', reason, ...requestIdOf(req) });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (req.method === 'GET' && (path === '/healthz' || path === '/readyz' || path === '/health/readiness' || path === '/health/liveness')) {
       return answer(res, 200, 'ok');
     }
     if (req.method === 'GET' && path === '/metrics' && tel.prometheus) return tel.prometheus(req, res);
+    if (options.webhook && path.startsWith('/webhooks/')) {
+      const ref = webhookPath(path);
+      if (!ref) return answer(res, 404, 'POST /webhooks/{namespace}/{name}');
+      if (req.method !== 'POST') return answer(res, 405, 'POST webhooks here');
+      const webhookLimit = options.maxWebhookBytes ?? 1024 * 1024;
+      const bytes = await readBytes(req, webhookLimit);
+      if (bytes === 'too-large') return answer(res, 413, `request body over ${webhookLimit} bytes`);
+      try {
+        const a = await options.webhook(ref, req.headers, bytes, req.socket.remoteAddress ?? 'unknown');
+        return answer(res, a.status, a.text);
+      } catch (e) {
+        const transient = isRegistryError(e) && e.transient;
+        log.error('webhook failed', { registry: `${ref.namespace}/${ref.name}`, error: isRegistryError(e) ? e.describe() : e instanceof Error ? e.message : String(e) });
+        return answer(res, transient ? 503 : 500, isRegistryError(e) ? e.describe() : 'internal error');
+      }
+    }
     if (req.method !== 'POST' || (path !== '/' && path !== '/dead-letter')) {
       return answer(res, path === '/' || path === '/dead-letter' ? 405 : 404, path === '/' ? 'POST CloudEvents here' : 'not found');
     }

@@ -260,6 +260,17 @@ export const SyncPolicy = z
       })
       .prefault({})
       .describe('Retries after a failed sync.'),
+    webhook: z
+      .object({
+        secretRef: z
+          .object({
+            name: ObjectName.describe("Name of a Secret in the MCPRegistry's namespace."),
+            key: DataKey.default('secret').describe('Key holding the shared secret that signs webhook bodies.'),
+          })
+          .describe('The Secret holding the HMAC-SHA256 secret.'),
+      })
+      .optional()
+      .describe('POST /webhooks/{namespace}/{name} on the sync function syncs this registry at once when the body is signed with the secret (X-Hub-Signature-256: sha256=<hex HMAC-SHA256>).'),
   })
   .describe('When and how the registry is synced.');
 export type SyncPolicy = z.infer<typeof SyncPolicy>;

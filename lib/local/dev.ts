@@ -11,6 +11,7 @@ import { policyFromEnv } from '../sources/policy.ts';
 import { syncConfigFromEnv } from '../sync/config.ts';
 import { createSyncController } from '../sync/controller.ts';
 import { startSyncServer } from '../../functions/sync/server.ts';
+import { createWebhookHandler } from '../sync/webhook.ts';
 import { startControlPlane } from './control-plane/index.ts';
 import { publishedEvent } from '../events/publish.ts';
 import { startEventBridge, type EventBridge } from './event-bridge.ts';
@@ -184,6 +185,7 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
       log: syncLog,
       host: HOST,
       port: 0,
+      webhook: createWebhookHandler({ kubeConfig, getRegistry: controller.getRegistry, sync: controller.syncNow, log: syncLog }),
       handle: (event) => {
         const p = controller.handle(event);
         active.add(p);

@@ -66,15 +66,15 @@ export interface HandleResult {
   registries: SyncSummary[];
 }
 
-type Via = 'event' | 'ping' | 'configmap' | 'member' | 'job';
+type Via = 'event' | 'ping' | 'configmap' | 'webhook' | 'member' | 'job';
 
-const SYNC_REASON: Partial<Record<Via, 'configmap-changed' | 'member-published' | 'sync-job'>> = { configmap: 'configmap-changed', member: 'member-published', job: 'sync-job' };
+const SYNC_REASON: Partial<Record<Via, 'configmap-changed' | 'webhook' | 'member-published' | 'sync-job'>> = { configmap: 'configmap-changed', webhook: 'webhook', member: 'member-published', job: 'sync-job' };
 
 const MAX_PASSES = 3;
 /** passes a registry's running sync makes for events that arrived meanwhile (a ConfigMap edited without pause cannot hold a sync forever) */
 const QUEUED_PASSES = 5;
 /** which of two reasons for one more pass wins: a source change forces a sync, an event only re-decides */
-const QUEUE_RANK: Record<Via, number> = { ping: 0, event: 1, member: 2, configmap: 3, job: 4 };
+const QUEUE_RANK: Record<Via, number> = { ping: 0, event: 1, member: 2, configmap: 3, webhook: 3, job: 4 };
 
 export function createSyncController(deps: ControllerDeps) {
   const now = deps.now ?? (() => new Date());
@@ -480,7 +480,13 @@ export function createSyncController(deps: ControllerDeps) {
     return { event: label, registries: await runJob(object) };
   }
 
-  return { handle, syncRegistry, ping };
+  /** a source changed (webhook, git push): sync now; the first pass's outcome */
+  async function syncNow(ns: string, name: string): Promise<string> {
+    const summaries = await syncRegistry(ns, name, 'webhook');
+    return summaries[0]?.outcome ?? 'skipped';
+  }
+
+  return { handle, syncRegistry, syncNow, ping, getRegistry: (ns: string, name: string) => registries.get(ns, name) };
 }
 
 export type SyncController = ReturnType<typeof createSyncController>;

@@ -10,7 +10,7 @@ import { isDue } from './schedule.ts';
 export const SYNC_TRIGGER_ANNOTATION = 'toolhive.stacklok.io/sync-trigger';
 export const FINALIZER = 'toolhive.stacklok.io/snapshot-cleanup';
 
-export type SyncReason = 'new-generation' | 'manual-trigger' | 'due' | 'configmap-changed' | 'member-published' | 'sync-job';
+export type SyncReason = 'new-generation' | 'manual-trigger' | 'due' | 'configmap-changed' | 'member-published' | 'sync-job' | 'webhook';
 
 export type Decision =
   | { action: 'cleanup' }

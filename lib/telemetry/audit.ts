@@ -16,7 +16,8 @@ export type AuditAction =
   | 'snapshot.publish'
   | 'snapshot.delete'
   | 'job.run'
-  | 'event.receive';
+  | 'event.receive'
+  | 'webhook.receive';
 
 export type AuditOutcome = 'allowed' | 'denied' | 'success' | 'failure' | 'accepted' | 'refused';
 
