@@ -76,7 +76,7 @@ describe('POST /webhooks/{namespace}/{name}', { timeout: 60_000 }, () => {
     doc = registryJson(['a', 'b']);
     const before = hits;
     const body = JSON.stringify({ ref: 'refs/heads/main' });
-    for (const headers of [{}, { 'x-hub-signature-256': signBody(Buffer.from(body), 'wrong secret') }, { 'x-hub-signature-256': 'sha256=zz' }, { 'x-hub-signature-256': signBody(Buffer.from(`${body} `), SECRET) }]) {
+    for (const headers of [{} as Record<string, string>, { 'x-hub-signature-256': signBody(Buffer.from(body), 'wrong secret') }, { 'x-hub-signature-256': 'sha256=zz' }, { 'x-hub-signature-256': signBody(Buffer.from(`${body} `), SECRET) }]) {
       const r = await post('hooked', body, headers);
       assert.equal(r.status, 401, JSON.stringify(headers));
     }
