@@ -15,7 +15,7 @@ export const EVENT_TYPES = {
   published: 'io.toolhive.registry.snapshot.published',
 } as const;
 
-export const WATCHED_KINDS = ['MCPRegistry', 'ConfigMap', 'MCPRegistrySyncJob', 'MCPRegistryImportJob', 'MCPRegistryExportJob'] as const;
+export const WATCHED_KINDS = ['MCPRegistry', 'ConfigMap', 'MCPRegistrySyncJob', 'MCPRegistryImportJob', 'MCPRegistryExportJob', 'MCPServer', 'MCPRemoteProxy'] as const;
 export type WatchedKind = (typeof WATCHED_KINDS)[number];
 
 export type ResourceAction = 'add' | 'update' | 'delete';

@@ -62,6 +62,7 @@ export const CRD_DEFINITIONS: readonly CrdDefinition[] = [
       { name: 'Servers', type: 'integer', jsonPath: '.status.serverCount', description: 'Servers in the published snapshot' },
       { name: 'Last Sync', type: 'date', jsonPath: '.status.lastSyncTime', description: 'When the last successful sync finished' },
       { name: 'Source', type: 'string', jsonPath: '.spec.source.type', description: 'Source type' },
+      { name: 'Deployed', type: 'integer', jsonPath: '.status.workloads.associated', description: 'Workloads (MCPServers, MCPRemoteProxies) associated with the registry' },
       AGE,
       { name: 'Phase', type: 'string', jsonPath: '.status.phase', priority: 1 },
       { name: 'Invalid', type: 'integer', jsonPath: '.status.invalidCount', priority: 1, description: 'Entries skipped as invalid' },
@@ -69,6 +70,7 @@ export const CRD_DEFINITIONS: readonly CrdDefinition[] = [
       { name: 'Next Sync', type: 'string', jsonPath: '.status.nextSyncTime', priority: 1, description: 'When the next sync is due (RFC 3339)' },
       { name: 'Snapshot', type: 'string', jsonPath: '.status.snapshot.hash', priority: 1, description: 'Hash of the published snapshot' },
       { name: 'Reason', type: 'string', jsonPath: readyOf('reason'), priority: 1, description: 'Reason of the Ready condition' },
+      { name: 'Behind', type: 'integer', jsonPath: '.status.workloads.behind', priority: 1, description: 'Associated workloads not running their current entry' },
     ],
   },
   {

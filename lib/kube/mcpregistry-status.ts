@@ -43,7 +43,7 @@ export function conditionsSchema<const T extends readonly [string, ...string[]]>
     .describe(`Current state as conditions: ${types.join(', ')}.`);
 }
 
-export const REGISTRY_CONDITION_TYPES = ['Ready', 'Synced', 'SourceAvailable', 'Valid', 'MembersAvailable', 'SourceWatched'] as const;
+export const REGISTRY_CONDITION_TYPES = ['Ready', 'Synced', 'SourceAvailable', 'Valid', 'MembersAvailable', 'SourceWatched', 'WorkloadsSynced'] as const;
 export type RegistryConditionType = (typeof REGISTRY_CONDITION_TYPES)[number];
 
 export const RegistryCondition = conditionSchema(REGISTRY_CONDITION_TYPES);
@@ -80,6 +80,15 @@ export const MemberStatus = z
   .describe('One member of an aggregate, as the last sync saw it.');
 export type MemberStatus = z.infer<typeof MemberStatus>;
 
+export const WorkloadCounts = z
+  .object({
+    associated: Count.describe('MCPServers and MCPRemoteProxies of the namespace labelled with this registry (by deploy, discovery or by hand).'),
+    behind: Count.describe('Associated workloads that do not run their current entry (onUpdate create, a failed update, an entry removed from the registry).'),
+    failed: Count.optional().describe('Workloads the last reconciliation could not change (retried at the next sync).'),
+  })
+  .describe('The workloads that follow this registry, as the last sync left them.');
+export type WorkloadCounts = z.infer<typeof WorkloadCounts>;
+
 export const MCPRegistryStatus = z
   .object({
     observedGeneration: z.number().int().min(0).optional().describe('metadata.generation of the spec the last sync attempt used.'),
@@ -103,6 +112,7 @@ export const MCPRegistryStatus = z
       .max(32)
       .optional()
       .describe('Aggregate sources: each member in priority order, with the snapshot used and the servers it contributed and lost to a higher-priority member.'),
+    workloads: WorkloadCounts.optional(),
   })
   .describe('Observed state of an MCPRegistry, written by the sync function.');
 export type MCPRegistryStatus = z.infer<typeof MCPRegistryStatus>;

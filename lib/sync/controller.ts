@@ -2,6 +2,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { RegistryError, toRegistryError } from '../errors.ts';
 import type { DecodedEvent } from '../events/decode.ts';
 import { publishedEvent, sendEvent } from '../events/publish.ts';
+import { createRegistryWorkloads } from '../deploy/registry-workloads.ts';
+import { withWorkloadStatus } from '../deploy/status.ts';
 import { createJobsHandler } from '../jobs/handler.ts';
 import { setCondition, type Condition } from '../kube/conditions.ts';
 import { createEventRecorder, type EventRecorder } from '../kube/events.ts';
@@ -112,6 +114,9 @@ export function createSyncController(deps: ControllerDeps) {
     telemetry: tel,
     identity: deps.config.identity,
   });
+
+  // MCPServers and MCPRemoteProxies that follow a registry live in lib/deploy/
+  const workloads = createRegistryWorkloads({ kubeConfig: deps.kubeConfig, store: deps.store, events, registries, now, log });
 
   function apiEndpoint(ns: string, name: string): string | undefined {
     return deps.config.apiBaseUrl ? `${deps.config.apiBaseUrl}/registries/${ns}/${name}` : undefined;
@@ -231,12 +236,13 @@ export function createSyncController(deps: ControllerDeps) {
         return { outcome: 'failed', ref: { namespace: ns, name }, counts: { fetched: 0, valid: 0, invalid: 0, filteredOut: 0, published: 0, servers: 0 }, invalid: [], objectsWritten: 0, durationMs: 0, startedAt: now().toISOString(), error } satisfies SyncResult;
       }
     });
+    const deployed = result.outcome === 'failed' ? undefined : await workloads.afterSync(current, result.pointer);
     const finished = now();
     current = await writeStatus(current, (previous) => {
       const status = resultStatus({ previous, generation, policy: spec.syncPolicy, trigger: decision.trigger, apiEndpoint: apiEndpoint(ns, name), now: finished, random: random() }, result);
       const others = ((status.conditions ?? []) as Condition[]).filter((c) => c.type !== 'SourceWatched');
       const conditions = watched ? setCondition((status.conditions ?? []) as Condition[], { ...watchedCondition(watched.configMap, watched.state), observedGeneration: generation }, finished) : others;
-      return { ...status, conditions: conditions as MCPRegistryStatus['conditions'] };
+      return withWorkloadStatus({ ...status, conditions: conditions as MCPRegistryStatus['conditions'] }, deployed, finished, generation);
     });
     if (result.outcome === 'published' && result.pointer) {
       await events.record(current, 'Normal', 'Synced', `published snapshot ${result.pointer.hash.slice(0, 12)} with ${result.counts.servers} servers`);
@@ -472,6 +478,7 @@ export function createSyncController(deps: ControllerDeps) {
       return { event: label, registries: summaries };
     }
     if (action === 'delete') return { event: label, registries: [] };
+    if (kind === 'MCPServer' || kind === 'MCPRemoteProxy') return { event: label, registries: (await workloads.onWorkloadEvent(ns)).map((r) => ({ registry: r.registry, outcome: 'unchanged' as const, reason: 'workloads reconciled' })) };
     if (jobKinds.isJobKind(kind)) {
       const j = await jobKinds.run(kind, object);
       log.debug('job handled', { job: j.job, outcome: j.outcome });

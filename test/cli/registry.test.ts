@@ -50,7 +50,7 @@ describe('registry list and get', () => {
     const list = await local.mcpreg(['registry', 'list']);
     assert.equal(list.code, 0, list.stderr);
     const lines = list.stdout.trimEnd().split('\n');
-    assert.match(lines[0]!, /^NAME {15}READY {3}SERVERS {3}LAST SYNC {3}SOURCE {6}AGE$/);
+    assert.match(lines[0]!, /^NAME {15}READY {3}SERVERS {3}LAST SYNC {3}SOURCE {6}DEPLOYED {3}AGE$/);
     assert.deepEqual(lines.slice(1).map((l) => l.split(/\s+/)[0]), EXAMPLES);
     assert.match(lines.find((l) => l.startsWith('toolhive '))!, /^toolhive\s+True\s+76\s+\S+\s+configmap\s+\S+$/);
 
@@ -125,7 +125,7 @@ describe('registry list and get', () => {
     assert.equal((await local.mcpreg(['registry', 'add', 'get-me', '-n', 'team-b', '--url', 'https://registry.example.com/get-me.json'])).code, 0);
     const row = await local.mcpreg(['registry', 'get', 'get-me', '-n', 'team-b', '-o', 'table']);
     // a registry that has not synced: empty cells, as kubectl prints them
-    assert.match(row.stdout, /^NAME +READY +SERVERS +LAST SYNC +SOURCE +AGE\nget-me +(True|False)? +url +\S+\n$/);
+    assert.match(row.stdout, /^NAME +READY +SERVERS +LAST SYNC +SOURCE +DEPLOYED +AGE\nget-me +(True|False)? +url +\S+\n$/);
     const missing = await local.mcpreg(['registry', 'get', 'nope']);
     assert.equal(missing.code, 1);
     assert.equal(missing.stderr, 'mcpreg: mcpregistry "nope" not found in namespace "default"\n');

@@ -107,7 +107,7 @@ describe('CRDs through kubectl against the embedded control plane', { skip: noKu
     assert.equal(spec.validation, 'lenient');
     assert.equal(spec.allowEmpty, false);
     const table = await ok(['get', 'mcpreg', '-n', 'default']);
-    assert.match(table.split('\n')[0]!, /^NAME\s+READY\s+SERVERS\s+LAST SYNC\s+SOURCE\s+AGE$/);
+    assert.match(table.split('\n')[0]!, /^NAME\s+READY\s+SERVERS\s+LAST SYNC\s+SOURCE\s+DEPLOYED\s+AGE$/);
     assert.match(table, /toolhive\s+.*configmap/);
     const wide = await ok(['get', 'mcpreg', '-n', 'default', '-o', 'wide']);
     assert.match(wide.split('\n')[0]!, /PHASE\s+INVALID\s+NEXT SYNC\s+SNAPSHOT\s+REASON/);

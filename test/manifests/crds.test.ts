@@ -86,13 +86,15 @@ describe('crds/ files', () => {
     const byName = Object.fromEntries(columns.map((c) => [c.name, c]));
     assert.deepEqual(
       columns.filter((c) => !c.priority).map((c) => c.name),
-      ['Ready', 'Servers', 'Last Sync', 'Source', 'Age'],
+      ['Ready', 'Servers', 'Last Sync', 'Source', 'Deployed', 'Age'],
     );
+    assert.equal(byName.Deployed.jsonPath, '.status.workloads.associated');
+    assert.equal(byName.Behind.jsonPath, '.status.workloads.behind');
     assert.equal(byName.Ready.jsonPath, '.status.conditions[?(@.type=="Ready")].status');
     assert.equal(byName.Servers.jsonPath, '.status.serverCount');
     assert.equal(byName['Last Sync'].type, 'date');
     assert.equal(byName.Source.jsonPath, '.spec.source.type');
-    for (const wide of ['Phase', 'Snapshot', 'Reason']) assert.equal(byName[wide]?.priority, 1, `${wide} is an -o wide column`);
+    for (const wide of ['Phase', 'Snapshot', 'Reason', 'Behind']) assert.equal(byName[wide]?.priority, 1, `${wide} is an -o wide column`);
     assert.deepEqual(crd.spec.names.shortNames, ['mcpreg']);
   });
 
