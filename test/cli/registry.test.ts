@@ -52,7 +52,7 @@ describe('registry list and get', () => {
     const lines = list.stdout.trimEnd().split('\n');
     assert.match(lines[0]!, /^NAME {15}READY {3}SERVERS {3}LAST SYNC {3}SOURCE {6}DEPLOYED {3}AGE$/);
     assert.deepEqual(lines.slice(1).map((l) => l.split(/\s+/)[0]), EXAMPLES);
-    assert.match(lines.find((l) => l.startsWith('toolhive '))!, /^toolhive\s+True\s+76\s+\S+\s+configmap\s+\S+$/);
+    assert.match(lines.find((l) => l.startsWith('toolhive '))!, /^toolhive\s+True\s+76\s+\S+\s+configmap\s+0\s+\S+$/);
 
     const teamB = await local.mcpreg(['registry', 'list', '-n', 'team-b', '-o', 'name']);
     assert.ok(teamB.stdout.split('\n').includes('mcpregistry.toolhive.stacklok.io/other'), teamB.stdout);
@@ -266,7 +266,7 @@ describe('registry add --aggregate, list and get', () => {
     );
     assert.match(get.stdout, /^ {2}MembersAvailable +True /m);
     const list = await local.mcpreg(['registry', 'list']);
-    assert.match(list.stdout, new RegExp(`^both +True +${status.serverCount} +\\S+ +aggregate +\\S+$`, 'm'));
+    assert.match(list.stdout, new RegExp(`^both +True +${status.serverCount} +\\S+ +aggregate +0 +\\S+$`, 'm'));
   });
 
   test('a member in another namespace without the annotation: --wait exits 1 naming it, get shows why', async () => {
