@@ -141,7 +141,7 @@ describe('workloads follow their registry', () => {
     assert.deepEqual(afterRv, before);
   });
 
-  it('update changes the image and keeps a user-set resources and an extra env var', { todo: 'needs the control plane to merge list-map items by key in server-side apply (branch control-plane-ssa)' }, async () => {
+  it('update changes the image and keeps a user-set resources and an extra env var', async () => {
     // the user's own edit (an Update by another field manager)
     await custom.patchNamespacedCustomObject(
       { group: G, version: V, plural: 'mcpservers', namespace: 'team-u', name: 'my-fetch', fieldManager: 'kubectl-edit', body: { spec: { resources: { limits: { cpu: '500m', memory: '256Mi' } }, env: [{ name: 'LOG_LEVEL', value: 'info' }, { name: 'EXTRA', value: 'mine' }] } } },
