@@ -66,7 +66,7 @@ describe('registry list and get', () => {
     assert.deepEqual(listed, [...listed].sort(), 'by namespace, then name');
 
     const wide = await local.mcpreg(['registry', 'list', '-o', 'wide']);
-    assert.match(wide.stdout.split('\n')[0]!, /AGE\s+PHASE\s+INVALID\s+NEXT SYNC\s+SNAPSHOT\s+REASON$/);
+    assert.match(wide.stdout.split('\n')[0]!, /AGE\s+PHASE\s+INVALID\s+NEXT SYNC\s+SNAPSHOT\s+REASON\s+BEHIND$/);
     const json = JSON.parse((await local.mcpreg(['registry', 'list', '-A', '-o', 'json'])).stdout) as { kind: string; items: unknown[] };
     assert.equal(json.kind, 'List');
     assert.equal(json.items.length, listed.length);
@@ -114,7 +114,8 @@ describe('registry list and get', () => {
       new RegExp(`^API: +${status.apiEndpoint}$`, 'm'),
       new RegExp(`^Next sync: +${status.nextSyncTime} \\(in \\S+\\)$`, 'm'),
       /^Last error: +<none>$/m,
-      /^Conditions:\n {2}TYPE +STATUS +REASON +AGE +MESSAGE\n {2}Ready +True +Synced +\S+ +published snapshot/m,
+      // Unchanged when a later pass found the source as it was (the ConfigMap's registry-source label, an aggregate's member)
+      /^Conditions:\n {2}TYPE +STATUS +REASON +AGE +MESSAGE\n {2}Ready +True +(Synced +\S+ +published snapshot|Unchanged +\S+ +source unchanged; serving snapshot)/m,
       /^ {2}Valid +True +Valid /m,
     ]) {
       assert.match(r.stdout, line);
