@@ -106,6 +106,7 @@ export const SearchResults = z
     offset: z.number().int().min(0),
     limit: z.number().int().min(1),
     nextOffset: z.number().int().min(1).optional().describe('offset of the next page, when there is one'),
+    errors: Failures,
   })
   .meta({ id: 'SearchResults' });
 

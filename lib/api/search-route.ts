@@ -5,7 +5,8 @@ import type { RegistryRef } from '../snapshots/layout.ts';
 import { authenticate, dataReply, isReply, problemReply, registryKey, type Ctx, type Reply } from './context.ts';
 import { PreparedResponse } from './prepared.ts';
 import { problem, type ProblemError } from './problem.ts';
-import { loadToolhive, targetRegistries, type ToolhiveLoaded } from './toolhive-routes.ts';
+import { loadEach } from './registry-failures.ts';
+import { loadToolhive, partialReply, targetRegistries, type ToolhiveLoaded } from './toolhive-routes.ts';
 import { matchesFilter, parseServerFilter, toolhiveItem, type ServerFilter } from './toolhive-view.ts';
 
 /**
@@ -104,12 +105,13 @@ export async function searchRoute(ctx: Ctx, rawQuery: string, headers: IncomingH
   const refs = await targetRegistries(ctx, caller, filter);
   if (isReply(refs)) return refs;
 
-  const loadedAll = await Promise.all(refs.map(async (ref) => ({ ref, data: await loadToolhive(ctx, ref) })));
+  // one registry whose snapshot cannot be read leaves the others searchable (registry-failures.ts)
+  const { loaded: loadedAll, failures } = await loadEach(refs, (ref) => loadToolhive(ctx, ref), 'toolhive', ctx);
   const hashes = loadedAll.flatMap(({ ref, data }) => (data ? [`${registryKey(ref)}@${data.pointer.hash}`] : []));
   const filterKey = JSON.stringify([filter.categories, filter.transports, filter.tiers, filter.tags, filter.statuses].map((s) => (s ? [...s].sort() : null)));
   // a pure function of the query, the filters, the page and the snapshots involved
   const cacheKey = `*|Q|${JSON.stringify([q, limit, offset])}|${filterKey}|${hashes.join(',')}`;
-  const hit = ctx.responses.get(cacheKey);
+  const hit = failures.length === 0 ? ctx.responses.get(cacheKey) : undefined;
   if (hit) return dataReply(ctx, hit);
 
   // each registry's hits are ranked (score, then key); merged: score, then registry, then key
@@ -138,8 +140,9 @@ export async function searchRoute(ctx: Ctx, rawQuery: string, headers: IncomingH
     const server = list.loaded.index.servers[hit.id]!;
     return { registry: list.registry, name: server.key, score: round(hit.score), ...(hit.exactName ? { exactName: true } : {}), matches: hit.matches, server: toolhiveItem(server, list.registry) };
   });
-  const body = { query: q, results, total, offset, limit, ...(offset + limit < total ? { nextOffset: offset + limit } : {}) };
+  const body = { query: q, results, total, offset, limit, ...(offset + limit < total ? { nextOffset: offset + limit } : {}), ...(failures.length ? { errors: failures } : {}) };
   const response = new PreparedResponse(200, 'application/json', Buffer.from(JSON.stringify(body)));
+  if (failures.length > 0) return partialReply(ctx, response, failures);
   ctx.responses.set(cacheKey, response);
   return dataReply(ctx, response);
 }

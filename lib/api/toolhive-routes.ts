@@ -233,35 +233,44 @@ async function listServers(ctx: Ctx, refs: RegistryRef[], filter: ServerFilter, 
 }
 
 /** an answer that leaves out broken registries: never cached, by us or anyone in between */
-function partialReply(ctx: Ctx, response: PreparedResponse, failures: RegistryFailure[], vary?: string): Reply {
+export function partialReply(ctx: Ctx, response: PreparedResponse, failures: RegistryFailure[], vary?: string): Reply {
   const reply = dataReply(ctx, response, vary);
   return failures.length > 0 ? { ...reply, cacheControl: 'no-store' } : reply;
 }
 
+/** the header naming registries left out of a single-server answer (its body is the server itself) */
+export const BROKEN_HEADER = 'mcpreg-broken-registries';
+
+function withFailures(reply: Reply, failures: RegistryFailure[]): Reply {
+  if (failures.length === 0) return reply;
+  return { ...reply, cacheControl: 'no-store', headers: { ...reply.headers, [BROKEN_HEADER]: failures.map((f) => `${f.registry} ${f.code}`).join(', ') } };
+}
+
 async function oneServer(ctx: Ctx, refs: RegistryRef[], name: string, format: Format, explicit: boolean): Promise<Reply> {
   const found: Array<{ ref: RegistryRef; body: Buffer }> = [];
-  let anyRegistry = false;
-  for (const ref of refs) {
+  // one registry whose snapshot cannot be read leaves the others answering (registry-failures.ts)
+  const { loaded, failures } = await loadEach<{ pointer: SnapshotPointer }>(refs, (ref) => (format === 'toolhive' ? loadToolhive(ctx, ref) : latestUpstream(ctx, ref)), format, ctx);
+  const broken = failures.length ? { brokenRegistries: failures } : {};
+  for (const { ref, data } of loaded) {
     if (format === 'toolhive') {
-      const data = await loadToolhive(ctx, ref);
-      if (!data) continue;
-      anyRegistry = true;
-      for (const s of data.value.index.servers) if (answersTo(s, name)) found.push({ ref, body: Buffer.from(JSON.stringify(toolhiveItem(s, registryKey(ref)))) });
+      const t = (data as unknown as { value: ToolhiveLoaded }).value;
+      for (const s of t.index.servers) if (answersTo(s, name)) found.push({ ref, body: Buffer.from(JSON.stringify(toolhiveItem(s, registryKey(ref)))) });
     } else {
-      const data = await latestUpstream(ctx, ref);
-      if (!data) continue;
-      anyRegistry = true;
-      for (const s of data.latest.servers) if (s.entry.name === name || s.key === name) found.push({ ref, body: upstreamItem(s, ref) });
+      const latest = (data as unknown as { latest: LatestUpstream }).latest;
+      for (const s of latest.servers) if (s.entry.name === name || s.key === name) found.push({ ref, body: upstreamItem(s, ref) });
     }
   }
-  if (explicit && !anyRegistry) return registryNotFound();
-  if (found.length === 0) return problemReply(problem(404, 'Server not found'));
+  if (explicit && loaded.length === 0) {
+    if (failures.length > 0) return withFailures(problemReply(problem(500, `${failures.map((f) => f.registry).join(', ')}: ${failures[0]!.message}`, broken)), failures);
+    return registryNotFound();
+  }
+  if (found.length === 0) return withFailures(problemReply(problem(404, 'Server not found', broken)), failures);
   if (found.length > 1) {
     const candidates = [...new Set(found.map((f) => registryKey(f.ref)))];
     if (candidates.length > 1) {
-      return problemReply(problem(409, `Server ${JSON.stringify(name)} exists in several registries; choose one with ?registry=namespace/name`, { candidates }));
+      return withFailures(problemReply(problem(409, `Server ${JSON.stringify(name)} exists in several registries; choose one with ?registry=namespace/name`, { candidates, ...broken })), failures);
     }
-    return problemReply(problem(409, `Several servers of ${candidates[0]} answer to ${JSON.stringify(name)}`, { candidates }));
+    return withFailures(problemReply(problem(409, `Several servers of ${candidates[0]} answer to ${JSON.stringify(name)}`, { candidates, ...broken })), failures);
   }
-  return dataReply(ctx, new PreparedResponse(200, 'application/json', found[0]!.body), 'Accept');
+  return withFailures(dataReply(ctx, new PreparedResponse(200, 'application/json', found[0]!.body), 'Accept'), failures);
 }
