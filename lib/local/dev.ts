@@ -20,6 +20,9 @@ import { startExampleServers, type ExampleAddresses } from './example-servers.ts
 import { ensureNamespace, examplePorts, installCrds, readManifests, setUpExamples, type ExamplesOutcome } from './examples.ts';
 import { findCrdsDir } from './project-files.ts';
 import { workloadCrds } from '../deploy/workload-crds.ts';
+import { telemetryConfigFromEnv } from '../telemetry/config.ts';
+import { instrumentStore } from '../telemetry/instrumented-store.ts';
+import { startTelemetry } from '../telemetry/telemetry.ts';
 
 /**
  * Local mode (`mcpreg dev`, `npm start`): the whole system in one process, no cluster.
@@ -52,6 +55,8 @@ export interface DevOptions {
   log?: Logger;
   /** default: found from this module's location */
   crdsDir?: string;
+  /** serve Prometheus text on GET /metrics of both functions (MCPREG_METRICS=prometheus for each) */
+  metrics?: boolean;
 }
 
 export interface DevRuntime {
@@ -60,6 +65,8 @@ export interface DevRuntime {
   apiServerUrl: string;
   kubeconfigPath: string;
   syncUrl: string;
+  /** where each function serves Prometheus text, with `metrics` */
+  metricsUrls: { query: string; sync: string } | undefined;
   /** the snapshot directory (fs) or the bucket and prefix (s3) */
   store: { kind: StoreConfig['kind']; location: string };
   examples: ExampleAddresses | undefined;
@@ -127,10 +134,17 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     const store: SnapshotStore = await createStore(storeConfig);
     cleanup.push(async () => store.close?.());
 
+    // each function its own telemetry, as in a cluster (the OTEL_* variables apply too)
+    const telemetryEnv = options.metrics ? { ...env, MCPREG_METRICS: 'prometheus' } : env;
+    const queryTelemetry = await startTelemetry(telemetryConfigFromEnv(telemetryEnv, { serviceName: 'mcp-registry-query' }));
+    cleanup.push(() => queryTelemetry.shutdown());
+    const syncTelemetry = await startTelemetry(telemetryConfigFromEnv(telemetryEnv, { serviceName: 'mcp-registry-sync' }));
+    cleanup.push(() => syncTelemetry.shutdown());
+
     const queryConfig = queryConfigFromEnv({ ...env, PORT: String(options.port) });
     let query;
     try {
-      query = await startQueryServer({ store, config: queryConfig, logger: log.child({ component: 'query' }), host: HOST });
+      query = await startQueryServer({ store, config: queryConfig, logger: log.child({ component: 'query' }), host: HOST, telemetry: queryTelemetry });
     } catch (e) {
       throw portError(e, 'query API', '--port', options.port);
     }
@@ -167,8 +181,9 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     let relay: EventBridge | undefined;
     const controller = createSyncController({
       kubeConfig,
-      store,
+      store: instrumentStore(store, syncTelemetry),
       policy,
+      telemetry: syncTelemetry,
       config: {
         ...fromEnv,
         leaseNamespace: env.MCPREG_LEASE_NAMESPACE || LEASE_NAMESPACE,
@@ -186,6 +201,7 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
       host: HOST,
       port: 0,
       webhook: createWebhookHandler({ kubeConfig, getRegistry: controller.getRegistry, sync: controller.syncNow, log: syncLog }),
+      telemetry: syncTelemetry,
       handle: (event) => {
         const p = controller.handle(event);
         active.add(p);
@@ -222,6 +238,7 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
       apiServerUrl: cp.url,
       kubeconfigPath: cp.kubeconfigPath ?? join(dataDir, 'kubeconfig'),
       syncUrl: sync.url,
+      metricsUrls: queryTelemetry.prometheus && syncTelemetry.prometheus ? { query: `${query.url}/metrics`, sync: `${sync.url}/metrics` } : undefined,
       store: { kind: storeConfig.kind, location: storeConfig.kind === 'fs' ? storeConfig.dir : store.description },
       examples: addresses,
       examplesOutcome,

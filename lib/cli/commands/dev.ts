@@ -24,6 +24,7 @@ export default defineCommand({
       .option('--no-examples', 'do not start the example servers nor apply crds/examples/')
       .option('--log-format <FORMAT>', 'text or json: log lines on stderr (default text)', 'text')
       .option('--log-level <LEVEL>', 'debug, info, warn or error (default info)', 'info')
+      .option('--metrics', 'serve Prometheus /metrics on the query API and the sync function')
       .addHelpText('after', `\nOn the first start of a data directory the CRDs and crds/examples/ are applied: a ConfigMap
 with the real ToolHive registry and four MCPRegistries (configmap, url, git and registry-API
 sources, each with a filter). The url, git and registry-API examples are served from
@@ -53,6 +54,7 @@ interface DevFlags {
   examples: boolean;
   logFormat: string;
   logLevel: string;
+  metrics?: boolean;
 }
 
 async function dev(values: DevFlags, io: CliIo): Promise<number> {
@@ -99,11 +101,11 @@ async function dev(values: DevFlags, io: CliIo): Promise<number> {
     // loaded here so that `mcpreg dev --help` and usage errors stay instant
     const { startDev } = await import('../../local/dev.ts');
     const started = performance.now();
-    const dev = await startDev({ dataDir: values.data, port: queryPort, apiPort, resyncIntervalMs, examples: values.examples, log });
+    const dev = await startDev({ dataDir: values.data, port: queryPort, apiPort, resyncIntervalMs, examples: values.examples, log, metrics: values.metrics === true });
     const ms = Math.round(performance.now() - started);
     syncsInProgress = dev.activeSyncs;
     io.stdout.write(summaryText(dev, ms));
-    if (json) log.info('running', { startupMs: ms, queryUrl: dev.queryUrl, apiServerUrl: dev.apiServerUrl, kubeconfig: dev.kubeconfigPath, syncUrl: dev.syncUrl, store: dev.store.location, examples: dev.examples });
+    if (json) log.info('running', { startupMs: ms, queryUrl: dev.queryUrl, apiServerUrl: dev.apiServerUrl, kubeconfig: dev.kubeconfigPath, syncUrl: dev.syncUrl, ...(dev.metricsUrls ? { metrics: dev.metricsUrls } : {}), store: dev.store.location, examples: dev.examples });
 
     await stopRequested;
     try {
@@ -136,6 +138,7 @@ function summaryText(dev: DevRuntime, ms: number): string {
     `  REST API          ${dev.queryUrl}   (/api/v1/servers, /registries/{ns}/{name}/v0.1/servers, /openapi.json, /readyz)`,
     `  Kubernetes API    ${dev.apiServerUrl}   kubeconfig: ${kubeconfig}`,
     `  sync function     ${dev.syncUrl}   CloudEvents from the event bridge; resync ${dev.resyncIntervalMs > 0 ? `every ${formatDuration(dev.resyncIntervalMs)}` : 'at start only'}`,
+    ...(dev.metricsUrls ? [`  metrics           ${dev.metricsUrls.query}   ${dev.metricsUrls.sync}   (Prometheus text)`] : []),
     `  snapshots         ${dev.store.kind === 'fs' ? shown(dev.store.location) : `S3 ${dev.store.location}`}`,
   ];
   if (dev.examples) {
