@@ -9,6 +9,11 @@
  *   first 200 answer to `GET /v0.1/servers` (a page of 30), against `floor_ms`: spawning a bare
  *   `node` process that answers one HTTP request, measured in the same run the same way
  *   (median of several alternating runs). Target: ratio ≤ 2.5.
+ * - `cold-start-telemetry-off` / `cold-start-otlp`: the same spawn, alternating with the
+ *   above in the same runs, with every telemetry variable set to off (`MCPREG_METRICS=off`,
+ *   `OTEL_SDK_DISABLED=true`: nothing loaded, so `ratio` must equal cold-start's; `delta_ratio`
+ *   is the difference) and with OTLP push of metrics and traces to a receiver on loopback
+ *   (`added_ms`: the median cost of loading the SDK and tracing the first request).
  * - `throughput-page` / `throughput-server`: autocannon (50 connections, 10 s) on a page of
  *   `/v0.1/servers` and on one server by name (`…/versions/latest`) of the warm function,
  *   against a bare node:http server returning the same bytes, alternating over 3 rounds
@@ -35,6 +40,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createS3Store } from '../../lib/snapshots/s3-store.ts';
 import { publishEntries } from '../api/fixture.ts';
+import { startOtlpReceiver } from '../servers/otlp.ts';
 import { startS3Server } from '../servers/s3.ts';
 import { iterateUpstreamServers, Rng } from './generate.ts';
 import type { ServerResponse } from '../../lib/formats/upstream-schema.ts';
@@ -198,20 +204,35 @@ export async function run(argv: string[]): Promise<void> {
     await writeFile(bareEsmFile, BARE_SERVER_ESM);
     const common = { servers: names.size, versions: entries.length, snapshot_mb: round(snap.upstream.length / 1024 / 1024) };
 
-    // cold start, alternating with the floor
+    // cold start, alternating with the floor; telemetry explicitly off and OTLP on, in the same runs
+    const otlp = await startOtlpReceiver();
+    const offEnv = { ...env, MCPREG_METRICS: 'off', OTEL_SDK_DISABLED: 'true', MCPREG_AUDIT: 'off' };
+    const otlpEnv = { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_SERVICE_NAME: 'bench-query' };
     const walls: number[] = [];
     const floors: number[] = [];
     const floorsEsm: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const floor = await coldStart([bareFile], {}, '/');
-      floors.push(floor.ms);
-      await stop(floor.child);
-      const wall = await coldStart([queryJs], env, '/v0.1/servers');
-      walls.push(wall.ms);
-      await stop(wall.child);
-      const esm = await coldStart([bareEsmFile], {}, '/');
-      floorsEsm.push(esm.ms);
-      await stop(esm.child);
+    const offWalls: number[] = [];
+    const otlpWalls: number[] = [];
+    try {
+      for (let i = 0; i < runs; i++) {
+        const floor = await coldStart([bareFile], {}, '/');
+        floors.push(floor.ms);
+        await stop(floor.child);
+        const wall = await coldStart([queryJs], env, '/v0.1/servers');
+        walls.push(wall.ms);
+        await stop(wall.child);
+        const off = await coldStart([queryJs], offEnv, '/v0.1/servers');
+        offWalls.push(off.ms);
+        await stop(off.child);
+        const pushed = await coldStart([queryJs], otlpEnv, '/v0.1/servers');
+        otlpWalls.push(pushed.ms);
+        await stop(pushed.child);
+        const esm = await coldStart([bareEsmFile], {}, '/');
+        floorsEsm.push(esm.ms);
+        await stop(esm.child);
+      }
+    } finally {
+      await otlp.close();
     }
     const wallMs = median(walls);
     const floorMs = median(floors);
@@ -226,6 +247,34 @@ export async function run(argv: string[]): Promise<void> {
         runs,
         walls_ms: walls.map((x) => round(x)),
         floors_ms: floors.map((x) => round(x)),
+      }),
+    );
+    const offMs = median(offWalls);
+    const otlpMs = median(otlpWalls);
+    console.log(
+      JSON.stringify({
+        scenario: 'cold-start-telemetry-off',
+        ...common,
+        wall_ms: round(offMs),
+        floor_ms: round(floorMs),
+        ratio: round(offMs / floorMs, 2),
+        delta_ratio: round(offMs / floorMs - wallMs / floorMs, 2),
+        runs,
+        walls_ms: offWalls.map((x) => round(x)),
+      }),
+    );
+    console.log(
+      JSON.stringify({
+        scenario: 'cold-start-otlp',
+        ...common,
+        wall_ms: round(otlpMs),
+        floor_ms: round(floorMs),
+        ratio: round(otlpMs / floorMs, 2),
+        added_ms: round(otlpMs - wallMs),
+        // the process exits before its first export interval; what it sent on shutdown
+        otlp_requests: otlp.raw.length,
+        runs,
+        walls_ms: otlpWalls.map((x) => round(x)),
       }),
     );
 
