@@ -1,6 +1,7 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import type { KubeObject } from './objects.ts';
+import { tracedApi } from './traced-api.ts';
 
 /**
  * Kubernetes Events on our resources (`kubectl describe mcpregistry x` shows them). Recording
@@ -12,7 +13,7 @@ export interface EventRecorder {
 }
 
 export function createEventRecorder(kubeConfig: KubeConfig, component: string, now: () => Date, onError?: (e: unknown) => void): EventRecorder {
-  const api = kubeConfig.makeApiClient(CoreV1Api);
+  const api = tracedApi(kubeConfig.makeApiClient(CoreV1Api), 'events');
   return {
     async record(object, type, reason, message) {
       const namespace = object.metadata.namespace ?? 'default';

@@ -1,6 +1,7 @@
 import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import { apiError } from './registry-client.ts';
+import { tracedApi } from './traced-api.ts';
 
 /**
  * One sync per registry at a time, across replicas and duplicate deliveries: a
@@ -38,7 +39,7 @@ function microTime(d: Date): string {
 }
 
 export function createLeaseLocker(kubeConfig: KubeConfig, options: LeaseOptions) {
-  const api = kubeConfig.makeApiClient(CoordinationV1Api);
+  const api = tracedApi(kubeConfig.makeApiClient(CoordinationV1Api), 'leases');
   const { namespace, identity } = options;
   // leases held by this locker right now: the same identity must not win a lease it holds
   const heldHere = new Set<string>();

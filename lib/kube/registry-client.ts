@@ -2,6 +2,7 @@ import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } fr
 import { RegistryError } from '../errors.ts';
 import { GROUP, MCP_REGISTRY, MCP_REGISTRY_EXPORT_JOB, MCP_REGISTRY_IMPORT_JOB, MCP_REGISTRY_SYNC_JOB, VERSION } from './resources.ts';
 import type { KubeObject } from './objects.ts';
+import { tracedApi } from './traced-api.ts';
 
 /**
  * Reads and writes of our custom resources through @kubernetes/client-node. Errors become
@@ -57,7 +58,7 @@ export interface ResourceClient {
 }
 
 export function createResourceClient(kubeConfig: KubeConfig, plural: ResourcePlural): ResourceClient {
-  const api = kubeConfig.makeApiClient(CustomObjectsApi);
+  const api = tracedApi(kubeConfig.makeApiClient(CustomObjectsApi), plural);
   const base = { group: GROUP, version: VERSION, plural };
   const label = (ns: string, name: string) => `${plural}/${ns}/${name}`;
   return {

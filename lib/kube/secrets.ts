@@ -8,6 +8,7 @@ import type { CoreV1Api, KubeConfig, V1Secret } from '@kubernetes/client-node';
 import { RegistryError } from '../errors.ts';
 import type { SecretReader } from '../sources/types.ts';
 import { kubeApiError } from '../sources/kube-api-errors.ts';
+import { tracedApi } from './traced-api.ts';
 
 function decode(secret: V1Secret, key: string): string | undefined {
   const b64 = secret.data?.[key];
@@ -27,7 +28,7 @@ export function createKubeSecretReader(kubeConfig: KubeConfig, namespace: string
   const load = (name: string) => {
     let p = cache.get(name);
     if (!p) {
-      api ??= import('@kubernetes/client-node').then((m) => kubeConfig.makeApiClient(m.CoreV1Api));
+      api ??= import('@kubernetes/client-node').then((m) => tracedApi(kubeConfig.makeApiClient(m.CoreV1Api), 'secrets'));
       p = api.then((client) => client.readNamespacedSecret({ name, namespace })).catch((e: unknown) => {
         cache.delete(name);
         throw kubeApiError(e, { kind: 'Secret', namespace, name, notFound: 'secret_not_found' });

@@ -4,6 +4,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import type { LookupFunction } from '../sources/policy.ts';
 import { RegistryError } from '../errors.ts';
 import { normalisePrefix, validateKey, validatePrefix } from './keys.ts';
+import { outgoing } from '../telemetry/outgoing.ts';
 import { s3Failure, s3Status } from './s3-errors.ts';
 import type { GetOptions, ListedObject, PutOptions, SnapshotStore, StoredObject } from './store.ts';
 
@@ -84,6 +85,12 @@ export async function createS3Store(options: S3StoreOptions): Promise<S3Store> {
   if (options.forcePathStyle !== undefined) config.forcePathStyle = options.forcePathStyle;
   if (options.credentials) config.credentials = options.credentials;
   const client = new sdk.S3Client(config);
+  // a client span per S3 call (retries included), when one is active
+  client.middlewareStack.add(
+    (next, context) => (args) =>
+      outgoing().child(`S3.${String(context.commandName ?? 'Command').replace(/Command$/, '')}`, { 'rpc.system': 'aws-api', 'rpc.service': 'S3', 'rpc.method': String(context.commandName ?? '').replace(/Command$/, ''), 'aws.s3.bucket': bucket }, () => next(args)),
+    { step: 'initialize', name: 'mcpregOutgoingSpan' },
+  );
 
   const full = (key: string) => prefix + validateKey(key);
 

@@ -11,6 +11,7 @@ import type { ConfigMapSource as ConfigMapSpec } from '../kube/mcpregistry-spec.
 import { kubeApiError } from './kube-api-errors.ts';
 import { resolvePolicy } from './policy.ts';
 import type { FetchResult, Source, SourceContext } from './types.ts';
+import { tracedApi } from '../kube/traced-api.ts';
 
 export class ConfigMapSource implements Source {
   readonly type = 'configmap' as const;
@@ -31,7 +32,7 @@ export class ConfigMapSource implements Source {
     if (context.signal.aborted) throw new RegistryError('aborted', `reading ConfigMap ${namespace}/${name} was cancelled`, { where });
     // loaded on first use: other source types never need the Kubernetes client's API classes
     const { CoreV1Api } = await import('@kubernetes/client-node');
-    const api = context.kubeConfig.makeApiClient(CoreV1Api);
+    const api = tracedApi(context.kubeConfig.makeApiClient(CoreV1Api), 'configmaps');
     const read = api.readNamespacedConfigMap({ name, namespace });
     // the generated client takes no AbortSignal: race it so that a cancelled sync returns at once
     let onAbort: (() => void) | undefined;

@@ -18,6 +18,7 @@ import type { Logger } from '../log.ts';
 import type { AuthSecretRef } from '../kube/mcpregistry-spec.ts';
 import { checkUrl, guardedLookup, AllowList, type ResolvedPolicy } from './policy.ts';
 import { excerpt } from './scrub.ts';
+import { outgoing } from '../telemetry/outgoing.ts';
 import type { SecretReader } from './types.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -242,13 +243,25 @@ export async function send(session: HttpSession, options: SendOptions): Promise<
     const auth = url.origin === originalOrigin ? options.auth?.headers : undefined;
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(url, {
-        dispatcher: session.dispatcher,
+      const hop = url;
+      const sent = body;
+      // a client span per hop, until the response headers; host and path only, never the query
+      res = await outgoing().child(
         method,
-        headers: { 'user-agent': 'knative-mcp-registry', ...plain, ...auth },
-        ...(body !== undefined && method !== 'GET' && method !== 'HEAD' ? { body } : {}),
-        signal: options.signal,
-      });
+        { 'http.request.method': method, 'server.address': hop.hostname, 'server.port': Number(hop.port) || (hop.protocol === 'https:' ? 443 : 80), 'url.path': hop.pathname.slice(0, 200), 'mcpreg.source': session.source },
+        async (span) => {
+          const r = await request(hop, {
+            dispatcher: session.dispatcher,
+            method,
+            headers: { 'user-agent': 'knative-mcp-registry', ...plain, ...auth },
+            ...(sent !== undefined && method !== 'GET' && method !== 'HEAD' ? { body: sent } : {}),
+            signal: options.signal,
+          });
+          span.setAttributes({ 'http.response.status_code': r.statusCode });
+          if (r.statusCode >= 500) span.fail(`HTTP ${r.statusCode}`);
+          return r;
+        },
+      );
     } catch (e) {
       throw networkError(e, { where, signal: options.signal, timeoutMs: session.policy.totalTimeoutMs, phase: `${method} ${where.url}` });
     }

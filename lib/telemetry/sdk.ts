@@ -17,6 +17,7 @@ import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import type { TelemetryConfig } from './config.ts';
 import { createInstruments } from './instruments.ts';
 import { NO_METRICS } from './metrics.ts';
+import { setOutgoingTracing } from './outgoing.ts';
 import type { StartOptions, Telemetry } from './telemetry.ts';
 import { NO_TRACING, type SpanAttributes, type SpanHandle, type Tracing } from './tracing.ts';
 
@@ -43,9 +44,14 @@ function headerCarrier(headers: Record<string, string | string[] | undefined>): 
   return out;
 }
 
+const NO_SPAN: SpanHandle = { setAttributes: () => {}, fail: () => {}, childDone: () => {}, traceId: undefined };
+
 function createTracing(tracer: Tracer, propagator: W3CTraceContextPropagator): Tracing {
-  return {
+  const tracing: Tracing = {
     enabled: true,
+    child(name, attrs, fn) {
+      return trace.getSpan(context.active()) ? tracing.span(name, attrs, fn) : fn(NO_SPAN);
+    },
     async span(name, attrs, fn, parent) {
       const parentContext: Context = parent ? propagator.extract(context.active(), headerCarrier(parent), { get: (c, k) => (c as Record<string, string>)[k], keys: (c) => Object.keys(c as object) }) : context.active();
       const span = tracer.startSpan(name, { attributes: clean(attrs) }, parentContext);
@@ -69,6 +75,7 @@ function createTracing(tracer: Tracer, propagator: W3CTraceContextPropagator): T
       }
     },
   };
+  return tracing;
 }
 
 export function startSdk(config: TelemetryConfig, options: StartOptions): Omit<Telemetry, 'audit'> {
@@ -94,6 +101,7 @@ export function startSdk(config: TelemetryConfig, options: StartOptions): Omit<T
     propagation.setGlobalPropagator(propagator);
     tracerProvider = new BasicTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())] });
     tracing = createTracing(tracerProvider.getTracer('knative-mcp-registry'), propagator);
+    setOutgoingTracing(tracing);
   }
 
   const handler = prometheus?.getMetricsRequestHandler.bind(prometheus);
@@ -107,6 +115,7 @@ export function startSdk(config: TelemetryConfig, options: StartOptions): Omit<T
     async shutdown() {
       await Promise.all([meterProvider?.shutdown(), tracerProvider?.shutdown()]);
       if (config.otlpTraces) {
+        setOutgoingTracing(NO_TRACING);
         context.disable();
         propagation.disable();
       }

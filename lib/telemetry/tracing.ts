@@ -19,6 +19,8 @@ export interface SpanHandle {
 export interface Tracing {
   readonly enabled: boolean;
   span<T>(name: string, attrs: SpanAttributes, fn: (span: SpanHandle) => Promise<T>, parent?: Record<string, string | string[] | undefined>): Promise<T>;
+  /** a span only when one is active (a child of it), else just `fn`: for outgoing requests */
+  child<T>(name: string, attrs: SpanAttributes, fn: (span: SpanHandle) => Promise<T>): Promise<T>;
 }
 
 const NO_SPAN: SpanHandle = { setAttributes: () => {}, fail: () => {}, childDone: () => {}, traceId: undefined };
@@ -26,4 +28,5 @@ const NO_SPAN: SpanHandle = { setAttributes: () => {}, fail: () => {}, childDone
 export const NO_TRACING: Tracing = {
   enabled: false,
   span: (_name, _attrs, fn) => fn(NO_SPAN),
+  child: (_name, _attrs, fn) => fn(NO_SPAN),
 };

@@ -1,20 +1,20 @@
 /**
  * The sync function's telemetry with the real OpenTelemetry SDK exporting over OTLP/HTTP to a
  * receiver on loopback: a CloudEvent carrying a W3C `traceparent` syncs a registry whose
- * source needs a bearer token from a Secret; the trace links the event to the sync span and
- * its phase and store children, the metrics carry the sync attributes, and the audit log
+ * source needs a bearer token from a Secret, into an S3 store (s3rver); the trace links the
+ * event to the sync span, its phase and store children, and the outgoing requests (the source's
+ * HTTP GET, the S3 calls, the Kubernetes API calls), the metrics carry the sync attributes, and the audit log
  * records the event, the sync and the publish — and nowhere does the token appear.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, rm, mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CloudEvent, HTTP } from 'cloudevents';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { ControlPlane } from '../../lib/local/control-plane/index.ts';
 import { silentLogger } from '../../lib/log.ts';
-import { createFsStore } from '../../lib/snapshots/fs-store.ts';
+import { createS3Store } from '../../lib/snapshots/s3-store.ts';
 import { resolvePolicy } from '../../lib/sources/policy.ts';
 import { createSyncController } from '../../lib/sync/controller.ts';
 import { telemetryConfigFromEnv } from '../../lib/telemetry/config.ts';
@@ -24,6 +24,7 @@ import { startSyncServer, type SyncServer } from '../../functions/sync/server.ts
 import { startKube } from '../harness/kube.ts';
 import { startHttpServer, type TestHttpServer } from '../servers/http.ts';
 import { latest, startOtlpReceiver, type OtlpReceiver } from '../servers/otlp.ts';
+import { startS3Server, type TestS3 } from '../servers/s3.ts';
 
 const FIXTURES = join(import.meta.dirname, '../../../shared/fixtures/real');
 const document = await readFile(join(FIXTURES, 'toolhive-registry.2026-02-20.json'), 'utf8');
@@ -38,7 +39,7 @@ describe('sync telemetry over OTLP', () => {
   let source: TestHttpServer;
   let telemetry: Telemetry;
   let sync: SyncServer;
-  let dir: string;
+  let s3: TestS3;
   const audit: string[] = [];
 
   before(async () => {
@@ -46,12 +47,12 @@ describe('sync telemetry over OTLP', () => {
     process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
     cp = await startKube({ namespaces: [NS, 'mcp-registry'] });
     source = await startHttpServer({ '/registry.json': { body: document, auth: { bearer: TOKEN } } });
-    dir = await mkdtemp(join(tmpdir(), 'mcpreg-tel-'));
+    s3 = await startS3Server();
     const config = telemetryConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, MCPREG_AUDIT: 'stdout' }, { serviceName: 'mcp-registry-sync' });
     telemetry = await startTelemetry(config, { exportIntervalMs: 60_000, auditWrite: (line) => audit.push(line) });
     const controller = createSyncController({
       kubeConfig: cp.kubeConfig(),
-      store: instrumentStore(createFsStore({ dir }), telemetry),
+      store: instrumentStore(await createS3Store(s3.storeOptions()), telemetry),
       policy: resolvePolicy({ allowPrivate: ['127.0.0.0/8'], retries: 0, totalTimeoutMs: 10_000 }),
       config: { deadlineMs: 60_000, concurrency: 2, leaseNamespace: 'mcp-registry', leaseDurationSeconds: 120, identity: 'sync-test-identity', keepSnapshots: 3 },
       log: silentLogger,
@@ -68,7 +69,7 @@ describe('sync telemetry over OTLP', () => {
     await source?.close();
     await receiver?.close();
     await cp?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await s3?.stop();
     delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
   });
 
@@ -121,6 +122,27 @@ describe('sync telemetry over OTLP', () => {
     assert.equal(syncSpan.attributes['mcpreg.sync.outcome'], 'published');
     const children = spans.filter((s) => s.parentSpanId === syncSpan.spanId).map((s) => s.name);
     for (const phase of ['sync.fetch', 'sync.parse', 'sync.convert', 'sync.publish', 'store.get', 'store.put']) assert.ok(children.includes(phase), `${phase} under sync: ${children.join(', ')}`);
+    // outgoing requests, in the same trace: the source's GET, S3 calls under the store spans, Kubernetes API calls
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+    const under = (ancestor: string) => (s: { parentSpanId: string }): boolean => {
+      for (let p = byId.get(s.parentSpanId); p; p = byId.get(p.parentSpanId)) if (p.spanId === ancestor) return true;
+      return false;
+    };
+    const underSync = under(syncSpan.spanId);
+    const get = spans.find((s) => s.name === 'GET' && s.attributes['url.path'] === '/registry.json');
+    assert.ok(get, `an HTTP GET span: ${spans.map((s) => s.name).join(', ')}`);
+    assert.equal(get.attributes['http.response.status_code'], 200);
+    assert.equal(get.attributes['server.address'], '127.0.0.1');
+    assert.ok(underSync(get), 'the fetch is under the sync');
+    const s3Calls = spans.filter((s) => s.name.startsWith('S3.'));
+    assert.ok(s3Calls.some((s) => s.name === 'S3.PutObject' && byId.get(s.parentSpanId)?.name === 'store.put'), `S3 spans: ${s3Calls.map((s) => `${s.name}<${byId.get(s.parentSpanId)?.name}`).join(', ')}`);
+    assert.ok(s3Calls.every(underSync));
+    assert.equal(s3Calls[0]!.attributes['rpc.service'], 'S3');
+    const kube = spans.filter((s) => s.name.startsWith('k8s '));
+    assert.ok(kube.some((s) => s.name === 'k8s replaceNamespacedCustomObjectStatus' && s.attributes['mcpreg.kube.resource'] === 'mcpregistries'), `Kubernetes spans: ${kube.map((s) => s.name).join(', ')}`);
+    // the source's Secret is read during the sync; status writes come after it, under the event
+    assert.ok(kube.some((s) => s.name === 'k8s readNamespacedSecret' && s.attributes['mcpreg.kube.resource'] === 'secrets' && underSync(s)), 'the Secret read under the sync');
+    assert.ok(kube.every(under(eventSpan.spanId)), 'the Kubernetes calls are under the event');
     const fetchSpan = spans.find((s) => s.name === 'sync.fetch')!;
     assert.equal(fetchSpan.attributes['mcpreg.fetched.size'], Buffer.byteLength(document));
 
@@ -164,6 +186,7 @@ describe('sync telemetry over OTLP', () => {
     assert.ok(source.requests.some((r) => r.headers.authorization === `Bearer ${TOKEN}`));
     for (const text of [...receiver.raw, ...audit]) {
       assert.ok(!text.includes(TOKEN), 'token in telemetry output');
+      assert.ok(!text.includes(s3.credentials.secretAccessKey), 'the S3 secret key in telemetry output');
       assert.ok(!text.includes(Buffer.from(TOKEN).toString('base64')), 'base64 token in telemetry output');
     }
   });
