@@ -14,7 +14,7 @@ import { startSyncServer } from '../../functions/sync/server.ts';
 import { createWebhookHandler } from '../sync/webhook.ts';
 import { startControlPlane } from './control-plane/index.ts';
 import { publishedEvent } from '../events/publish.ts';
-import { startEventBridge, type EventBridge } from './event-bridge.ts';
+import { REGISTRY_RESOURCES, startEventBridge, WORKLOAD_RESOURCES, type EventBridge } from './event-bridge.ts';
 import { prepareExampleFiles } from './example-data.ts';
 import { startExampleServers, type ExampleAddresses } from './example-servers.ts';
 import { ensureNamespace, examplePorts, installCrds, readManifests, setUpExamples, type ExamplesOutcome } from './examples.ts';
@@ -216,6 +216,8 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
 
     const bridge = await startEventBridge({
       kubeConfig,
+      // local mode installs the workload CRDs (above), so their changes are watched too
+      resources: [...REGISTRY_RESOURCES, ...WORKLOAD_RESOURCES],
       sink: `${sync.url}/`,
       ping: { intervalMs: options.resyncIntervalMs },
       log: log.child({ component: 'event-bridge' }),

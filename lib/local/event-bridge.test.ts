@@ -4,23 +4,25 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HTTP } from 'cloudevents';
 import { parse } from 'yaml';
-import { collectionPath, pingEvent, REGISTRY_RESOURCES, RESYNC_PING, resourceEvent, subjectOf } from './event-bridge.ts';
+import { collectionPath, pingEvent, REGISTRY_RESOURCES, RESYNC_PING, resourceEvent, subjectOf, WORKLOAD_RESOURCES } from './event-bridge.ts';
 
 const KNATIVE = join(import.meta.dirname, '..', '..', 'knative');
 
 describe('event bridge: events and resources', () => {
-  test('watches exactly what knative/apiserversource.yaml watches', async () => {
-    const source = parse(await readFile(join(KNATIVE, 'apiserversource.yaml'), 'utf8')) as {
-      spec: { mode: string; resources: Array<{ apiVersion: string; kind: string; selector?: { matchLabels?: Record<string, string> } }> };
-    };
-    assert.equal(source.spec.mode, 'Resource');
-    const fromYaml = source.spec.resources.map((r) => ({
-      apiVersion: r.apiVersion,
-      kind: r.kind,
-      ...(r.selector?.matchLabels ? { labelSelector: Object.entries(r.selector.matchLabels).map(([k, v]) => `${k}=${v}`).join(',') } : {}),
-    }));
-    assert.deepEqual(fromYaml, REGISTRY_RESOURCES);
-  });
+  for (const [file, resources] of [['apiserversource.yaml', REGISTRY_RESOURCES], ['apiserversource-workloads.yaml', WORKLOAD_RESOURCES]] as const) {
+    test(`watches exactly what knative/${file} watches`, async () => {
+      const source = parse(await readFile(join(KNATIVE, file), 'utf8')) as {
+        spec: { mode: string; resources: Array<{ apiVersion: string; kind: string; selector?: { matchLabels?: Record<string, string> } }> };
+      };
+      assert.equal(source.spec.mode, 'Resource');
+      const fromYaml = source.spec.resources.map((r) => ({
+        apiVersion: r.apiVersion,
+        kind: r.kind,
+        ...(r.selector?.matchLabels ? { labelSelector: Object.entries(r.selector.matchLabels).map(([k, v]) => `${k}=${v}`).join(',') } : {}),
+      }));
+      assert.deepEqual(fromYaml, resources);
+    });
+  }
 
   test('ticks like knative/pingsource.yaml', async () => {
     const ping = parse(await readFile(join(KNATIVE, 'pingsource.yaml'), 'utf8')) as { metadata: { name: string; namespace: string }; spec: { data: string; contentType: string } };

@@ -43,6 +43,16 @@ export const REGISTRY_RESOURCES: readonly WatchedResource[] = [
   { apiVersion: 'v1', kind: 'ConfigMap', labelSelector: `${REGISTRY_SOURCE_LABEL}=true` },
 ];
 
+/**
+ * The `resources` of knative/apiserversource-workloads.yaml: ToolHive's workloads, whose
+ * changes wake the registries of their namespace (discovery and association). A source of
+ * its own, so that a cluster without ToolHive's CRDs loses only this one.
+ */
+export const WORKLOAD_RESOURCES: readonly WatchedResource[] = [
+  { apiVersion: 'toolhive.stacklok.dev/v1beta1', kind: 'MCPServer' },
+  { apiVersion: 'toolhive.stacklok.dev/v1beta1', kind: 'MCPRemoteProxy' },
+];
+
 /** The PingSource of knative/pingsource.yaml (namespace mcp-registry, name mcp-registry-resync). */
 export const RESYNC_PING = {
   source: '/apis/v1/namespaces/mcp-registry/pingsources/mcp-registry-resync',

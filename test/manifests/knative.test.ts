@@ -111,7 +111,7 @@ describe('knative/ manifests', { skip: noKubectl || noSchemas }, () => {
 
   it('every Knative object validates against the published Knative CRD schema, unknown fields rejected', () => {
     const knative = rendered.filter(isKnative);
-    assert.equal(knative.length, 11);
+    assert.equal(knative.length, 14);
     for (const o of knative) assert.deepEqual(knativeSchemaProblems(o), [], `${o.kind} ${o.metadata.name}`);
   });
 
@@ -227,7 +227,8 @@ describe('knative/ manifests', { skip: noKubectl || noSchemas }, () => {
     assert.deepEqual(route({ type: 'dev.knative.sources.ping', source: '/apis/v1/namespaces/other/pingsources/someone-elses' }), []);
     // the query function drops its cache; the sync function re-syncs the aggregates of team-a/x
     assert.deepEqual(route({ type: 'io.toolhive.registry.snapshot.published', source: '/mcp-registry-sync', subject: 'team-a/x' }).sort(), ['mcp-registry-query/events', 'mcp-registry-sync']);
-    assert.deepEqual(route(apiserver('update', 'MCPServer')), [], 'other kinds are not delivered');
+    for (const kind of ['MCPServer', 'MCPRemoteProxy']) assert.deepEqual(route({ ...apiserver('update', kind), apiversion: 'toolhive.stacklok.dev/v1beta1' }), ['mcp-registry-sync'], `update ${kind}`);
+    assert.deepEqual(route(apiserver('update', 'MCPServerEntry')), [], 'other kinds are not delivered');
     assert.deepEqual(route({ type: 'dev.knative.apiserver.ref.add', kind: 'MCPRegistry' }), [], 'Reference-mode events are not ours');
   });
 
@@ -252,6 +253,7 @@ describe('knative/ manifests', { skip: noKubectl || noSchemas }, () => {
     assert.deepEqual(grants('mcp-registry-source'), [
       ...each('cluster', 'core', ['configmaps'], ['get', 'list', 'watch']),
       ...each('cluster', 'toolhive.stacklok.io', ['mcpregistries', 'mcpregistrysyncjobs', 'mcpregistryimportjobs', 'mcpregistryexportjobs'], ['get', 'list', 'watch']),
+      ...each('cluster', 'toolhive.stacklok.dev', ['mcpservers', 'mcpremoteproxies'], ['get', 'list', 'watch']),
     ].sort());
     assert.deepEqual(grants('mcp-registry-query'), ['cluster authentication.k8s.io tokenreviews create', 'cluster authorization.k8s.io subjectaccessreviews create']);
     assert.deepEqual(grants('mcp-registry-sync'), [
@@ -265,6 +267,8 @@ describe('knative/ manifests', { skip: noKubectl || noSchemas }, () => {
       // ConfigMap sources; create/update for the ConfigMap targets of import and export jobs;
       // patch to label (and unlabel) the ConfigMaps registries read
       ...each('cluster', 'core', ['configmaps'], ['get', 'list', 'watch', 'create', 'update', 'patch']),
+      // ToolHive's workloads: discovery and association (list), labels and updates (server-side apply), onUpdate recreate (create, delete)
+      ...each('cluster', 'toolhive.stacklok.dev', ['mcpservers', 'mcpremoteproxies'], ['get', 'list', 'watch', 'patch', 'create', 'delete']),
       ...each('cluster', 'core', ['events'], ['create', 'patch']),
       ...each('cluster', 'events.k8s.io', ['events'], ['create', 'patch']),
       // ingress authentication: the Broker's OIDC tokens (MCPREG_SYNC_OIDC_AUDIENCE)
@@ -274,11 +278,12 @@ describe('knative/ manifests', { skip: noKubectl || noSchemas }, () => {
       'ns:mcp-registry core secrets get',
     ].sort());
     // the ApiServerSource's SA has get/list/watch on every watched resource, cluster-wide (namespaceSelector {})
-    const source = named('ApiServerSource', 'mcp-registry-watch');
-    const sourceGrants = grants(source.spec.serviceAccountName);
-    for (const r of source.spec.resources as Obj[]) {
-      const group = r.apiVersion.includes('/') ? r.apiVersion.split('/')[0] : 'core';
-      for (const verb of ['get', 'list', 'watch']) assert.ok(sourceGrants.includes(`cluster ${group} ${guessPlural(r.kind)} ${verb}`), `${r.kind} ${verb}`);
+    for (const source of ofKind('ApiServerSource')) {
+      const sourceGrants = grants(source.spec.serviceAccountName);
+      for (const r of source.spec.resources as Obj[]) {
+        const group = r.apiVersion.includes('/') ? r.apiVersion.split('/')[0] : 'core';
+        for (const verb of ['get', 'list', 'watch']) assert.ok(sourceGrants.includes(`cluster ${group} ${guessPlural(r.kind)} ${verb}`), `${source.metadata.name}: ${r.kind} ${verb}`);
+      }
     }
     assert.equal(named('Service', 'mcp-registry-sync').spec.template.spec.serviceAccountName, 'mcp-registry-sync');
     assert.equal(named('Service', 'mcp-registry-query').spec.template.spec.serviceAccountName, 'mcp-registry-query');
