@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RegistryError, isRegistryError } from '../../lib/errors.ts';
-import { decodeEvent, EVENT_TYPES, PoisonEvent } from '../../lib/events/decode.ts';
+import { cloudEventTypeOf, decodeEvent, PoisonEvent } from '../../lib/events/decode.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { HandleResult } from '../../lib/sync/controller.ts';
 import type { DecodedEvent } from '../../lib/events/decode.ts';
@@ -166,7 +166,7 @@ export function createSyncRequestHandler(options: SyncServerOptions) {
       return answer(res, 204);
     }
     inflight++;
-    tel.audit.record({ actor: deliverer ?? event.source ?? 'unknown', action: 'event.receive', resource: `events/${event.type === 'resource' ? EVENT_TYPES[event.action] : EVENT_TYPES[event.type]}`, outcome: 'accepted', requestId: event.id });
+    tel.audit.record({ actor: deliverer ?? event.source ?? 'unknown', action: 'event.receive', resource: `events/${cloudEventTypeOf(event)}`, outcome: 'accepted', requestId: event.id });
     try {
       const result = await tel.tracing.span('event', { 'cloudevents.event_id': event.id, 'cloudevents.event_type': event.type, ...(event.source ? { 'cloudevents.event_source': event.source } : {}) }, () => options.handle(event), req.headers);
       log.debug('event handled', { event: result.event, id: event.id, registries: result.registries.map((r) => `${r.registry}:${r.outcome}`).join(',') });

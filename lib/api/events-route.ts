@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { EVENT_TYPES, PoisonEvent, decodeEvent } from '../events/decode.ts';
+import { EVENT_TYPES, PoisonEvent, cloudEventTypeOf, decodeEvent } from '../events/decode.ts';
 import { PreparedResponse } from './prepared.ts';
 import { problem } from './problem.ts';
 import { problemReply, type Ctx, type Reply } from './context.ts';
@@ -100,7 +100,7 @@ export async function eventsRoute(ctx: Ctx, req: IncomingMessage): Promise<Reply
     }
     throw e;
   }
-  const seen = { id: decoded.id, type: decoded.type === 'resource' ? EVENT_TYPES[decoded.action] : EVENT_TYPES[decoded.type] };
+  const seen = { id: decoded.id, type: cloudEventTypeOf(decoded) };
   if (decoded.type !== 'published') {
     record('refused', `400: only ${EVENT_TYPES.published} is accepted here`, seen);
     return problemReply(problem(400, `event ${decoded.id}: this endpoint only accepts ${EVENT_TYPES.published}`));

@@ -1,5 +1,6 @@
 import { CloudEvent, HTTP, ValidationError } from 'cloudevents';
 import { KubeObject } from '../kube/objects.ts';
+import { decodeGitPush, isGitPushType, type GitPush } from './git-push.ts';
 
 /**
  * CloudEvents in, typed events out. Knative's ApiServerSource (Resource mode) and PingSource
@@ -23,7 +24,8 @@ export type ResourceAction = 'add' | 'update' | 'delete';
 export type DecodedEvent =
   | { type: 'resource'; action: ResourceAction; kind: WatchedKind; object: KubeObject; id: string; source: string }
   | { type: 'ping'; id: string; source: string; data: unknown }
-  | { type: 'published'; id: string; source: string; subject: string | undefined; data: unknown };
+  | { type: 'published'; id: string; source: string; subject: string | undefined; data: unknown }
+  | { type: 'git-push'; id: string; source: string; push: GitPush; cloudEventType: string };
 
 /** Why an incoming request is not an event we act on; `status` is the HTTP answer. */
 export class PoisonEvent extends Error {
@@ -130,9 +132,22 @@ export function classifyEvent(event: CloudEvent<unknown>): DecodedEvent {
       if (invalid) throw new PoisonEvent(422, `event ${id}: ${invalid}`);
       return { type: 'resource', action, kind: object.kind as WatchedKind, object, ...base };
     }
-    default:
+    default: {
+      if (isGitPushType(event.type)) {
+        const push = decodeGitPush(event.type, event.source, eventData(event));
+        if (!push) throw new PoisonEvent(422, `event ${id}: data is not a git push payload (ref and repository URLs)`);
+        return { type: 'git-push', ...base, push, cloudEventType: event.type };
+      }
       throw new PoisonEvent(400, `event ${id}: unknown type ${quoted(event.type)}`);
+    }
   }
+}
+
+/** the CloudEvent type an event came as */
+export function cloudEventTypeOf(event: DecodedEvent): string {
+  if (event.type === 'resource') return EVENT_TYPES[event.action];
+  if (event.type === 'git-push') return event.cloudEventType;
+  return EVENT_TYPES[event.type];
 }
 
 export function decodeEvent(message: HttpMessage): DecodedEvent {

@@ -1,6 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { RegistryError, toRegistryError } from '../errors.ts';
 import type { DecodedEvent } from '../events/decode.ts';
+import { registriesForPush } from '../events/git-push.ts';
 import { publishedEvent, sendEvent } from '../events/publish.ts';
 import { createRegistryWorkloads } from '../deploy/registry-workloads.ts';
 import { withWorkloadStatus } from '../deploy/status.ts';
@@ -448,6 +449,12 @@ export function createSyncController(deps: ControllerDeps) {
 
   async function handle(event: DecodedEvent): Promise<HandleResult> {
     if (event.type === 'ping') return { event: 'ping', registries: await ping() };
+    if (event.type === 'git-push') {
+      const users = registriesForPush(await registries.list(), event.push);
+      const { summaries, transient } = await syncEach(users, 'webhook');
+      if (transient) throw transient;
+      return { event: `${event.push.provider} push`, registries: summaries };
+    }
     if (event.type === 'published') {
       // the subject names the registry that published; events are hints, the store and the API decide
       const [ns, name, extra] = (event.subject ?? '').split('/');

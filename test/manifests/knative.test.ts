@@ -370,6 +370,33 @@ describe('knative/ manifests', { skip: noKubectl || noSchemas }, () => {
     for (const v of Object.values(example.stringData as Record<string, string>)) assert.equal(v, 'REPLACE_ME');
   });
 
+  it("the optional GitHub and GitLab sources send push events to the Broker, and their Triggers route exactly those to the sync function", async () => {
+    const load = async (f: string) => parseAllDocuments(await readFile(join(root, 'knative', 'optional', f), 'utf8')).map((d) => d.toJSON() as Obj);
+    const cases = [
+      { file: 'github-source.yaml', kind: 'GitHubSource', eventTypes: ['push'], push: ['dev.knative.source.github.push'], other: 'dev.knative.source.github.pull_request' },
+      { file: 'gitlab-source.yaml', kind: 'GitLabSource', eventTypes: ['push_events'], push: ['dev.knative.sources.gitlab.push', 'dev.knative.sources.gitlabsource.Push Hook'], other: 'dev.knative.sources.gitlab.merge_request' },
+    ];
+    for (const c of cases) {
+      const docs = await load(c.file);
+      const source = docs.find((d) => d.kind === c.kind)!;
+      assert.deepEqual(source.spec.eventTypes, c.eventTypes, c.file);
+      assert.equal(source.metadata.namespace, 'mcp-registry');
+      assert.deepEqual(source.spec.sink.ref, { apiVersion: 'eventing.knative.dev/v1', kind: 'Broker', name: named('Broker', 'mcp-registry').metadata.name });
+      const secret = docs.find((d) => d.kind === 'Secret')!;
+      for (const ref of [source.spec.accessToken.secretKeyRef, source.spec.secretToken.secretKeyRef]) {
+        assert.equal(ref.name, secret.metadata.name);
+        assert.ok(ref.key in secret.stringData, `${c.file} ${ref.key}`);
+      }
+      const trigger = docs.find((d) => d.kind === 'Trigger')!;
+      assert.equal(trigger.spec.broker, 'mcp-registry');
+      assert.equal(trigger.spec.subscriber.ref.name, named('Service', 'mcp-registry-sync').metadata.name);
+      for (const type of c.push) assert.ok(triggerMatches(trigger, { type, source: 'https://example.com/o/r' }), `${c.file} routes ${type}`);
+      assert.ok(!triggerMatches(trigger, { type: c.other, source: 'https://example.com/o/r' }), `${c.file} does not route ${c.other}`);
+      // the installed Triggers do not route push events (only the optional one does)
+      assert.deepEqual(ofKind('Trigger').filter((t) => c.push.some((type) => triggerMatches(t, { type }))), []);
+    }
+  });
+
   it('the optional cluster-wide Secret binding refers to the installed role and account', async () => {
     const binding = parse(await readFile(join(root, 'knative', 'optional', 'secret-reader-all-namespaces.yaml'), 'utf8')) as Obj;
     assert.equal(binding.kind, 'ClusterRoleBinding');
