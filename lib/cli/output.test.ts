@@ -1,9 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { listDocument, objectName, renderObjects, renderTable, type Column } from './output.ts';
+import { listDocument, objectName, renderDocument, renderObjects, renderTable, type Column } from './output.ts';
 
 describe('CLI output', () => {
+  it('YAML quotes what YAML 1.1 (kubectl) would read as booleans or timestamps', () => {
+    const env = ['Y', 'n', 'on', 'Off', 'yes', 'NO', 'true', '2026-12-04', '012'].map((name) => ({ name, value: name }));
+    const text = renderDocument({ spec: { env } }, 'yaml');
+    const read = parse(text, { version: '1.1' }) as { spec: { env: { name: unknown; value: unknown }[] } };
+    assert.deepEqual(read.spec.env, env);
+    assert.deepEqual(parse(text), { spec: { env } }, 'and YAML 1.2 readers read the same');
+  });
+
   it('tables align as kubectl aligns them: widest cell + 3, at least 6, last column unpadded', () => {
     const text = renderTable(
       ['NAME', 'READY', 'SERVERS', 'AGE'],

@@ -34,9 +34,13 @@ export function renderRows<T>(rows: readonly T[], columns: readonly Column<T>[],
   );
 }
 
-/** JSON (2-space indent, as kubectl) or YAML of one value. */
+/**
+ * JSON (2-space indent, as kubectl) or YAML of one value. YAML quotes the strings YAML 1.1
+ * reads as booleans (`Y`, `on`, `no`): kubectl parses YAML 1.1, so an env var named `Y`
+ * would otherwise reach the cluster as `true`.
+ */
 export function renderDocument(value: unknown, format: 'json' | 'yaml'): string {
-  return format === 'json' ? `${JSON.stringify(value, null, 2)}\n` : stringify(value, { lineWidth: 0, aliasDuplicateObjects: false });
+  return format === 'json' ? `${JSON.stringify(value, null, 2)}\n` : stringify(value, { lineWidth: 0, aliasDuplicateObjects: false, version: '1.1' });
 }
 
 /** Several objects as one document, in the shape kubectl prints for `get -o json` of a list. */
