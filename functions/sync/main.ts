@@ -25,7 +25,18 @@ async function main(): Promise<void> {
   const controller = createSyncController({ kubeConfig, store: instrumentStore(store, telemetry), policy: policyFromEnv(process.env), config, log, telemetry });
   const authorize = config.oidcAudience ? createIngressAuth({ kubeConfig, audience: config.oidcAudience, ...(config.oidcSubjects ? { subjects: config.oidcSubjects } : {}) }) : undefined;
   const webhook = createWebhookHandler({ kubeConfig, getRegistry: controller.getRegistry, sync: controller.syncNow, log, telemetry });
-  const server = await startSyncServer({ handle: controller.handle, log, port: config.port, host: '0.0.0.0', telemetry, webhook, ...(authorize ? { authorize } : {}) });
+  const server = await startSyncServer({
+    handle: controller.handle,
+    log,
+    port: config.port,
+    host: '0.0.0.0',
+    telemetry,
+    webhook,
+    headersTimeoutMs: config.headersTimeoutMs,
+    requestTimeoutMs: config.requestTimeoutMs,
+    keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+    ...(authorize ? { authorize } : {}),
+  });
   log.info('listening', { port: config.port, store: store.description, leaseNamespace: config.leaseNamespace, sink: config.sink, oidcAudience: config.oidcAudience ?? 'off' });
 
   let stopping = false;

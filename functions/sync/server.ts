@@ -42,6 +42,16 @@ export interface SyncServerOptions {
   maxWebhookBytes?: number;
 }
 
+/** against slow or stalled clients (slowloris); none of them bounds the handling of a request */
+export interface SyncServerTimeouts {
+  /** request headers must arrive within this (default 20 s) */
+  headersTimeoutMs?: number;
+  /** the whole request, headers and body, must arrive within this (default 60 s) */
+  requestTimeoutMs?: number;
+  /** idle keep-alive connections are closed after this (default 65 s) */
+  keepAliveTimeoutMs?: number;
+}
+
 export interface SyncServer {
   server: http.Server;
   url: string;
@@ -209,10 +219,15 @@ function requestIdOf(req: http.IncomingMessage): { requestId?: string } {
   return id ? { requestId: id } : {};
 }
 
-export async function startSyncServer(options: SyncServerOptions & { port?: number; host?: string }): Promise<SyncServer> {
+export async function startSyncServer(options: SyncServerOptions & SyncServerTimeouts & { port?: number; host?: string }): Promise<SyncServer> {
   const handler = createSyncRequestHandler(options);
-  const server = http.createServer(handler.listener);
-  server.requestTimeout = 0; // a sync may run for minutes; Knative's timeoutSeconds bounds it
+  const requestTimeout = options.requestTimeoutMs ?? 60_000;
+  const headersTimeout = Math.min(options.headersTimeoutMs ?? 20_000, requestTimeout);
+  // Node's timeouts cover receiving the request only: a sync may then run for minutes
+  // (Knative's timeoutSeconds bounds that). Expired requests are looked for this often:
+  const connectionsCheckingInterval = Math.max(25, Math.min(30_000, Math.floor(headersTimeout / 4)));
+  const server = http.createServer({ keepAlive: true, requestTimeout, headersTimeout, connectionsCheckingInterval }, handler.listener);
+  server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());

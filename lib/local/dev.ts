@@ -200,6 +200,9 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
       log: syncLog,
       host: HOST,
       port: 0,
+      headersTimeoutMs: fromEnv.headersTimeoutMs,
+      requestTimeoutMs: fromEnv.requestTimeoutMs,
+      keepAliveTimeoutMs: fromEnv.keepAliveTimeoutMs,
       webhook: createWebhookHandler({ kubeConfig, getRegistry: controller.getRegistry, sync: controller.syncNow, log: syncLog }),
       telemetry: syncTelemetry,
       handle: (event) => {

@@ -18,6 +18,9 @@ import { parseDuration } from './duration.ts';
  * | `MCPREG_EVENTS_TOKEN` | (none) | sent as `Authorization: Bearer` with those events (the query function's shared token, for direct delivery) |
  * | `MCPREG_SYNC_OIDC_AUDIENCE` | (none) | when set, every event needs a bearer token for this audience (TokenReview) |
  * | `MCPREG_SYNC_OIDC_SUBJECTS` | (any) | comma-separated usernames allowed to deliver events when the audience is set |
+ * | `MCPREG_SYNC_HEADERS_TIMEOUT` | 20s | a connection that has not sent its request headers within this is closed (slowloris) |
+ * | `MCPREG_SYNC_REQUEST_TIMEOUT` | 60s | the whole request (headers and body) must arrive within this; the sync it starts may take longer |
+ * | `MCPREG_SYNC_KEEPALIVE_TIMEOUT` | 65s | an idle keep-alive connection is closed after this (longer than the proxies' in front) |
  * | `MCPREG_STORE`, `MCPREG_S3_*`, … | | the snapshot store (lib/snapshots/README.md) |
  * | `MCPREG_FETCH_*`, `MCPREG_ALLOW_PRIVATE_NETWORKS` | | fetch limits and SSRF policy (lib/sources/README.md) |
  */
@@ -37,6 +40,27 @@ export interface SyncConfig {
   /** ingress authentication: the audience event tokens must be for, and who may send */
   oidcAudience?: string;
   oidcSubjects?: string[];
+  /** HTTP server timeouts (ms) */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+}
+
+export const DEFAULT_HEADERS_TIMEOUT_MS = 20_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 65_000;
+
+function durationOf(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  let ms: number;
+  try {
+    ms = parseDuration(raw, name);
+  } catch (e) {
+    throw new Error(`${name}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (!(ms > 0)) throw new Error(`${name} must be a positive duration, got ${JSON.stringify(raw)}`);
+  return ms;
 }
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -58,7 +82,12 @@ export function syncConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SyncCon
     leaseDurationSeconds: Math.ceil(leaseMs / 1000),
     identity: `${env.HOSTNAME || hostname()}-${randomBytes(4).toString('hex')}`,
     keepSnapshots: positiveInt(env, 'MCPREG_KEEP_SNAPSHOTS', 3),
+    headersTimeoutMs: durationOf(env, 'MCPREG_SYNC_HEADERS_TIMEOUT', DEFAULT_HEADERS_TIMEOUT_MS),
+    requestTimeoutMs: durationOf(env, 'MCPREG_SYNC_REQUEST_TIMEOUT', DEFAULT_REQUEST_TIMEOUT_MS),
+    keepAliveTimeoutMs: durationOf(env, 'MCPREG_SYNC_KEEPALIVE_TIMEOUT', DEFAULT_KEEPALIVE_TIMEOUT_MS),
   };
+  // Node requires the headers timeout not to exceed the request timeout
+  if (config.headersTimeoutMs > config.requestTimeoutMs) throw new Error('MCPREG_SYNC_HEADERS_TIMEOUT must not be longer than MCPREG_SYNC_REQUEST_TIMEOUT');
   if (env.MCPREG_API_BASE_URL) config.apiBaseUrl = env.MCPREG_API_BASE_URL.replace(/\/+$/, '');
   if (env.K_SINK) config.sink = env.K_SINK;
   if (env.MCPREG_EVENTS_TOKEN?.trim()) config.eventsToken = env.MCPREG_EVENTS_TOKEN.trim();
