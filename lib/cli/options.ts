@@ -60,3 +60,56 @@ export function addFilterOptions<A extends unknown[], O extends OptionValues, G 
   const f = filterOptions(v);
   return cmd.addOption(f[0]).addOption(f[1]).addOption(f[2]).addOption(f[3]).addOption(f[4]).addOption(f[5]).addOption(f[6]).addOption(f[7]).addOption(f[8]).addOption(f[9]);
 }
+
+/** A registry source as flags (registry add, and registry import in cluster mode); registry-spec.ts reads them. */
+export function addSourceOptions<A extends unknown[], O extends OptionValues, G extends OptionValues>(cmd: Command<A, O, G>) {
+  return cmd
+    .option('--configmap <CM[:KEY]>', 'source: a ConfigMap in the namespace, and its key (default registry.json)')
+    .option('--url <URL>', 'source: a registry document over https (http with --allow-http)')
+    .option('--git <REPO>', 'source: a file in a git repository (smart HTTP)')
+    .option('--branch <B>', 'with --git: the branch to follow (default main)')
+    .option('--tag <T>', 'with --git: a tag')
+    .option('--commit <C>', 'with --git: a commit (7 to 40 hex digits)')
+    .option('--path <P>', "with --git: the document's path in the repository (default registry.json)")
+    .option('--from-registry <URL>', 'source: an MCP registry API (the base URL serving /v0.1/servers)');
+}
+
+/** The source's credentials (a Secret's keys) and --allow-http. */
+export function addCredentialOptions<A extends unknown[], O extends OptionValues, G extends OptionValues>(cmd: Command<A, O, G>) {
+  return cmd
+    .option('--auth-secret <NAME>', "a Secret in the namespace holding the source's credentials")
+    .option('--token-key <K>', 'with --auth-secret: the key holding a bearer token')
+    .option('--username-key <U>', 'with --auth-secret and --password-key: basic auth')
+    .option('--password-key <P>', 'with --auth-secret and --username-key')
+    .addOption(repeatableOption('--header <NAME=VALUE|NAME>', 'NAME=VALUE: a request header; NAME: with --header-key, the header whose value comes from the Secret'))
+    .option('--header-key <K>', "with --auth-secret and --header NAME: the key holding the header's value")
+    .option('--allow-http', 'allow a plain http:// source URL');
+}
+
+/** A job's git target (registry import and export in cluster mode). */
+export function addGitTargetOptions<A extends unknown[], O extends OptionValues, G extends OptionValues>(cmd: Command<A, O, G>) {
+  return cmd
+    .option('--to-git <REPO>', 'target: a file in a git repository (commit and push over smart HTTP)')
+    .option('--to-branch <B>', 'with --to-git: the branch committed to (default main)')
+    .option('--to-path <P>', 'with --to-git: the file written (default registry.json)')
+    .option('--to-auth-secret <NAME>', 'with --to-git: a Secret holding the push credentials')
+    .option('--to-token-key <K>', 'with --to-auth-secret: the key holding a token')
+    .option('--to-username-key <U>', 'with --to-auth-secret and --to-password-key: basic auth')
+    .option('--to-password-key <P>', 'with --to-auth-secret and --to-username-key')
+    .option('--to-allow-http', 'with --to-git: allow a plain http:// repository URL')
+    .option('--message <TEXT>', 'with --to-git: the commit message (default: a summary of the job)');
+}
+
+/** What every job command shares in cluster mode: retries, TTL, --dry-run, -o, --wait, the cluster. */
+export function addJobOptions<A extends unknown[], O extends OptionValues, G extends OptionValues>(cmd: Command<A, O, G>) {
+  return cmd
+    .option('--backoff-limit <N>', 'retries after transient failures (spec.backoffLimit, default 3)')
+    .option('--ttl <DURATION>', 'delete the job this long after it finished (spec.ttlSecondsAfterFinished)')
+    .option('--dry-run', 'print the job instead of creating it (YAML, or -o json; needs no cluster)')
+    .addOption(new Option('-o, --output <FORMAT>', 'yaml|json|name: print the object (default: a line saying what was created; yaml with --dry-run)').choices(['yaml', 'json', 'name'] as const))
+    .addOption(new Option('--wait', 'wait for the job to finish, showing progress on stderr; exit 1 when it fails'))
+    .addOption(timeoutOption('5m'))
+    .addOption(namespaceOption())
+    .addOption(kubeconfigOption())
+    .addOption(contextOption());
+}

@@ -49,8 +49,10 @@ export interface MCPRegistryObject {
   spec: Record<string, unknown>;
 }
 
+/** the command whose flags are being read, for the error's prefix (registry add, registry import) */
+let command = 'registry add';
 const fail = (message: string): never => {
-  throw new UsageError(`registry add: ${message}`);
+  throw new UsageError(`${command}: ${message}`);
 };
 
 /** where a zod issue path points, as the flag that set it */
@@ -112,7 +114,8 @@ export function filterFromFlags(flags: FilterFlags): FilterSpec | undefined {
   return include || exclude ? { ...(include ? { include } : {}), ...(exclude ? { exclude } : {}) } : undefined;
 }
 
-export function registryFromFlags(name: string, namespace: string | undefined, flags: AddFlags): MCPRegistryObject {
+export function registryFromFlags(name: string, namespace: string | undefined, flags: AddFlags, forCommand = 'registry add'): MCPRegistryObject {
+  command = forCommand;
   if (!new RegExp(OBJECT_NAME_PATTERN).test(name) || name.length > 253) fail(`NAME must be a Kubernetes object name (lower-case letters, digits, "-" and "."), not ${JSON.stringify(name)}`);
   const given = (s: 'configmap' | 'url' | 'git' | 'fromRegistry' | 'aggregate') => (s === 'aggregate' ? flags.aggregate.length > 0 : flags[s] !== undefined);
   const sources = (['configmap', 'url', 'git', 'fromRegistry', 'aggregate'] as const).filter(given);

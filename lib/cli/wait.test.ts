@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
 import type { KubeObject } from '../kube/objects.ts';
-import { progressLine, syncedGoal, waitFor } from './wait.ts';
+import { jobGoal, jobProgressLine, progressLine, syncedGoal, waitFor } from './wait.ts';
 
 const registry = (status: Record<string, unknown>, generation = 1): KubeObject => ({ apiVersion: 'toolhive.stacklok.io/v1alpha1', kind: 'MCPRegistry', metadata: { name: 'r', namespace: 'ns', generation }, status });
 const failing = { type: 'Synced', status: 'False', reason: 'SourceUnavailable', message: 'url https://x: ECONNREFUSED' };
@@ -60,4 +60,15 @@ describe('--wait', () => {
       { name: 'CliFailure', exitCode: 1, message: 'mcpregistry ns/r: sync failed: SourceUnavailable: url https://x: ECONNREFUSED' },
     );
   });
+});
+
+test('jobGoal: done on Succeeded (ok) or Failed (not ok, with the message); the job progress line shows retries', () => {
+  const job = (status: object) => ({ apiVersion: 'v1', kind: 'MCPRegistryExportJob', metadata: { name: 'j', namespace: 'ns' }, status }) as never;
+  const goal = jobGoal('MCPRegistryExportJob', 'ns', 'j');
+  assert.deepEqual(goal.judge(job({ phase: 'Running' })), { done: false });
+  assert.deepEqual(goal.judge(job({ phase: 'Succeeded', result: { message: 'exported 3 servers' } })), { done: true, ok: true, message: 'mcpregistryexportjob ns/j succeeded: exported 3 servers' });
+  assert.deepEqual(goal.judge(job({ phase: 'Failed', result: { message: 'forbidden' } })), { done: true, ok: false, message: 'mcpregistryexportjob ns/j failed: forbidden' });
+  assert.equal(goal.judge(null).done, true);
+  assert.equal(goal.progress!(job({ phase: 'Pending', failedAttempts: 1, nextAttemptTime: '2026-01-01T00:00:10Z', result: { message: 'no snapshot yet' } })), 'phase Pending, 1 failed attempts, next at 2026-01-01T00:00:10Z: no snapshot yet');
+  assert.equal(jobProgressLine(job({})), 'phase Pending');
 });

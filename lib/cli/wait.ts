@@ -17,6 +17,8 @@ export interface WaitGoal {
   /** `default/toolhive to be Ready` */
   what: string;
   judge(object: KubeObject | null): Verdict;
+  /** the progress line for one observation (default: a registry's, progressLine) */
+  progress?(object: KubeObject | null): string;
 }
 
 const ref = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
@@ -80,6 +82,39 @@ export function goneGoal(namespace: string, name: string): WaitGoal {
   };
 }
 
+interface JobStatusView {
+  phase?: string;
+  failedAttempts?: number;
+  nextAttemptTime?: string;
+  result?: { message?: string; serverCount?: number };
+}
+
+/** One line of progress for an import or export job as it is now. Pure. */
+export function jobProgressLine(o: KubeObject | null): string {
+  if (!o) return 'gone';
+  const st = (o.status ?? {}) as JobStatusView;
+  const parts = [`phase ${st.phase ?? 'Pending'}`];
+  if (st.failedAttempts) parts.push(`${st.failedAttempts} failed attempts${st.nextAttemptTime ? `, next at ${st.nextAttemptTime}` : ''}: ${oneLine(st.result?.message ?? '').slice(0, 200)}`);
+  return parts.join(', ');
+}
+
+/** An import or export job finished: Succeeded (exit 0) or Failed (exit 1, with its message). */
+export function jobGoal(kind: string, namespace: string, name: string): WaitGoal {
+  const label = kind.toLowerCase();
+  return {
+    what: `${label} ${namespace}/${name} to finish`,
+    progress: jobProgressLine,
+    judge(o) {
+      if (!o) return { done: true, ok: false, message: `${label} "${name}" in namespace "${namespace}" was deleted while waiting` };
+      const st = (o.status ?? {}) as JobStatusView;
+      const message = oneLine(st.result?.message ?? '');
+      if (st.phase === 'Succeeded') return { done: true, ok: true, message: `${label} ${namespace}/${name} succeeded: ${message}` };
+      if (st.phase === 'Failed') return { done: true, ok: false, message: `${label} ${namespace}/${name} failed: ${message}` };
+      return { done: false };
+    },
+  };
+}
+
 export interface WaitOptions {
   read(): Promise<KubeObject | null>;
   timeoutMs: number;
@@ -104,7 +139,7 @@ export async function waitFor(goal: WaitGoal, options: WaitOptions): Promise<str
     for (;;) {
       const object = await options.read();
       const verdict = goal.judge(object);
-      const line = progressLine(object);
+      const line = (goal.progress ?? progressLine)(object);
       if (verdict.done) {
         clear();
         if (!verdict.ok) throw new CliFailure(verdict.message);

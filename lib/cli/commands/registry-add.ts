@@ -1,13 +1,13 @@
 import { Option } from '@commander-js/extra-typings';
 import { defineCommand } from '../command.ts';
 import { parseDurationFlag, UsageError } from '../io.ts';
-import { contextOption, kubeconfigOption, namespaceOption, addFilterOptions, repeatableOption, timeoutOption, waitOption } from '../options.ts';
+import { contextOption, kubeconfigOption, namespaceOption, addCredentialOptions, addFilterOptions, addSourceOptions, repeatableOption, timeoutOption, waitOption } from '../options.ts';
 
 export default defineCommand({
   path: ['registry', 'add'],
   summary: 'create an MCPRegistry from flags (or print it with --dry-run -o yaml, for GitOps)',
   define: (cmd, ctx) =>
-    addFilterOptions(
+    addCredentialOptions(addFilterOptions(addSourceOptions(
       cmd
         .usage('NAME (--configmap CM[:KEY] | --url URL | --git REPO | --from-registry URL | --aggregate [NS/]NAME...) [options]')
         .description(
@@ -26,28 +26,13 @@ export default defineCommand({
   toolhive.stacklok.io/aggregation-allowed-namespaces listing this namespace.`,
         )
         .argument('<NAME>', 'name of the MCPRegistry')
-        .addOption(namespaceOption())
-        .option('--configmap <CM[:KEY]>', 'source: a ConfigMap in the namespace, and its key (default registry.json)')
-        .option('--url <URL>', 'source: a registry document over https (http with --allow-http)')
-        .option('--git <REPO>', 'source: a file in a git repository (smart HTTP)')
-        .option('--branch <B>', 'with --git: the branch to follow (default main)')
-        .option('--tag <T>', 'with --git: a tag')
-        .option('--commit <C>', 'with --git: a commit (7 to 40 hex digits)')
-        .option('--path <P>', 'with --git: the document\'s path in the repository (default registry.json)')
-        .option('--from-registry <URL>', 'source: an MCP registry API (the base URL serving /v0.1/servers)')
+        .addOption(namespaceOption()))
         .addOption(repeatableOption('--aggregate <[NS/]NAME>', 'source: other MCPRegistries, repeated in priority order (a server name is taken whole from the first that has it)'))
         .option('--allow-partial', 'with --aggregate: publish without members that are missing, not yet synced or not allowed')
         .addOption(new Option('--format <FORMAT>', 'toolhive|upstream: the source\'s format (default: detected)').choices(['toolhive', 'upstream'] as const))
         .option('--interval <DURATION>', 're-sync period, e.g. 30m, 1h (default 1h)'),
       { keep: 'keep', drop: 'drop' },
-    )
-      .option('--auth-secret <NAME>', 'a Secret in the namespace holding the source\'s credentials')
-      .option('--token-key <K>', 'with --auth-secret: the key holding a bearer token')
-      .option('--username-key <U>', 'with --auth-secret and --password-key: basic auth')
-      .option('--password-key <P>', 'with --auth-secret and --username-key')
-      .addOption(repeatableOption('--header <NAME=VALUE|NAME>', 'NAME=VALUE: a request header; NAME: with --header-key, the header whose value comes from the Secret'))
-      .option('--header-key <K>', 'with --auth-secret and --header NAME: the key holding the header\'s value')
-      .option('--allow-http', 'allow a plain http:// source URL')
+    ))
       .addOption(waitOption())
       .addOption(timeoutOption())
       .option('--dry-run', 'print the MCPRegistry instead of creating it (needs no cluster)')
