@@ -15,7 +15,6 @@ import { gitLocation, updateGitFile } from './git-target.ts';
 import { planImport, summarizeImport, type ImportPlan } from './import-plan.ts';
 import { ensureRegistry } from './import-registry.ts';
 import type { JobWork } from './lifecycle.ts';
-import { REGISTRY_SOURCE_LABEL } from '../kube/resources.ts';
 import { parseSpec } from './run-export.ts';
 
 /**
@@ -119,8 +118,6 @@ export async function runImport(deps: ImportDeps, job: KubeObject): Promise<JobW
         key,
         text,
         instead: 'import into a git repository instead (spec.target.git), or narrow spec.filter',
-        // a registry created to read it syncs on its edits (the ApiServerSource watches labelled ConfigMaps)
-        ...(spec.registry ? { labels: { [REGISTRY_SOURCE_LABEL]: 'true' } } : {}),
       });
     }
   }

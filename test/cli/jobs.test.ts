@@ -119,7 +119,7 @@ describe('registry import in the cluster', () => {
     const r = await local.mcpreg(['registry', 'import', 'cli-import', '--configmap', 'toolhive-registry', '--include-tag', 'database', '--to-configmap', 'cli-curated', '--registry', 'cli-curated', '--wait']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^mcpregistryimportjob\.toolhive\.stacklok\.io\/cli-import created\nmcpregistryimportjob default\/cli-import succeeded: configmap\/default\/cli-curated#registry\.json: .*MCPRegistry default\/cli-curated created/);
-    const before = (await core.readNamespacedConfigMap({ namespace: 'default', name: 'cli-curated' })).metadata?.resourceVersion;
+    const before = (await core.readNamespacedConfigMap({ namespace: 'default', name: 'cli-curated' })).data;
     const ready = await until('cli-curated to be Ready', async () => {
       const g = await local.mcpreg(['registry', 'get', 'cli-curated', '-o', 'json']);
       const o = g.code === 0 ? (JSON.parse(g.stdout) as { status?: { phase?: string; serverCount?: number } }) : undefined;
@@ -133,7 +133,7 @@ describe('registry import in the cluster', () => {
     const planned = await local.mcpreg(['registry', 'import', 'cli-import-plan2', '--configmap', 'toolhive-registry', '--mode', 'replace', '--to-configmap', 'cli-curated', '--plan', '--wait']);
     assert.equal(planned.code, 0, planned.stderr);
     assert.match(planned.stdout, /dry run: nothing written/);
-    assert.equal((await core.readNamespacedConfigMap({ namespace: 'default', name: 'cli-curated' })).metadata?.resourceVersion, before, '--plan wrote nothing');
+    assert.deepEqual((await core.readNamespacedConfigMap({ namespace: 'default', name: 'cli-curated' })).data, before, '--plan wrote nothing');
   });
 
   test('mistakes name the flag and exit 2', async () => {

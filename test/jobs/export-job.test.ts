@@ -330,6 +330,26 @@ describe('MCPRegistryExportJob', () => {
     assert.equal((await s3.counts()).put, puts, 'nothing written to the store');
   });
 
+  test('two sync replicas handling the same job event run it once (the Lease)', async () => {
+    const replica = createSyncController({
+      kubeConfig: cp.kubeConfig(),
+      store,
+      policy: resolvePolicy({ allowPrivate: ['127.0.0.0/8'], retries: 0 }),
+      config: { deadlineMs: 60_000, concurrency: 2, leaseNamespace: 'mcp-registry', leaseDurationSeconds: 120, identity: 'test-jobs-replica', keepSnapshots: 3 },
+      now: () => clock,
+      random: () => 0.5,
+      log: silentLogger,
+    });
+    const job = await create('two-replicas', { registryRef: { name: 'reg' }, target: { configMap: { name: 'two-replicas-target' } } });
+    await Promise.all([controller.handle(event('add', job)), replica.handle(event('add', job)), controller.handle(event('update', job)), replica.handle(event('update', job))]);
+    await replica.handle(event('update', await get('two-replicas')));
+    const done = await get('two-replicas');
+    assert.equal(done.status?.phase, 'Succeeded', done.status?.result?.message);
+    const events = await core.listNamespacedEvent({ namespace: NS, fieldSelector: 'involvedObject.name=two-replicas' });
+    assert.equal(events.items.filter((e) => e.reason === 'Started').length, 1, 'started once');
+    assert.equal(events.items.filter((e) => e.reason === 'Exported').length, 1, 'exported once');
+  });
+
   test('a transient failure (no snapshot yet) retries with backoff up to backoffLimit, then fails', async () => {
     const job = await create('retry', { registryRef: { name: 'not-synced-yet' }, backoffLimit: 2, target: { configMap: { name: 'retry-target' } } });
     await controller.handle(event('add', job));

@@ -218,6 +218,13 @@ describe('MCPRegistryImportJob', () => {
       assert.match(again.status?.result?.message ?? '', /already up to date/);
       assert.equal(target.log('main').length, 3, 'an import that changes nothing makes no commit');
 
+      const fromApi = await run('to-git-from-api', { source: { type: 'registry', registry: { url: upstream.url, allowHttp: true } }, convertTo: 'upstream', target: gitTarget({ branch: 'from-api', path: 'api.json' }) });
+      assert.equal(fromApi.status?.phase, 'Succeeded', fromApi.status?.result?.message);
+      const api = JSON.parse(target.show('from-api', 'api.json')!) as { data: { servers: Array<{ name: string }> } };
+      const apiValidate = upstreamFileValidator();
+      assert.equal(apiValidate(api), true, schemaErrors(apiValidate));
+      assert.equal(new Set(api.data.servers.map((s) => s.name)).size, new Set(upstream.entries.map((e) => (e as { server: { name: string } }).server.name)).size, 'every server of the registry API');
+
       const upstreamJob = await run('to-git-upstream', { source: { type: 'git', git: { repository: `${git.url}/catalog.git`, allowHttp: true } }, convertTo: 'upstream', target: gitTarget({ branch: 'upstream', path: 'catalog/upstream.json' }) });
       assert.equal(upstreamJob.status?.phase, 'Succeeded', upstreamJob.status?.result?.message);
       const up = JSON.parse(target.show('upstream', 'catalog/upstream.json')!);
@@ -267,8 +274,6 @@ describe('MCPRegistryImportJob', () => {
     assert.deepEqual(created.spec.source, { type: 'configmap', configMap: { name: 'assembled', key: 'servers.json' } });
     assert.equal(created.spec.format, 'toolhive');
     assert.equal(created.spec.displayName, 'Assembled');
-    const cm = await core.readNamespacedConfigMap({ namespace: NS, name: 'assembled' });
-    assert.equal(cm.metadata?.labels?.['toolhive.stacklok.io/registry-source'], 'true', 'labelled, so that its edits sync');
     const synced = await controller.handle(event(created));
     assert.equal(synced.registries[0]?.outcome, 'published', 'the registry syncs from what the import wrote');
     assert.equal(synced.registries[0]?.result?.counts.servers, 4);
