@@ -134,7 +134,8 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     const store: SnapshotStore = await createStore(storeConfig);
     cleanup.push(async () => store.close?.());
 
-    // each function its own telemetry, as in a cluster (the OTEL_* variables apply too)
+    // each function its own telemetry, as in a cluster (the OTEL_* variables apply too); with
+    // traces on, the outgoing-request spans of both go through the one started last (one process)
     const telemetryEnv = options.metrics ? { ...env, MCPREG_METRICS: 'prometheus' } : env;
     const queryTelemetry = await startTelemetry(telemetryConfigFromEnv(telemetryEnv, { serviceName: 'mcp-registry-query' }));
     cleanup.push(() => queryTelemetry.shutdown());
