@@ -60,7 +60,7 @@ describe('MCPRegistryImportJob', () => {
   let telemetry: Telemetry;
   const audit: string[] = [];
   const incoming = () => readFile(join(DATA, 'incoming-toolhive.json'), 'utf8');
-  const clock = new Date('2026-03-01T00:00:00Z');
+  let clock = new Date('2026-03-01T00:00:00Z');
 
   before(async () => {
     receiver = await startOtlpReceiver();
@@ -304,6 +304,20 @@ describe('MCPRegistryImportJob', () => {
       custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: PLURAL, body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'MCPRegistryImportJob', metadata: { name: 'registry-and-ref' }, spec: { source: url('/incoming.json'), target: { registryRef: { name: 'assembled' } }, registry: { name: 'x' } } } }),
       (e: { code?: number; body?: string }) => e.code === 422 && /with target\.registryRef the registry exists already/.test(String(e.body)),
     );
+  });
+
+  test('ttlSecondsAfterFinished deletes a finished import job (and keeps what it wrote)', async () => {
+    const job = await run('ttl-import', { source: url('/incoming.json'), ttlSecondsAfterFinished: 30, target: { configMap: { name: 'ttl-import-target' } } });
+    assert.equal(job.status?.phase, 'Succeeded', job.status?.result?.message);
+    const ping = () => controller.handle({ type: 'ping', id: `ping-${Math.random()}`, source: 'test', data: {} });
+    const get = () => custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: PLURAL, name: 'ttl-import' });
+    clock = new Date(clock.getTime() + 29_000);
+    await ping();
+    assert.ok(await get(), 'kept before its TTL');
+    clock = new Date(clock.getTime() + 2_000);
+    await ping();
+    await assert.rejects(get(), (e: { code?: number }) => e.code === 404);
+    assert.ok(await cmKey('ttl-import-target'), 'the target stays');
   });
 
   test('an unreachable source is transient: retried, not failed', async () => {
