@@ -367,8 +367,10 @@ describe('npm start, the tour, a restart', async () => {
       assert.equal(a.hash, b.hash, `${name} snapshot kept`);
     }
     const cms = await sh("kubectl --kubeconfig .mcpreg/kubeconfig get configmaps -n default -o jsonpath='{.items[*].metadata.name}'", dir);
-    // the example's ConfigMap once (examples are applied on the first start only), and those the tour's import and export jobs wrote
-    assert.deepEqual(cms.stdout.trim().split(/\s+/).filter((n) => n !== 'kube-root-ca.crt'), ['curated-registry', 'toolhive-export', 'toolhive-import-report', 'toolhive-registry']);
+    // the example's ConfigMap once (examples are applied on the first start only), those the tour's import and export jobs wrote, and its deploy's permission profile
+    assert.deepEqual(cms.stdout.trim().split(/\s+/).filter((n) => n !== 'kube-root-ca.crt'), ['chroma-mcp-permissions', 'curated-registry', 'toolhive-export', 'toolhive-import-report', 'toolhive-registry']);
+    const deployed = await sh("kubectl --kubeconfig .mcpreg/kubeconfig get mcpserver chroma-mcp -o jsonpath='{.spec.image}'", dir);
+    assert.equal(deployed.stdout, 'ghcr.io/stacklok/dockyard/uvx/chroma-mcp:0.2.7', 'the workload of the tour is still there, as its entry left it');
     const exportJob = await sh("kubectl --kubeconfig .mcpreg/kubeconfig get mcpregistryexportjob toolhive-export -o jsonpath='{.status.phase}'", dir);
     assert.equal(exportJob.stdout, 'Succeeded', 'the export job of the tour is still there');
     const job = await sh("kubectl --kubeconfig .mcpreg/kubeconfig get mcpregistrysyncjob toolhive-sync-now -o jsonpath='{.status.phase}'", dir);
