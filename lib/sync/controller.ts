@@ -166,8 +166,19 @@ export function createSyncController(deps: ControllerDeps) {
       if (!queued.has(registry)) queued.set(registry, 'event');
       return { registry, outcome: 'queued', reason: 'a sync of this registry is running; it checks the object again' };
     }
-    const lock = await leases.acquire(ns, name);
-    if (!lock) return { registry, outcome: 'busy', reason: 'another sync of this registry holds its lease' };
+    running.add(registry);
+    let lock: Awaited<ReturnType<typeof leases.acquire>>;
+    try {
+      lock = await leases.acquire(ns, name);
+    } catch (e) {
+      running.delete(registry);
+      throw e;
+    }
+    if (!lock) {
+      running.delete(registry);
+      queued.delete(registry);
+      return { registry, outcome: 'busy', reason: 'another sync of this registry holds its lease' };
+    }
     let cleaned = false;
     try {
       const object = await registries.get(ns, name);
@@ -179,7 +190,15 @@ export function createSyncController(deps: ControllerDeps) {
       log.warn('delete event for a registry that exists and is not being deleted: ignored', { registry });
       return { registry, outcome: 'skipped', reason: 'the registry exists and is not being deleted' };
     } finally {
-      await (cleaned ? lock.remove() : lock.release());
+      try {
+        await (cleaned ? lock.remove() : lock.release());
+      } finally {
+        running.delete(registry);
+        // an event that queued behind this check is not lost
+        const again = queued.get(registry);
+        queued.delete(registry);
+        if (again && !cleaned) void syncRegistry(ns, name, again).catch((e: unknown) => log.error('queued sync failed', { registry, error: String(e) }));
+      }
     }
   }
 
@@ -281,10 +300,27 @@ export function createSyncController(deps: ControllerDeps) {
       if (!before || QUEUE_RANK[via] > QUEUE_RANK[before]) queued.set(registry, via);
       return [{ registry, outcome: 'queued', reason: 'a sync of this registry is running; it syncs again for this event' }];
     }
-    const lock = running.has(registry) ? null : await leases.acquire(ns, name);
-    if (!lock) tel.metrics.leaseContention(registry);
-    if (!lock) return [{ registry, outcome: 'busy', reason: 'another sync of this registry holds its lease' }];
+    if (running.has(registry)) {
+      tel.metrics.leaseContention(registry);
+      return [{ registry, outcome: 'busy', reason: 'another sync of this registry holds its lease' }];
+    }
+    // marked running before the lease is asked for: a second event in this process while we
+    // wait for it queues behind us instead of losing the race for our own lease
     running.add(registry);
+    let lock: Awaited<ReturnType<typeof leases.acquire>>;
+    try {
+      lock = await leases.acquire(ns, name);
+    } catch (e) {
+      running.delete(registry);
+      throw e;
+    }
+    if (!lock) {
+      running.delete(registry);
+      // another replica holds it; what queued behind us meanwhile is that replica's to sync
+      queued.delete(registry);
+      tel.metrics.leaseContention(registry);
+      return [{ registry, outcome: 'busy', reason: 'another sync of this registry holds its lease' }];
+    }
     const summaries: SyncSummary[] = [];
     let cleaned = false;
     try {
@@ -328,9 +364,13 @@ export function createSyncController(deps: ControllerDeps) {
         mode = summary.result?.members && (await membersMoved(deps.store, summary.result.members)) ? 'member' : 'event';
       }
     } finally {
-      running.delete(registry);
-      // a registry's Lease goes with its snapshots
-      await (cleaned ? lock.remove() : lock.release());
+      // a registry's Lease goes with its snapshots; it is let go before the registry stops
+      // counting as running here, so an event in between queues instead of finding it busy
+      try {
+        await (cleaned ? lock.remove() : lock.release());
+      } finally {
+        running.delete(registry);
+      }
     }
     // an event that came after the last pass (or past the pass limit) is not lost
     if (queued.has(registry) && !cleaned) {
