@@ -24,6 +24,7 @@ import { createSyncController } from '../../lib/sync/controller.ts';
 import { READERS_ANNOTATION } from '../../lib/sync/configmap-readers.ts';
 import { startKube } from '../harness/kube.ts';
 import { tempStore } from '../api/harness.ts';
+import { registryJson } from '../harness/registry-data.ts';
 
 const GROUP = 'toolhive.stacklok.io';
 const VERSION = 'v1alpha1';
@@ -33,11 +34,6 @@ const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 interface Registry {
   metadata: { name: string; generation: number };
   status?: { observedGeneration?: number; serverCount?: number; snapshot?: { hash: string; revision?: string }; conditions?: Array<{ type: string; status: string; reason: string; message: string }> };
-}
-
-function registryJson(names: string[]): string {
-  const servers = Object.fromEntries(names.map((n) => [n, { description: `${n} server`, image: `ghcr.io/example/${n}:1.0.0`, transport: 'stdio', tier: 'Community', status: 'Active', tools: ['t'] }]));
-  return JSON.stringify({ version: '1.0.0', last_updated: '2026-03-01T00:00:00Z', servers, remote_servers: {} });
 }
 
 function registryBody(ns: string, name: string, configMap: string) {

@@ -19,15 +19,11 @@ import { createSyncController, type SyncController } from '../../lib/sync/contro
 import { startKube } from '../harness/kube.ts';
 import { tempStore } from '../api/harness.ts';
 import { startGitServer, TestRepo, type TestGitServer } from '../servers/git.ts';
+import { registryJson } from '../harness/registry-data.ts';
 
 const GROUP = 'toolhive.stacklok.io';
 const VERSION = 'v1alpha1';
 const NS = 'team-a';
-
-function registryJson(names: string[]): string {
-  const servers = Object.fromEntries(names.map((n) => [n, { description: `${n} server`, image: `ghcr.io/example/${n}:1.0.0`, transport: 'stdio', tier: 'Community', status: 'Active', tools: ['t'] }]));
-  return JSON.stringify({ version: '1.0.0', last_updated: '2026-03-01T00:00:00Z', servers, remote_servers: {} });
-}
 
 /** a binary-mode CloudEvent as the sources' adapters post it */
 function cloudEvent(type: string, source: string, data: unknown, id: string) {

@@ -14,16 +14,12 @@ import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node
 import { startDev, type DevRuntime } from '../../lib/local/dev.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { signBody } from '../../lib/sync/webhook-signature.ts';
+import { registryJson } from '../harness/registry-data.ts';
 
 const GROUP = 'toolhive.stacklok.io';
 const VERSION = 'v1alpha1';
 const NS = 'default';
 const SECRET = 'webhook-secret-value';
-
-function registryJson(names: string[]): string {
-  const servers = Object.fromEntries(names.map((n) => [n, { description: `${n} server`, image: `ghcr.io/example/${n}:1.0.0`, transport: 'stdio', tier: 'Community', status: 'Active', tools: ['t'] }]));
-  return JSON.stringify({ version: '1.0.0', last_updated: '2026-03-01T00:00:00Z', servers, remote_servers: {} });
-}
 
 interface Registry {
   status?: { serverCount?: number; conditions?: Array<{ type: string; status: string }> };
