@@ -97,6 +97,8 @@ export function createSyncController(deps: ControllerDeps) {
   // registries whose sync runs in this process, and the strongest reason an event that found it running gave for one more pass
   const running = new Set<string>();
   const queued = new Map<string, Via>();
+  // the sync running here per registry, for a webhook that queued behind it to wait for
+  const inflight = new Map<string, Promise<SyncSummary[]>>();
   const events: EventRecorder = createEventRecorder(deps.kubeConfig, 'mcp-registry-sync', now, (e) =>
     log.warn('could not record a Kubernetes Event', { error: toRegistryError(e).message }),
   );
@@ -294,16 +296,33 @@ export function createSyncController(deps: ControllerDeps) {
    */
   async function syncRegistry(ns: string, name: string, via: Via): Promise<SyncSummary[]> {
     const registry = `${ns}/${name}`;
-    if (running.has(registry) && via !== 'job' && via !== 'ping') {
-      // the running sync may have read the source before this change: it makes one more pass
-      const before = queued.get(registry);
-      if (!before || QUEUE_RANK[via] > QUEUE_RANK[before]) queued.set(registry, via);
-      return [{ registry, outcome: 'queued', reason: 'a sync of this registry is running; it syncs again for this event' }];
+    if (running.has(registry)) return syncRunning(ns, name, via);
+    const work = syncUnderLease(ns, name, via);
+    inflight.set(registry, work);
+    try {
+      return await work;
+    } finally {
+      if (inflight.get(registry) === work) inflight.delete(registry);
     }
-    if (running.has(registry)) {
+  }
+
+  /**
+   * The registry is being synced in this process. An event is queued for one more pass (the
+   * running sync may have read the source before this change); a job or ping is busy.
+   */
+  function syncRunning(ns: string, name: string, via: Via): SyncSummary[] {
+    const registry = `${ns}/${name}`;
+    if (via === 'job' || via === 'ping') {
       tel.metrics.leaseContention(registry);
       return [{ registry, outcome: 'busy', reason: 'another sync of this registry holds its lease' }];
     }
+    const before = queued.get(registry);
+    if (!before || QUEUE_RANK[via] > QUEUE_RANK[before]) queued.set(registry, via);
+    return [{ registry, outcome: 'queued', reason: 'a sync of this registry is running; it syncs again for this event' }];
+  }
+
+  async function syncUnderLease(ns: string, name: string, via: Via): Promise<SyncSummary[]> {
+    const registry = `${ns}/${name}`;
     // marked running before the lease is asked for: a second event in this process while we
     // wait for it queues behind us instead of losing the race for our own lease
     running.add(registry);
@@ -537,7 +556,12 @@ export function createSyncController(deps: ControllerDeps) {
   /** a source changed (webhook, git push): sync now; the first pass's outcome */
   async function syncNow(ns: string, name: string): Promise<string> {
     const summaries = await syncRegistry(ns, name, 'webhook');
-    return summaries[0]?.outcome ?? 'skipped';
+    const first = summaries[0]?.outcome ?? 'skipped';
+    // queued behind a sync running here: that sync makes the pass for this change; its outcome
+    const running = first === 'queued' ? inflight.get(`${ns}/${name}`) : undefined;
+    if (!running) return first;
+    const after = await running;
+    return after.findLast((s) => s.reason === 'webhook')?.outcome ?? after.at(-1)?.outcome ?? first;
   }
 
   return { handle, syncRegistry, syncNow, ping, getRegistry: (ns: string, name: string) => registries.get(ns, name) };
