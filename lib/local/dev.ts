@@ -20,6 +20,8 @@ import { startExampleServers, type ExampleAddresses } from './example-servers.ts
 import { ensureNamespace, examplePorts, installCrds, readManifests, setUpExamples, type ExamplesOutcome } from './examples.ts';
 import { findCrdsDir } from './project-files.ts';
 import { workloadCrds } from '../deploy/workload-crds.ts';
+import { connectExistingCluster, ensureLeaseNamespace } from './existing-cluster.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { telemetryConfigFromEnv } from '../telemetry/config.ts';
 import { instrumentStore } from '../telemetry/instrumented-store.ts';
 import { startTelemetry } from '../telemetry/telemetry.ts';
@@ -38,6 +40,11 @@ import { startTelemetry } from '../telemetry/telemetry.ts';
  * event bridge, examples (applied on the first start, re-pointed on later ones), then one
  * resync tick so that registries which are due (or never synced) sync at once. Everything
  * binds 127.0.0.1. A failure part-way stops what was started, in reverse.
+ *
+ * With `cluster` (`mcpreg dev --kubeconfig FILE`) an existing cluster takes the control plane's
+ * place: it is checked first (reachable, credentials accepted, this project's CRDs served; see
+ * existing-cluster.ts), nothing is installed in it, examples are applied only when asked, and
+ * ToolHive's workloads are watched only where the cluster has their CRDs.
  */
 
 export interface DevOptions {
@@ -57,6 +64,8 @@ export interface DevOptions {
   crdsDir?: string;
   /** serve Prometheus text on GET /metrics of both functions (MCPREG_METRICS=prometheus for each) */
   metrics?: boolean;
+  /** an existing cluster instead of the embedded control plane (`apiPort` is then unused) */
+  cluster?: { kubeconfig: string; context?: string | undefined; timeoutMs?: number };
 }
 
 export interface DevRuntime {
@@ -64,6 +73,8 @@ export interface DevRuntime {
   queryUrl: string;
   apiServerUrl: string;
   kubeconfigPath: string;
+  /** the kubeconfig context, when running against an existing cluster */
+  context: string | undefined;
   syncUrl: string;
   /** where each function serves Prometheus text, with `metrics` */
   metricsUrls: { query: string; sync: string } | undefined;
@@ -129,6 +140,10 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     await checkDataDir(dataDir);
     const crdsDir = options.crdsDir ?? findCrdsDir();
     const manifests = await readManifests(crdsDir);
+    // an existing cluster is checked before anything starts: its failures are the likely ones
+    const existing = options.cluster
+      ? await connectExistingCluster({ ...options.cluster, kubeconfig: resolve(options.cluster.kubeconfig) }, manifests.crds, WORKLOAD_RESOURCES)
+      : undefined;
 
     const storeConfig = devStoreConfig(env, dataDir);
     const store: SnapshotStore = await createStore(storeConfig);
@@ -151,19 +166,36 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     }
     cleanup.push(() => query.close());
 
-    let cp;
-    try {
-      cp = await startControlPlane({ port: options.apiPort, host: HOST, dataDir, log: log.child({ component: 'control-plane' }) });
-    } catch (e) {
-      if (isRegistryError(e) && e.code !== 'invalid_argument') throw e;
-      throw portError(e, 'Kubernetes API', '--api-port', options.apiPort);
+    let kubeConfig: KubeConfig;
+    let apiServerUrl: string;
+    let kubeconfigPath: string;
+    let workloads: readonly (typeof WORKLOAD_RESOURCES)[number][];
+    const leaseNamespace = env.MCPREG_LEASE_NAMESPACE || LEASE_NAMESPACE;
+    if (existing) {
+      ({ kubeConfig, server: apiServerUrl, kubeconfigPath } = existing);
+      workloads = existing.served;
+      const unwatched = WORKLOAD_RESOURCES.filter((w) => !workloads.includes(w)).map((w) => w.kind);
+      if (unwatched.length > 0) log.info('the cluster has no CRD for these ToolHive workloads; their changes are not watched', { kinds: unwatched });
+      await ensureLeaseNamespace(kubeConfig, leaseNamespace);
+    } else {
+      let cp;
+      try {
+        cp = await startControlPlane({ port: options.apiPort, host: HOST, dataDir, log: log.child({ component: 'control-plane' }) });
+      } catch (e) {
+        if (isRegistryError(e) && e.code !== 'invalid_argument') throw e;
+        throw portError(e, 'Kubernetes API', '--api-port', options.apiPort);
+      }
+      const started = cp;
+      cleanup.push(() => started.stop());
+      kubeConfig = cp.kubeConfig();
+      apiServerUrl = cp.url;
+      kubeconfigPath = cp.kubeconfigPath ?? join(dataDir, 'kubeconfig');
+      await installCrds(kubeConfig, manifests.crds);
+      // ToolHive's operator owns these on a cluster; local mode stands in with compatible ones
+      await installCrds(kubeConfig, workloadCrds());
+      workloads = WORKLOAD_RESOURCES;
+      await ensureNamespace(kubeConfig, leaseNamespace);
     }
-    cleanup.push(() => cp.stop());
-    const kubeConfig = cp.kubeConfig();
-    await installCrds(kubeConfig, manifests.crds);
-    // ToolHive's operator owns these on a cluster; local mode stands in with compatible ones
-    await installCrds(kubeConfig, workloadCrds());
-    await ensureNamespace(kubeConfig, env.MCPREG_LEASE_NAMESPACE || LEASE_NAMESPACE);
 
     let addresses: ExampleAddresses | undefined;
     if (options.examples) {
@@ -187,7 +219,7 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
       telemetry: syncTelemetry,
       config: {
         ...fromEnv,
-        leaseNamespace: env.MCPREG_LEASE_NAMESPACE || LEASE_NAMESPACE,
+        leaseNamespace,
         // stable across restarts: a lease left by a run that was killed mid-sync is taken back at once
         identity: `mcpreg-dev-${hostname()}`,
         apiBaseUrl: fromEnv.apiBaseUrl ?? query.url,
@@ -221,7 +253,7 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     const bridge = await startEventBridge({
       kubeConfig,
       // local mode installs the workload CRDs (above), so their changes are watched too
-      resources: [...REGISTRY_RESOURCES, ...WORKLOAD_RESOURCES],
+      resources: [...REGISTRY_RESOURCES, ...workloads],
       sink: `${sync.url}/`,
       ping: { intervalMs: options.resyncIntervalMs },
       log: log.child({ component: 'event-bridge' }),
@@ -241,8 +273,9 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     return {
       dataDir,
       queryUrl: query.url,
-      apiServerUrl: cp.url,
-      kubeconfigPath: cp.kubeconfigPath ?? join(dataDir, 'kubeconfig'),
+      apiServerUrl,
+      kubeconfigPath,
+      context: existing?.context,
       syncUrl: sync.url,
       metricsUrls: queryTelemetry.prometheus && syncTelemetry.prometheus ? { query: `${query.url}/metrics`, sync: `${sync.url}/metrics` } : undefined,
       store: { kind: storeConfig.kind, location: storeConfig.kind === 'fs' ? storeConfig.dir : store.description },

@@ -8,7 +8,9 @@ import { parsePort, UsageError, type CliIo } from '../io.ts';
 const DESCRIPTION = `Runs the registry on this machine with no cluster: an embedded Kubernetes API (kubectl works
 against it), the sync and query functions, an event bridge that delivers the CloudEvents
 Knative's ApiServerSource and PingSource would, a snapshot store, and example registries.
-State lives in the data directory; stop with Ctrl-C and start again to resume.`;
+State lives in the data directory; stop with Ctrl-C and start again to resume.
+With --kubeconfig an existing cluster (kind, one without Knative) takes the embedded API's
+place: the functions and the event bridge still run here, against that cluster.`;
 
 export default defineCommand({
   path: ['dev'],
@@ -21,6 +23,9 @@ export default defineCommand({
       .option('--api-port <PORT>', 'Kubernetes API port (default 6443)', '6443')
       .option('--data <DIR>', 'data directory (default .mcpreg): control plane state, kubeconfig,\nsnapshots, example data', '.mcpreg')
       .option('--resync-interval <DUR>', 'period of the resync tick, e.g. 30s, 5m (default 60s; 0 = only at start)', '60s')
+      .option('--kubeconfig <FILE>', 'use the cluster of this kubeconfig instead of the embedded Kubernetes API\n(its CRDs must be installed: kubectl apply -f crds/; nothing is installed)')
+      .option('--context <NAME>', 'with --kubeconfig: the context to use (default: its current context)')
+      .option('--examples', 'start the example servers and apply crds/examples/ on the first start\n(the default without --kubeconfig)')
       .option('--no-examples', 'do not start the example servers nor apply crds/examples/')
       .option('--log-format <FORMAT>', 'text or json: log lines on stderr (default text)', 'text')
       .option('--log-level <LEVEL>', 'debug, info, warn or error (default info)', 'info')
@@ -33,9 +38,16 @@ pointed at the servers' current ports.
 
 Environment: the functions' variables apply (see README: Configuration), for example
 MCPREG_STORE=s3 with MCPREG_S3_BUCKET (and the AWS variables) for S3 instead of files,
-MCPREG_SYNC_DEADLINE, MCPREG_FETCH_*. Everything listens on 127.0.0.1.`)
-      .action(async (values) => {
-        ctx.exitCode = await dev(values, ctx.io);
+MCPREG_SYNC_DEADLINE, MCPREG_FETCH_*. Everything listens on 127.0.0.1.
+
+With --kubeconfig FILE [--context NAME] the cluster is checked first (it answers, accepts the
+credentials, serves the CRDs of crds/) and each failure is one line; the sync leases go to
+namespace mcp-registry (created when missing; MCPREG_LEASE_NAMESPACE names another). The
+examples are applied there only with --examples, once per cluster (ConfigMap
+kube-system/mcpreg-local-mode records it). MCPServer and MCPRemoteProxy changes are watched
+when the cluster has ToolHive's CRDs for them.`)
+      .action(async (values, cmd) => {
+        ctx.exitCode = await dev({ ...values, apiPortGiven: cmd.getOptionValueSource('apiPort') === 'cli' }, ctx.io);
       }),
 });
 
@@ -51,7 +63,11 @@ interface DevFlags {
   apiPort: string;
   data: string;
   resyncInterval: string;
-  examples: boolean;
+  /** undefined when neither --examples nor --no-examples was given */
+  examples?: boolean;
+  kubeconfig?: string;
+  context?: string;
+  apiPortGiven: boolean;
   logFormat: string;
   logLevel: string;
   metrics?: boolean;
@@ -71,6 +87,11 @@ async function dev(values: DevFlags, io: CliIo): Promise<number> {
     throw new UsageError(`dev: --resync-interval must be a duration such as 30s or 5m (or 0), not ${JSON.stringify(values.resyncInterval)}`);
   }
   if (resyncIntervalMs > 0 && resyncIntervalMs < 1000) throw new UsageError('dev: --resync-interval must be at least 1s (or 0)');
+  if (values.kubeconfig !== undefined && values.kubeconfig.trim() === '') throw new UsageError('dev: --kubeconfig must not be empty');
+  if (values.context !== undefined && values.kubeconfig === undefined) throw new UsageError('dev: --context needs --kubeconfig');
+  if (values.kubeconfig !== undefined && values.apiPortGiven) throw new UsageError('dev: --api-port is the embedded Kubernetes API\'s; with --kubeconfig there is none');
+  const cluster = values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig, context: values.context } : undefined;
+  const examples = values.examples ?? cluster === undefined;
 
   const { createLogger } = await import('../../log.ts');
   const log = createLogger({ format: values.logFormat, level: values.logLevel as LogLevel });
@@ -101,7 +122,7 @@ async function dev(values: DevFlags, io: CliIo): Promise<number> {
     // loaded here so that `mcpreg dev --help` and usage errors stay instant
     const { startDev } = await import('../../local/dev.ts');
     const started = performance.now();
-    const dev = await startDev({ dataDir: values.data, port: queryPort, apiPort, resyncIntervalMs, examples: values.examples, log, metrics: values.metrics === true });
+    const dev = await startDev({ dataDir: values.data, port: queryPort, apiPort, resyncIntervalMs, examples, log, ...(cluster ? { cluster } : {}), metrics: values.metrics === true });
     const ms = Math.round(performance.now() - started);
     syncsInProgress = dev.activeSyncs;
     io.stdout.write(summaryText(dev, ms));
@@ -131,12 +152,12 @@ function exported(path: string): string {
 /** What is running and where, and what to try first. */
 function summaryText(dev: DevRuntime, ms: number): string {
   const local = `localhost:${new URL(dev.queryUrl).port}`;
-  const kubeconfig = shown(dev.kubeconfigPath);
+  const kubeconfig = shown(dev.kubeconfigPath) + (dev.context !== undefined ? ` --context ${dev.context}` : '');
   const lines = [
     `mcpreg dev: the MCP registry is running locally (started in ${ms} ms; data in ${shown(dev.dataDir)})`,
     '',
     `  REST API          ${dev.queryUrl}   (/api/v1/servers, /registries/{ns}/{name}/v0.1/servers, /openapi.json, /readyz)`,
-    `  Kubernetes API    ${dev.apiServerUrl}   kubeconfig: ${kubeconfig}`,
+    `  Kubernetes API    ${dev.apiServerUrl}   kubeconfig: ${kubeconfig}${dev.context !== undefined ? '   (an existing cluster)' : ''}`,
     `  sync function     ${dev.syncUrl}   CloudEvents from the event bridge; resync ${dev.resyncIntervalMs > 0 ? `every ${formatDuration(dev.resyncIntervalMs)}` : 'at start only'}`,
     ...(dev.metricsUrls ? [`  metrics           ${dev.metricsUrls.query}   ${dev.metricsUrls.sync}   (Prometheus text)`] : []),
     `  snapshots         ${dev.store.kind === 'fs' ? shown(dev.store.location) : `S3 ${dev.store.location}`}`,
@@ -154,7 +175,8 @@ function summaryText(dev: DevRuntime, ms: number): string {
     `  npm run -s mcpreg -- registry list --kubeconfig ${kubeconfig}`,
     `  npm run -s mcpreg -- search postgres --kubeconfig ${kubeconfig}`,
     `  kubectl --kubeconfig ${kubeconfig} get mcpregistries`,
-    `  curl -s '${local}/registries/default/toolhive/v0.1/servers?limit=2'`,
+    // the example registry is there only with the examples
+    dev.examples ? `  curl -s '${local}/registries/default/toolhive/v0.1/servers?limit=2'` : `  curl -s '${local}/api/v1/registries'`,
     'For mcpreg and kubectl without --kubeconfig (and mcpreg search without a cluster), export:',
     `  export KUBECONFIG=${exported(dev.kubeconfigPath)} MCPREG_API=${dev.queryUrl}`,
     '',
