@@ -158,16 +158,13 @@ export function createSyncController(deps: ControllerDeps) {
   }
 
   /**
-   * A delete event is a hint like any other (and anyone who can reach the function can send
-   * one): the snapshots go only when the API server says the object is gone or being deleted.
+   * The registry's Lease, with the registry counted as running here from before it is asked
+   * for: a second event in this process meanwhile queues behind us instead of losing the race
+   * for our own Lease. Null when another replica holds it (what queued behind us meanwhile is
+   * that replica's to sync).
    */
-  async function cleanupIfDeleted(ns: string, name: string): Promise<SyncSummary> {
+  async function takeLease(ns: string, name: string) {
     const registry = `${ns}/${name}`;
-    if (running.has(registry)) {
-      // the running sync reads the object again after its pass and cleans up if it is gone
-      if (!queued.has(registry)) queued.set(registry, 'event');
-      return { registry, outcome: 'queued', reason: 'a sync of this registry is running; it checks the object again' };
-    }
     running.add(registry);
     let lock: Awaited<ReturnType<typeof leases.acquire>>;
     try {
@@ -179,8 +176,24 @@ export function createSyncController(deps: ControllerDeps) {
     if (!lock) {
       running.delete(registry);
       queued.delete(registry);
-      return { registry, outcome: 'busy', reason: 'another sync of this registry holds its lease' };
+      tel.metrics.leaseContention(registry);
     }
+    return lock;
+  }
+
+  /**
+   * A delete event is a hint like any other (and anyone who can reach the function can send
+   * one): the snapshots go only when the API server says the object is gone or being deleted.
+   */
+  async function cleanupIfDeleted(ns: string, name: string): Promise<SyncSummary> {
+    const registry = `${ns}/${name}`;
+    if (running.has(registry)) {
+      // the running sync reads the object again after its pass and cleans up if it is gone
+      if (!queued.has(registry)) queued.set(registry, 'event');
+      return { registry, outcome: 'queued', reason: 'a sync of this registry is running; it checks the object again' };
+    }
+    const lock = await takeLease(ns, name);
+    if (!lock) return { registry, outcome: 'busy', reason: 'another sync of this registry holds its lease' };
     let cleaned = false;
     try {
       const object = await registries.get(ns, name);
@@ -323,23 +336,8 @@ export function createSyncController(deps: ControllerDeps) {
 
   async function syncUnderLease(ns: string, name: string, via: Via): Promise<SyncSummary[]> {
     const registry = `${ns}/${name}`;
-    // marked running before the lease is asked for: a second event in this process while we
-    // wait for it queues behind us instead of losing the race for our own lease
-    running.add(registry);
-    let lock: Awaited<ReturnType<typeof leases.acquire>>;
-    try {
-      lock = await leases.acquire(ns, name);
-    } catch (e) {
-      running.delete(registry);
-      throw e;
-    }
-    if (!lock) {
-      running.delete(registry);
-      // another replica holds it; what queued behind us meanwhile is that replica's to sync
-      queued.delete(registry);
-      tel.metrics.leaseContention(registry);
-      return [{ registry, outcome: 'busy', reason: 'another sync of this registry holds its lease' }];
-    }
+    const lock = await takeLease(ns, name);
+    if (!lock) return [{ registry, outcome: 'busy', reason: 'another sync of this registry holds its lease' }];
     const summaries: SyncSummary[] = [];
     let cleaned = false;
     try {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { startDev, type DevRuntime } from '../../lib/local/dev.ts';
 import { runInProcess, type InProcessResult } from './in-process.ts';
+import { until as poll } from '../harness/until.ts';
 
 export interface LocalMode {
   dev: DevRuntime;
@@ -41,12 +42,4 @@ export async function startLocalMode(): Promise<LocalMode> {
 }
 
 /** Polls until `probe` returns a value. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000) => poll(what, probe, { timeoutMs, everyMs: 100 });

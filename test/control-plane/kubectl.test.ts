@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { stringify } from 'yaml';
 import { startControlPlane, type ControlPlane } from '../../lib/local/control-plane/index.ts';
-import { raw, widget, widgetCrd } from '../servers/control-plane.ts';
+import { grantAnonymousAdmin, raw, widget, widgetCrd } from '../servers/control-plane.ts';
 
 const probe = spawnSync('kubectl', ['version', '--client', '-o', 'json'], { encoding: 'utf8' });
 const skip = probe.error || probe.status !== 0 ? `kubectl is not available on this machine (${probe.error?.message ?? probe.stderr.trim()})` : false;
@@ -46,17 +46,7 @@ describe('kubectl against the control plane', { skip }, () => {
     dir = await mkdtemp(join(tmpdir(), 'cp-kubectl-'));
     cp = await startControlPlane({ dataDir: dir, authorization: 'RBAC', anonymous: true });
     env = { ...process.env, KUBECONFIG: cp.kubeconfigPath!, HOME: dir };
-    const res = await raw(cp, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
-      contentType: 'application/json',
-      body: JSON.stringify({
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'ClusterRoleBinding',
-        metadata: { name: 'anonymous-admin' },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
-        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'system:anonymous' }],
-      }),
-    });
-    assert.equal(res.status, 201, res.text);
+    await grantAnonymousAdmin(cp);
     await writeFile(join(dir, 'crd.yaml'), stringify(widgetCrd()));
     await writeFile(join(dir, 'w1.yaml'), stringify(widget('w1', { size: 3 })));
   });

@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { startControlPlane, type ControlPlane } from '../../lib/local/control-plane/index.ts';
 import { workloadCrdObjects } from '../../lib/deploy/workload-crds.ts';
-import { raw, statusOf } from '../servers/control-plane.ts';
+import { grantAnonymousAdmin, raw, statusOf } from '../servers/control-plane.ts';
 
 const NS = 'default';
 const MCP = { group: 'toolhive.stacklok.dev', version: 'v1beta1', plural: 'mcpservers' };
@@ -111,17 +111,7 @@ describe('server-side apply of list-maps through kubectl', { skip }, () => {
     // kubectl sends no credentials over plain HTTP: anonymous gets cluster-admin (as in kubectl.test.ts)
     cp = await startControlPlane({ dataDir: dir, authorization: 'RBAC', anonymous: true });
     procEnv = { ...process.env, KUBECONFIG: cp.kubeconfigPath!, HOME: dir };
-    const res = await raw(cp, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
-      contentType: 'application/json',
-      body: JSON.stringify({
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'ClusterRoleBinding',
-        metadata: { name: 'anonymous-admin' },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
-        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'system:anonymous' }],
-      }),
-    });
-    assert.equal(res.status, 201, res.text);
+    await grantAnonymousAdmin(cp);
     await installWorkloadCrds(cp);
   });
   after(async () => {

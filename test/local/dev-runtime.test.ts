@@ -16,6 +16,7 @@ import { createLogger, type Logger } from '../../lib/log.ts';
 import { createS3Store } from '../../lib/snapshots/s3-store.ts';
 import { pointerKey } from '../../lib/snapshots/layout.ts';
 import { startS3Server, type TestS3 } from '../servers/s3.ts';
+import { until as poll } from '../harness/until.ts';
 
 const GROUP = 'toolhive.stacklok.io';
 const VERSION = 'v1alpha1';
@@ -37,15 +38,7 @@ async function registry(dev: DevRuntime, name: string): Promise<Registry> {
   return (await kube(dev).custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: 'default', plural: 'mcpregistries', name })) as Registry;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000) => poll(what, probe, { timeoutMs, tolerateErrors: true });
 
 const synced = (r: Registry) => r.status?.observedGeneration === r.metadata.generation && r.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 

@@ -122,3 +122,21 @@ export async function eventually(check: () => boolean, ms = 3000, what = 'condit
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/**
+ * kubectl sends no credentials over plain HTTP: on a control plane with RBAC and anonymous
+ * requests allowed, this binds system:anonymous to cluster-admin.
+ */
+export async function grantAnonymousAdmin(cp: ControlPlane): Promise<void> {
+  const res = await raw(cp, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+    contentType: 'application/json',
+    body: JSON.stringify({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'anonymous-admin' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'system:anonymous' }],
+    }),
+  });
+  if (res.status !== 201) throw new Error(`binding system:anonymous to cluster-admin: ${res.status} ${res.text}`);
+}

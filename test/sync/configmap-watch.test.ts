@@ -25,6 +25,7 @@ import { READERS_ANNOTATION } from '../../lib/sync/configmap-readers.ts';
 import { startKube } from '../harness/kube.ts';
 import { tempStore } from '../api/harness.ts';
 import { registryJson } from '../harness/registry-data.ts';
+import { until as poll } from '../harness/until.ts';
 
 const GROUP = 'toolhive.stacklok.io';
 const VERSION = 'v1alpha1';
@@ -40,15 +41,7 @@ function registryBody(ns: string, name: string, configMap: string) {
   return { apiVersion: `${GROUP}/${VERSION}`, kind: 'MCPRegistry', metadata: { name, namespace: ns }, spec: { source: { type: 'configmap', configMap: { name: configMap, key: 'registry.json' } } } };
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000) => poll(what, probe, { timeoutMs, tolerateErrors: true });
 
 const condition = (r: Registry, type: string) => r.status?.conditions?.find((c) => c.type === type);
 
