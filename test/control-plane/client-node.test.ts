@@ -169,7 +169,11 @@ describe('control plane through @kubernetes/client-node', () => {
     const missing = await rejects(custom.createNamespacedCustomObject({ ...W, namespace: NS, body: widget('bad2', {}) }), 422);
     assert.deepEqual(
       missing.details.causes.map((c: { field: string; message: string }) => [c.field, c.message]),
-      [['spec.size', 'Required value']],
+      [
+        ['spec.size', 'Required value'],
+        // a required error blocks every CEL rule, as in kube-apiserver
+        ['<nil>', 'Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation'],
+      ],
     );
     const cel = await rejects(custom.createNamespacedCustomObject({ ...W, namespace: NS, body: widget('bad3', { size: 2, color: 'black' }) }), 422);
     assert.equal(cel.details.causes[0].field, 'spec');

@@ -16,7 +16,7 @@ import { nameErrors, validateAnnotations, validateFinalizers, validateLabels } f
 import { apiVersionOf, clone, deepEqual, isObject, nowTimestamp, type KubeObject, type ManagedFieldsEntry } from './objects.ts';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.ts';
 import { grKey, storageVersion, versionInfo, type ResourceRegistry, type ResourceType } from './resources.ts';
-import { applyDefaults, prune, validate } from './schema.ts';
+import { applyDefaults, prune, rulesAfter, validate, validateRules } from './schema.ts';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, type FieldRequirement, type LabelRequirement } from './selectors.ts';
 import { apiError, ApiError, type Target } from './status.ts';
 import type { Store } from './store.ts';
@@ -495,9 +495,11 @@ export class ObjectApi {
     type.normalize?.(obj);
 
     const errors: FieldError[] = [...this.#metaErrors(type, obj)];
-    const oldForRules = old ? { value: present(old, type, version) } : undefined;
-    errors.push(...validate(obj, info.schema, '', type.crd ? evaluateRules : undefined, oldForRules));
+    errors.push(...validate(obj, info.schema, ''));
     errors.push(...(type.validate?.(obj, old) ?? []));
+    // CEL rules run over the whole object unless a schema error blocks them, as in kube-apiserver
+    const oldForRules = old ? { value: present(old, type, version) } : undefined;
+    if (type.crd) errors.push(...rulesAfter(errors, () => validateRules(obj, info.schema, '', evaluateRules, oldForRules)));
     if (grOf(type) === CRD_GR && errors.length === 0) errors.push(...validateCrd(obj, this.registry.all()));
     if (errors.length) throw apiError.invalid(type.kind, type.group, obj.metadata.name ?? '', errors);
   }

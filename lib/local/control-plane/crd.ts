@@ -8,7 +8,8 @@ import { child, fieldError, index, type FieldError } from './field-errors.ts';
 import { dns1123Label, dns1123Subdomain } from './names.ts';
 import { isObject, nowTimestamp, type KubeObject } from './objects.ts';
 import type { Column, ResourceType, VersionInfo } from './resources.ts';
-import { compilePattern, type Schema } from './schema.ts';
+import { crdSchemaErrors } from './crd-schema.ts';
+import type { Schema } from './schema.ts';
 
 export interface CrdNames {
   plural: string;
@@ -81,10 +82,7 @@ export function validateCrd(crd: KubeObject, others: readonly ResourceType[]): F
     if (dns1123Label(v.name).length > 0) errs.push(fieldError.invalid(child(at, 'name'), v.name, 'must be a DNS-1035 label'));
     const root = v.schema?.openAPIV3Schema;
     if (!root) errs.push(fieldError.required(`${at}.schema.openAPIV3Schema`, 'schemas are required'));
-    else {
-      if (root.type !== 'object') errs.push(fieldError.required(`${at}.schema.openAPIV3Schema.type`, 'must be object at the root'));
-      errs.push(...checkSchema(root, `${at}.schema.openAPIV3Schema`));
-    }
+    else errs.push(...crdSchemaErrors(root, `${at}.schema.openAPIV3Schema`));
     (v.additionalPrinterColumns ?? []).forEach((c, j) => {
       if (typeof c.jsonPath === 'string' && !c.jsonPath.startsWith('.'))
         errs.push(fieldError.invalid(`${at}.additionalPrinterColumns[${j}].jsonPath`, c.jsonPath, 'must be a simple json path starting with .'));
@@ -99,24 +97,6 @@ export function validateCrd(crd: KubeObject, others: readonly ResourceType[]): F
     if (t.kind === names.kind) errs.push(fieldError.invalid('spec.names.kind', names.kind, `is already in use by ${t.crd ?? 'a built-in resource'}`));
     if (t.resource === names.plural) errs.push(fieldError.invalid('spec.names.plural', names.plural, `is already in use by ${t.crd ?? 'a built-in resource'}`));
   }
-  return errs;
-}
-
-/** Structural problems that would make validation meaningless: bad patterns, untyped nodes. */
-function checkSchema(schema: Schema, path: string): FieldError[] {
-  const errs: FieldError[] = [];
-  const walk = (s: Schema, at: string, depth: number) => {
-    if (depth > 64) return errs.push(fieldError.forbidden(at, 'schema nesting is deeper than 64 levels'));
-    if (!isObject(s)) return errs.push(fieldError.typeInvalid(at, s, 'must be a schema object'));
-    const typed = s.type !== undefined || s['x-kubernetes-int-or-string'] || s['x-kubernetes-preserve-unknown-fields'];
-    if (!typed && depth > 0) errs.push(fieldError.required(child(at, 'type'), 'must not be empty for specified object fields'));
-    if (typeof s.pattern === 'string' && compilePattern(s.pattern) === null) errs.push(fieldError.invalid(child(at, 'pattern'), s.pattern, 'must be a valid regular expression'));
-    for (const [k, sub] of Object.entries(s.properties ?? {})) walk(sub, `${at}.properties[${k}]`, depth + 1);
-    if (isObject(s.additionalProperties)) walk(s.additionalProperties as Schema, `${at}.additionalProperties`, depth + 1);
-    if (s.items) walk(s.items, `${at}.items`, depth + 1);
-    return undefined;
-  };
-  walk(schema, path, 0);
   return errs;
 }
 

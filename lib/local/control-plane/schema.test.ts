@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { evaluateRules, unsupportedRules } from './cel.ts';
-import { applyDefaults, prune, validate, type Schema } from './schema.ts';
+import { applyDefaults, prune, RULES_NOT_CHECKED, validate, validateRules, type Schema } from './schema.ts';
 
 const schema: Schema = {
   type: 'object',
@@ -93,4 +93,39 @@ test('CEL: transition rules need an old value, unknown functions are skipped and
   const skipped = unsupportedRules(s);
   assert.equal(skipped.length, 1);
   assert.match(skipped[0]!.rule, /^quantity/);
+});
+
+test('CEL after schema errors: enum, required, length, item-count and type errors block every rule; other errors do not', () => {
+  const s: Schema = {
+    type: 'object',
+    required: ['mode'],
+    'x-kubernetes-validations': [{ rule: "self.mode != 'safe' || self.replicas <= 3", message: 'at most 3', fieldPath: '.replicas' }],
+    properties: {
+      mode: { type: 'string', enum: ['fast', 'safe'] },
+      replicas: { type: 'integer' },
+      name: { type: 'string', maxLength: 8, pattern: '^[a-z]+$', 'x-kubernetes-validations': [{ rule: "self != 'admin'", message: 'reserved' }] },
+      tags: { type: 'array', maxItems: 2, items: { type: 'string' } },
+    },
+  };
+  const at = (v: unknown) => validate(v, s, 'spec', evaluateRules).map((e) => `${e.field}: ${e.message}`);
+  // a failing rule below does not keep the rule above from running
+  assert.deepEqual(at({ mode: 'safe', replicas: 5, name: 'admin' }), ['spec.replicas: Invalid value: "object": at most 3', 'spec.name: Invalid value: "string": reserved']);
+  assert.deepEqual(at({ mode: 'safe', replicas: 5, name: 'Admin' }), [`spec.name: Invalid value: "Admin": spec.name in body should match '^[a-z]+$'`, 'spec.replicas: Invalid value: "object": at most 3']);
+  const notChecked = `${RULES_NOT_CHECKED.field}: ${RULES_NOT_CHECKED.message}`;
+  for (const bad of [{ mode: 'turbo' }, { replicas: 5 }, { mode: 'safe', name: 'abcdefghij' }, { mode: 'safe', tags: ['a', 'b', 'c'] }, { mode: 'safe', tags: [1] }]) {
+    const errs = at({ replicas: 5, name: 'admin', ...bad });
+    assert.equal(errs.length, 2, errs.join('\n'));
+    assert.equal(errs[1], notChecked);
+  }
+});
+
+test('CEL transition rules: list-map items meet their old item by key, atomic list items none', () => {
+  const item: Schema = { type: 'object', 'x-kubernetes-validations': [{ rule: 'self.v == oldSelf.v', message: 'immutable' }], properties: { k: { type: 'string' }, v: { type: 'string' } } };
+  const s: Schema = { type: 'object', properties: { m: { type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['k'], items: item } } };
+  const old = { value: { m: [{ k: 'a', v: '1' }, { k: 'b', v: '2' }] } };
+  assert.deepEqual(validateRules({ m: [{ k: 'b', v: '2' }, { k: 'a', v: '1' }, { k: 'c', v: '3' }] }, s, 'spec', evaluateRules, old), [], 'reordered and added items');
+  assert.deepEqual(
+    validateRules({ m: [{ k: 'b', v: '9' }] }, s, 'spec', evaluateRules, old).map((e) => e.field),
+    ['spec.m[0]'],
+  );
 });

@@ -182,11 +182,66 @@ const utf8Length = (s: string) => [...s].length;
  */
 export function validate(value: unknown, schema: Schema | undefined, path: string, rules?: RuleHook, old?: { value: unknown }): FieldError[] {
   const errors: FieldError[] = [];
-  walkValidate(value, schema, path, rules, old, errors);
+  walkValidate(value, schema, path, errors);
+  if (rules) errors.push(...rulesAfter(errors, () => validateRules(value, schema, path, rules, old)));
   return errors;
 }
 
-function walkValidate(value: unknown, schema: Schema | undefined, path: string, rules: RuleHook | undefined, old: { value: unknown } | undefined, errors: FieldError[]): void {
+/**
+ * The error types after which kube-apiserver evaluates no CEL rule of the object at all
+ * (hasBlockingErr in its custom resource strategy): enum, required, length, item count, type.
+ */
+const BLOCKING = new Set<FieldError['type']>(['FieldValueNotSupported', 'FieldValueRequired', 'FieldValueTooLong', 'FieldValueTooMany', 'FieldValueTypeInvalid']);
+
+export const RULES_NOT_CHECKED: FieldError = {
+  type: 'FieldValueInvalid',
+  field: '<nil>',
+  message: 'Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
+};
+
+/** The CEL errors to add to `errors`: the rules' own, or the notice that they were not checked. */
+export function rulesAfter(errors: readonly FieldError[], run: () => FieldError[]): FieldError[] {
+  return errors.some((e) => BLOCKING.has(e.type)) ? [RULES_NOT_CHECKED] : run();
+}
+
+/**
+ * Evaluates the `x-kubernetes-validations` of every node that has a value, as kube-apiserver
+ * does once schema validation found nothing blocking. `old` is the value before an update:
+ * properties and map entries correlate by key, list-map items by their keys, other list items not.
+ */
+export function validateRules(value: unknown, schema: Schema | undefined, path: string, rules: RuleHook, old?: { value: unknown }): FieldError[] {
+  const errors: FieldError[] = [];
+  const walk = (v: unknown, s: Schema | undefined, at: string, o: { value: unknown } | undefined) => {
+    if (!s || v === null || v === undefined) return;
+    const here = s['x-kubernetes-validations'];
+    if (here?.length) errors.push(...rules(here, v, o?.value, o !== undefined, s, at));
+    if (Array.isArray(v) && s.items) {
+      const keys = s['x-kubernetes-list-type'] === 'map' ? (s['x-kubernetes-list-map-keys'] ?? []) : undefined;
+      const olds = keys && o && Array.isArray(o.value) ? o.value : [];
+      v.forEach((item, i) => {
+        const match = keys && isObject(item) ? olds.find((x) => isObject(x) && keys.every((k) => deepEqual(x[k], item[k]))) : undefined;
+        walk(item, s.items, index(at, i), match !== undefined ? { value: match } : undefined);
+      });
+      return;
+    }
+    if (!isObject(v)) return;
+    const oldObj = o && isObject(o.value) ? o.value : undefined;
+    for (const [key, sub] of Object.entries(v)) {
+      const oldChild = oldObj && oldObj[key] !== undefined ? { value: oldObj[key] } : undefined;
+      const ps = s.properties?.[key];
+      if (ps) walk(sub, ps, child(at, key), oldChild);
+      else if (isObject(s.additionalProperties)) walk(sub, s.additionalProperties as Schema, index(at, key), oldChild);
+    }
+    for (const sub of s.allOf ?? []) {
+      const r = sub['x-kubernetes-validations'];
+      if (r?.length) errors.push(...rules(r, v, o?.value, o !== undefined, sub, at));
+    }
+  };
+  walk(value, schema, path, old);
+  return errors;
+}
+
+function walkValidate(value: unknown, schema: Schema | undefined, path: string, errors: FieldError[]): void {
   if (!schema) return;
   if (value === null) {
     if (!schema.nullable && schema.type) errors.push(fieldError.typeInvalid(path, 'null', `${path || 'body'} in body must be of type ${schema.type}: "null"`));
@@ -201,8 +256,6 @@ function walkValidate(value: unknown, schema: Schema | undefined, path: string, 
     errors.push(fieldError.typeInvalid(path, typeName(value), `${path || 'body'} in body must be of type ${schema.type}: "${typeName(value)}"`));
     return;
   }
-  const before = errors.length;
-
   if (schema.enum && !schema.enum.some((e) => deepEqual(e, value))) errors.push(fieldError.notSupported(path, value, schema.enum));
 
   if (typeof value === 'string') {
@@ -249,7 +302,7 @@ function walkValidate(value: unknown, schema: Schema | undefined, path: string, 
         seen.push(key);
       });
     }
-    if (schema.items) value.forEach((item, i) => walkValidate(item, schema.items, index(path, i), rules, undefined, errors));
+    if (schema.items) value.forEach((item, i) => walkValidate(item, schema.items, index(path, i), errors));
   }
 
   if (isObject(value)) {
@@ -258,17 +311,15 @@ function walkValidate(value: unknown, schema: Schema | undefined, path: string, 
     if (schema.minProperties !== undefined && count < schema.minProperties)
       errors.push(fieldError.invalid(path, count, `${path} in body should have at least ${schema.minProperties} properties`));
     if (schema.maxProperties !== undefined && count > schema.maxProperties) errors.push(fieldError.tooMany(path, count, schema.maxProperties));
-    const oldObj = old && isObject(old.value) ? old.value : undefined;
     for (const [key, v] of Object.entries(value)) {
       if (v === undefined) continue;
       const sub = schema.properties?.[key];
-      const oldChild = oldObj && oldObj[key] !== undefined ? { value: oldObj[key] } : undefined;
-      if (sub) walkValidate(v, sub, child(path, key), rules, oldChild, errors);
-      else if (isObject(schema.additionalProperties)) walkValidate(v, schema.additionalProperties, index(path, key), rules, oldChild, errors);
+      if (sub) walkValidate(v, sub, child(path, key), errors);
+      else if (isObject(schema.additionalProperties)) walkValidate(v, schema.additionalProperties, index(path, key), errors);
     }
   }
 
-  for (const sub of schema.allOf ?? []) walkValidate(value, sub, path, rules, old, errors);
+  for (const sub of schema.allOf ?? []) walkValidate(value, sub, path, errors);
   if (schema.anyOf && !schema.anyOf.some((s) => validate(value, s, path).length === 0))
     errors.push(fieldError.invalid(path, typeName(value), `${path || 'body'} in body must validate at least one schema (anyOf)`));
   if (schema.oneOf && schema.oneOf.filter((s) => validate(value, s, path).length === 0).length !== 1)
@@ -276,7 +327,4 @@ function walkValidate(value: unknown, schema: Schema | undefined, path: string, 
   if (schema.not && validate(value, schema.not, path).length === 0)
     errors.push(fieldError.invalid(path, typeName(value), `${path || 'body'} in body must not validate the schema (not)`));
 
-  // CEL rules run only on values that passed the schema at this node, as kube-apiserver does.
-  const rulesHere = schema['x-kubernetes-validations'];
-  if (rules && rulesHere?.length && errors.length === before) errors.push(...rules(rulesHere, value, old?.value, old !== undefined, schema, path));
 }

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { checkRule, costMessage, declType } from './cel-check.ts';
+import { crdSchemaErrors } from './crd-schema.ts';
+import type { Schema } from './schema.ts';
+
+const AT = 'spec.versions[0].schema.openAPIV3Schema';
+const SPEC = `${AT}.properties[spec]`;
+const root = (spec: Schema): Schema => ({ type: 'object', properties: { spec } });
+const fields = (s: Schema) => crdSchemaErrors(s, AT).map((e) => `${e.field}: ${e.message.split('\n')[0]}`);
+
+test('a sound schema with rules, defaults and list types has no errors', () => {
+  const s = root({
+    type: 'object',
+    'x-kubernetes-validations': [
+      { rule: "!has(self.endpoint) || url(self.endpoint).getScheme() == 'https'", fieldPath: '.endpoint' },
+      { rule: 'self.env.all(e, e.name.size() < 40)', messageExpression: "'too long: ' + string(self.env.size())" },
+    ],
+    properties: {
+      endpoint: { type: 'string', maxLength: 200 },
+      replicas: { type: 'integer', default: 2, 'x-kubernetes-validations': [{ rule: 'self > 0' }] },
+      env: {
+        type: 'array',
+        maxItems: 10,
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['name'],
+        items: { type: 'object', required: ['name'], 'x-kubernetes-validations': [{ rule: 'self.value == oldSelf.value' }], properties: { name: { type: 'string' }, value: { type: 'string' } } },
+      },
+      labels: { type: 'object', additionalProperties: { type: 'string' } },
+    },
+  });
+  assert.deepEqual(fields(s), []);
+});
+
+test('CEL: syntax errors, undeclared fields and functions, non-bool results fail compilation at their rule', () => {
+  const spec = (rule: string): Schema => root({ type: 'object', 'x-kubernetes-validations': [{ rule }], properties: { name: { type: 'string' }, extra: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } });
+  const rule = `${SPEC}.x-kubernetes-validations[0].rule`;
+  assert.match(fields(spec('self.name ==')).join(), new RegExp(`^${rule.replace(/[[\]().]/g, '\\$&')}: Invalid value: \\{"Rule":"self.name ==".*compilation failed: ERROR`));
+  assert.match(fields(spec('self.replicas > 0')).join(), /undefined field 'replicas'/);
+  assert.match(fields(spec('has(self.extra.anything)')).join(), /undefined field 'anything'/, 'preserved unknown fields are not visible to CEL');
+  assert.match(fields(spec("self.name.frobnicate() == 'x'")).join(), /undeclared reference to 'frobnicate'/);
+  assert.match(fields(spec('self.name')).join(), /cel expression must evaluate to a bool$/);
+  assert.deepEqual(fields(spec("isURL(self.name) && quantity('1Gi').isLessThan(quantity('2Gi'))")), [], "Kubernetes' libraries are known");
+  const meta = crdSchemaErrors({ type: 'object', 'x-kubernetes-validations': [{ rule: 'has(self.metadata.labels) || self.metadata.name != ""' }] }, AT);
+  assert.match(meta[0]?.message ?? '', /undefined field 'labels'/, 'at the root CEL sees metadata.name and generateName only');
+});
+
+test('CEL: oldSelf inside the items of a list that is not a list-map, and fieldPath outside the schema', () => {
+  const items: Schema = { type: 'object', 'x-kubernetes-validations': [{ rule: 'self.name == oldSelf.name' }], properties: { name: { type: 'string', maxLength: 63 } } };
+  assert.deepEqual(fields(root({ type: 'object', properties: { items: { type: 'array', maxItems: 10, items } } })), [
+    `${SPEC}.properties[items].items.x-kubernetes-validations[0].rule: Invalid value: "self.name == oldSelf.name": oldSelf cannot be used on the uncorrelatable portion of the schema within ${SPEC}.properties[items]`,
+  ]);
+  assert.deepEqual(fields(root({ type: 'object', 'x-kubernetes-validations': [{ rule: 'true', fieldPath: '.nmae' }], properties: { name: { type: 'string' } } })), [
+    `${SPEC}.x-kubernetes-validations[0].fieldPath: Invalid value: ".nmae": must be a valid path`,
+  ]);
+});
+
+test('CEL: a quadratic rule over unbounded lists is far over the cost budget; bounding the list brings it under', () => {
+  const tags = (maxItems?: number): Schema =>
+    root({ type: 'object', properties: { tags: { type: 'array', ...(maxItems ? { maxItems } : {}), 'x-kubernetes-validations': [{ rule: 'self.all(a, self.all(b, a == b || !a.startsWith(b)))' }], items: { type: 'string', ...(maxItems ? { maxLength: 10 } : {}) } } } });
+  const errs = fields(tags());
+  assert.ok(errs.includes(`${SPEC}.properties[tags].x-kubernetes-validations[0].rule: Forbidden: ${costMessage('estimated rule cost', 1e12, 1e7)}`), errs.join('\n'));
+  assert.ok(errs.some((e) => e.startsWith(`${AT}: Forbidden: x-kubernetes-validations estimated rule cost total`)));
+  assert.deepEqual(fields(tags(10)), []);
+  assert.ok(checkRule({ rule: 'self.all(a, a.size() < 5)' }, declType({ type: 'array', items: { type: 'string' } }, false)!, 1).cost < 1e7, 'a linear rule is within budget');
+});
+
+test('defaults must be pruned, valid against their own schema and pass their rules', () => {
+  assert.deepEqual(fields(root({ type: 'object', properties: { mode: { type: 'string', enum: ['fast', 'safe'], default: 'quick' } } })), [
+    `${SPEC}.properties[mode].default: Unsupported value: "quick": supported values: "fast", "safe"`,
+  ]);
+  assert.deepEqual(fields(root({ type: 'object', properties: { r: { type: 'object', default: { a: 1, b: 2 }, properties: { a: { type: 'integer' } } } } })), [
+    `${SPEC}.properties[r].default: Invalid value: {"a":1,"b":2}: must not have unknown fields`,
+  ]);
+  assert.deepEqual(fields(root({ type: 'object', properties: { n: { type: 'integer', default: 0, 'x-kubernetes-validations': [{ rule: 'self > 0', message: 'must be positive' }] } } })), [
+    `${SPEC}.properties[n].default: Invalid value: "integer": must be positive`,
+  ]);
+  assert.deepEqual(fields({ type: 'object', properties: { metadata: { type: 'object', properties: { name: { type: 'string', default: 'x' } } } } }), [
+    `${AT}.properties[metadata].properties[name].default: Forbidden: must not be set in top-level metadata`,
+  ]);
+});
+
+test('list-map keys, properties with additionalProperties, root metadata, uniqueItems, preserve-unknown-fields false', () => {
+  const env = (items: Schema, keys = ['name']): Schema => root({ type: 'object', properties: { env: { type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': keys, items } } });
+  const ENV = `${SPEC}.properties[env]`;
+  assert.deepEqual(fields(env({ type: 'object', properties: { name: { type: 'string' } } })), [
+    `${ENV}.items.properties[name].default: Required value: this property is in x-kubernetes-list-map-keys, so it must have a default or be a required property`,
+  ]);
+  assert.deepEqual(fields(env({ type: 'object', required: ['name'], properties: { name: { type: 'string' } } }, ['id'])), [`${ENV}.x-kubernetes-list-map-keys: Invalid value: ["id"]: entries must all be names of item properties`]);
+  assert.deepEqual(fields(env({ type: 'object', required: ['name'], properties: { name: { type: 'string', nullable: true } } })), [
+    `${ENV}.items.properties[name].nullable: Forbidden: this property is in x-kubernetes-list-map-keys, so it cannot be nullable`,
+  ]);
+  assert.deepEqual(fields(root({ type: 'object', properties: { l: { type: 'object', properties: { a: { type: 'string' } }, additionalProperties: { type: 'string' } } } })), [
+    `${SPEC}.properties[l].additionalProperties: Forbidden: additionalProperties and properties are mutual exclusive`,
+  ]);
+  assert.deepEqual(fields({ type: 'object', properties: { metadata: { type: 'object', properties: { name: { type: 'string' }, labels: { type: 'object' } } } } }), [
+    `${AT}.properties[metadata]: Forbidden: must not specify anything other than name and generateName, but metadata is implicitly specified`,
+  ]);
+  assert.deepEqual(fields({ type: 'object', properties: { metadata: { type: 'object', properties: { name: { type: 'string', maxLength: 20 } } } } }), [], 'name alone may be restricted');
+  assert.deepEqual(fields(root({ type: 'array', uniqueItems: true, items: { type: 'string' } })), [`${SPEC}.uniqueItems: Forbidden: uniqueItems cannot be set to true since the runtime complexity becomes quadratic`]);
+  assert.deepEqual(fields(root({ type: 'object', 'x-kubernetes-preserve-unknown-fields': false })), [`${SPEC}.x-kubernetes-preserve-unknown-fields: Invalid value: false: must be true or undefined`]);
+  assert.deepEqual(fields({ type: 'object', additionalProperties: { type: 'string' } }), [`${AT}.additionalProperties: Forbidden: must not be used at the root`]);
+});

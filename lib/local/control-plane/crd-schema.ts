@@ -1,0 +1,282 @@
+/**
+ * The checks kube-apiserver makes of a CRD version's `openAPIV3Schema` before it stores the CRD
+ * (k8s.io/apiextensions-apiserver validation), in its order and wording:
+ *
+ * 1. structural: every node typed, arrays with items, no additionalProperties at the root, a
+ *    root `metadata` that restricts nothing but name and generateName, patterns that compile;
+ * 2. only if structural: every `default` is pruned (no undeclared fields), valid against its own
+ *    schema and passes its node's CEL rules;
+ * 3. always: no uniqueItems, properties and additionalProperties not together, no defaults in
+ *    the top-level metadata, list and map types on the right node types, list-map keys that are
+ *    item properties, scalar, required or defaulted and not nullable, rule fields (`fieldPath`
+ *    naming a field of the node), and, when the schema is otherwise sound, each CEL rule's
+ *    compilation (cel-check.ts), cost and use of `oldSelf` where old and new values cannot be
+ *    correlated (inside the items of a list that is not a list-map).
+ */
+import { checkRule, costMessage, declType, PER_CRD_COST_LIMIT, PER_RULE_COST_LIMIT, type CelType } from './cel-check.ts';
+import { evaluateRules } from './cel.ts';
+import { fieldError, type FieldError } from './field-errors.ts';
+import { deepEqual, isObject } from './objects.ts';
+import { compilePattern, prune, validate, validateRules, type Schema, type ValidationRule } from './schema.ts';
+
+const child = (path: string, key: string) => `${path}.${key}`;
+const isSchema = (s: unknown): s is Schema => isObject(s);
+const prop = (path: string, key: string) => `${path}.properties[${key}]`;
+
+/** The internal ValidationRule as kube-apiserver prints it in an Invalid value (Go field names, no omissions). */
+function ruleValue(r: ValidationRule): Record<string, unknown> {
+  return { Rule: r.rule ?? '', Message: r.message ?? '', MessageExpression: r.messageExpression ?? '', Reason: r.reason ?? null, FieldPath: r.fieldPath ?? '', OptionalOldSelf: r.optionalOldSelf ?? null };
+}
+
+// ---- 1. structural ----------------------------------------------------------------------
+
+function structuralErrors(root: Schema, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const walk = (s: Schema, at: string, level: 'root' | 'items' | 'field', depth: number) => {
+    if (depth > 64) return void errs.push(fieldError.forbidden(at, 'schema nesting is deeper than 64 levels'));
+    if (!isSchema(s)) return void errs.push(fieldError.typeInvalid(at, s, 'must be a schema object'));
+    if (s.type === 'array' && !s.items) errs.push(fieldError.required(child(at, 'items'), 'must be specified'));
+    if (s.items) walk(s.items, child(at, 'items'), 'items', depth + 1);
+    for (const [k, sub] of Object.entries(s.properties ?? {})) walk(sub, prop(at, k), 'field', depth + 1);
+    if (s.additionalProperties !== undefined && s.additionalProperties !== null) {
+      if (level === 'root') errs.push(fieldError.forbidden(child(at, 'additionalProperties'), 'must not be used at the root'));
+      if (isObject(s.additionalProperties)) walk(s.additionalProperties as Schema, child(at, 'additionalProperties'), 'field', depth + 1);
+    }
+    if (typeof s.pattern === 'string' && compilePattern(s.pattern) === null)
+      errs.push(fieldError.invalid(child(at, 'pattern'), s.pattern, 'must be a valid regular expression'));
+    const embedded = s['x-kubernetes-embedded-resource'] === true;
+    if (embedded && s.type !== 'object') {
+      if (!s.type) errs.push(fieldError.required(child(at, 'type'), 'must be object if x-kubernetes-embedded-resource is true'));
+      else errs.push(fieldError.invalid(child(at, 'type'), s.type, 'must be object if x-kubernetes-embedded-resource is true'));
+    } else if (!s.type && !s['x-kubernetes-int-or-string'] && !s['x-kubernetes-preserve-unknown-fields']) {
+      const where = { root: 'at the root', items: 'for specified array items', field: 'for specified object fields' }[level];
+      errs.push(fieldError.required(child(at, 'type'), `must not be empty ${where}`));
+    }
+    if (level === 'root' && s.type && s.type !== 'object') errs.push(fieldError.invalid(child(at, 'type'), s.type, 'must be object at the root'));
+    const checkMeta = level === 'root' || embedded;
+    for (const k of ['kind', 'apiVersion'] as const) {
+      const p = s.properties?.[k];
+      if (p && checkMeta && p.type !== 'string') errs.push(fieldError.invalid(child(prop(at, k), 'type'), p.type ?? '', 'must be string'));
+    }
+    const meta = s.properties?.metadata;
+    if (isSchema(meta)) {
+      const at2 = prop(at, 'metadata');
+      if (checkMeta && meta.type !== 'object') errs.push(fieldError.invalid(child(at2, 'type'), meta.type ?? '', 'must be object'));
+      if (level === 'root') {
+        const keys = Object.keys(meta.properties ?? {});
+        const onlyNames = keys.every((k) => k === 'name' || k === 'generateName');
+        const rest = Object.keys(meta).filter((k) => k !== 'type' && k !== 'default' && !(k === 'properties' && onlyNames));
+        if (rest.length > 0) errs.push(fieldError.forbidden(at2, 'must not specify anything other than name and generateName, but metadata is implicitly specified'));
+      }
+    }
+    return undefined;
+  };
+  walk(root, path, 'root', 0);
+  return errs;
+}
+
+// ---- 2. defaults --------------------------------------------------------------------------
+
+function defaultErrors(root: Schema, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const walk = (s: Schema, at: string, insideMeta: boolean) => {
+    if (s.default !== undefined && !insideMeta) {
+      const d = s.default;
+      const at2 = child(at, 'default');
+      const pruned = structuredClone(d);
+      prune(pruned, s, '', false);
+      const before = errs.length;
+      if (!deepEqual(pruned, d)) errs.push(fieldError.invalid(at2, d, 'must not have unknown fields'));
+      const schemaErrs = validate(structuredClone(d), s, at2);
+      if (schemaErrs.length) errs.push(...schemaErrs);
+      else if (errs.length === before) errs.push(...validateRules(structuredClone(d), s, at2, evaluateRules, { value: structuredClone(d) }));
+    }
+    // additionalProperties are not followed: defaults there are forbidden
+    if (s.items) walk(s.items, child(at, 'items'), insideMeta);
+    for (const [k, sub] of Object.entries(s.properties ?? {})) walk(sub, prop(at, k), insideMeta || (at === path && (k === 'metadata' || k === 'apiVersion' || k === 'kind')));
+  };
+  walk(root, path, false);
+  return errs;
+}
+
+// ---- 3. the OpenAPI walk, with CEL ---------------------------------------------------------
+
+const LIST_TYPES = ['atomic', 'set', 'map'];
+const REASONS = ['FieldValueDuplicate', 'FieldValueForbidden', 'FieldValueInvalid', 'FieldValueRequired'];
+
+/** Whether `fieldPath` (`.a.b`, `['a']`, `[0]`) names a field under the schema node. */
+function fieldPathValid(s: Schema, fieldPath: string): boolean {
+  const tokens = fieldPath.match(/'(?:[^'\\]|\\.)*'|[.[\]]|[^.[\]']+/g) ?? [];
+  let node: Schema | undefined = s;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t === '.') continue;
+    if (t === '[') {
+      const key = tokens[++i];
+      if (tokens[++i] !== ']' || key === undefined) return false;
+      if (/^'.*'$/.test(key)) {
+        const name = key.slice(1, -1);
+        if (isObject(node?.additionalProperties)) node = node.additionalProperties as Schema;
+        else if (node?.properties?.[name]) node = node.properties[name];
+        else return false;
+      } else if (/^\d+$/.test(key) && node?.items) node = node.items;
+      else return false;
+      continue;
+    }
+    if (t === ']') return false;
+    if (!node?.properties?.[t]) return false;
+    node = node.properties[t];
+  }
+  return true;
+}
+
+interface RuleCost {
+  field: string;
+  cost: number;
+}
+
+function openApiErrors(root: Schema, path: string, celEnabled: boolean): { errors: FieldError[]; costs: RuleCost[] } {
+  const costs: RuleCost[] = [];
+  const cel: FieldError[] = [];
+  /** returns the schema errors at this node and below; CEL errors go to `cel` */
+  const walk = (s: Schema, at: string, opts: { root: boolean; insideMeta: boolean; noDefaults?: string; uncorrelatable?: string; cardinality: number; type: CelType | undefined }): FieldError[] => {
+    const errs: FieldError[] = [];
+    if (!isSchema(s)) return errs;
+    if (s.default !== undefined && opts.noDefaults) errs.push(fieldError.forbidden(child(at, 'default'), `must not be set ${opts.noDefaults}`));
+    if (s.uniqueItems === true) errs.push(fieldError.forbidden(child(at, 'uniqueItems'), 'uniqueItems cannot be set to true since the runtime complexity becomes quadratic'));
+    const ap = s.additionalProperties;
+    if (ap !== undefined && ap !== null) {
+      if (Object.keys(s.properties ?? {}).length > 0 && ap !== true) errs.push(fieldError.forbidden(child(at, 'additionalProperties'), 'additionalProperties and properties are mutual exclusive'));
+      if (isObject(ap)) {
+        const type = opts.type?.kind === 'map' ? opts.type.elem : undefined;
+        errs.push(...walk(ap as Schema, child(at, 'additionalProperties'), { ...opts, root: false, ...(opts.insideMeta ? { noDefaults: 'inside additionalProperties applying to object metadata' } : {}), cardinality: opts.cardinality * (opts.type?.maxElements ?? 1), type }));
+      }
+    }
+    for (const [k, sub] of Object.entries(s.properties ?? {})) {
+      const meta = (opts.root || s['x-kubernetes-embedded-resource'] === true) && ['metadata', 'kind', 'apiVersion'].includes(k);
+      const uncorrelatable = opts.uncorrelatable ?? (s['x-kubernetes-map-type'] === 'atomic' ? at : undefined);
+      errs.push(
+        ...walk(sub, prop(at, k), {
+          root: false,
+          insideMeta: opts.insideMeta || meta,
+          ...(meta && opts.root ? { noDefaults: `in top-level ${k}` } : opts.noDefaults ? { noDefaults: opts.noDefaults } : {}),
+          ...(uncorrelatable ? { uncorrelatable } : {}),
+          cardinality: opts.cardinality,
+          type: opts.type?.kind === 'object' ? opts.type.fields?.[k] : undefined,
+        }),
+      );
+    }
+    if (s.items) {
+      const uncorrelatable = opts.uncorrelatable ?? (s['x-kubernetes-list-type'] !== 'map' ? at : undefined);
+      errs.push(...walk(s.items, child(at, 'items'), { ...opts, root: false, ...(uncorrelatable ? { uncorrelatable } : {}), cardinality: opts.cardinality * (opts.type?.maxElements ?? 1), type: opts.type?.kind === 'list' ? opts.type.elem : undefined }));
+    }
+    if (s['x-kubernetes-preserve-unknown-fields'] === false) errs.push(fieldError.invalid(child(at, 'x-kubernetes-preserve-unknown-fields'), false, 'must be true or undefined'));
+    const mapType = s['x-kubernetes-map-type'];
+    if (mapType !== undefined && s.type !== 'object') {
+      if (!s.type) errs.push(fieldError.required(child(at, 'type'), 'must be object if x-kubernetes-map-type is specified'));
+      else errs.push(fieldError.invalid(child(at, 'type'), s.type, 'must be object if x-kubernetes-map-type is specified'));
+    }
+    if (mapType !== undefined && mapType !== 'atomic' && mapType !== 'granular') errs.push(fieldError.notSupported(child(at, 'x-kubernetes-map-type'), mapType, ['atomic', 'granular']));
+    const listType = s['x-kubernetes-list-type'];
+    const keys = s['x-kubernetes-list-map-keys'] ?? [];
+    if (listType !== undefined && s.type !== 'array') {
+      if (!s.type) errs.push(fieldError.required(child(at, 'type'), 'must be array if x-kubernetes-list-type is specified'));
+      else errs.push(fieldError.invalid(child(at, 'type'), s.type, 'must be array if x-kubernetes-list-type is specified'));
+    }
+    if (listType !== undefined && !LIST_TYPES.includes(listType)) errs.push(fieldError.notSupported(child(at, 'x-kubernetes-list-type'), listType, LIST_TYPES));
+    if (keys.length > 0) {
+      if (listType === undefined) errs.push(fieldError.required(child(at, 'x-kubernetes-list-type'), 'must be map if x-kubernetes-list-map-keys is non-empty'));
+      else if (listType !== 'map') errs.push(fieldError.invalid(child(at, 'x-kubernetes-list-type'), listType, 'must be map if x-kubernetes-list-map-keys is non-empty'));
+    }
+    const items = s.items;
+    if (listType === 'map') {
+      if (keys.length === 0) errs.push(fieldError.required(child(at, 'x-kubernetes-list-map-keys'), 'must not be empty if x-kubernetes-list-type is map'));
+      if (!items) errs.push(fieldError.required(child(at, 'items'), 'must have a schema if x-kubernetes-list-type is map'));
+      if (items && items.type !== 'object') errs.push(fieldError.invalid(child(child(at, 'items'), 'type'), items.type ?? '', "must be object if parent array's x-kubernetes-list-type is map"));
+      if (items?.type === 'object') {
+        const seen = new Set<string>();
+        for (const k of keys) {
+          const p = items.properties?.[k];
+          if (p) {
+            if (p.type === 'array' || p.type === 'object') errs.push(fieldError.invalid(child(prop(child(at, 'items'), k), 'type'), items.type, "must be a scalar type if parent array's x-kubernetes-list-type is map"));
+          } else errs.push(fieldError.invalid(child(at, 'x-kubernetes-list-map-keys'), keys, 'entries must all be names of item properties'));
+          if (seen.has(k)) errs.push(fieldError.invalid(child(at, 'x-kubernetes-list-map-keys'), keys, 'must not contain duplicate entries'));
+          seen.add(k);
+        }
+      }
+    }
+    if (items && (listType === 'set' || listType === 'map')) {
+      if (items.nullable) errs.push(fieldError.forbidden(child(child(at, 'items'), 'nullable'), `cannot be nullable when x-kubernetes-list-type is ${listType}`));
+      if (listType === 'map') {
+        for (const k of keys) {
+          const p = items.properties?.[k];
+          if (!p) continue;
+          if (!(items.required ?? []).includes(k) && p.default === undefined)
+            errs.push(fieldError.required(child(prop(child(at, 'items'), k), 'default'), 'this property is in x-kubernetes-list-map-keys, so it must have a default or be a required property'));
+          if (p.nullable) errs.push(fieldError.forbidden(child(prop(child(at, 'items'), k), 'nullable'), 'this property is in x-kubernetes-list-map-keys, so it cannot be nullable'));
+        }
+      }
+    }
+    const rules = s['x-kubernetes-validations'] ?? [];
+    rules.forEach((r, i) => {
+      const at2 = `${at}.x-kubernetes-validations[${i}]`;
+      const rule = (r.rule ?? '').trim();
+      const message = (r.message ?? '').trim();
+      if (!rule) errs.push(fieldError.required(child(at2, 'rule'), 'rule is not specified'));
+      else if (r.message && !message) errs.push(fieldError.invalid(child(at2, 'message'), r.message, 'must be non-empty if specified'));
+      else if (/[\n\r]/.test(message)) errs.push(fieldError.invalid(child(at2, 'message'), r.message, 'must not contain line breaks'));
+      else if (/[\n\r]/.test(rule) && !message) errs.push(fieldError.required(child(at2, 'message'), 'message must be specified if rule contains line breaks'));
+      if (r.messageExpression && !r.messageExpression.trim()) errs.push(fieldError.required(child(at2, 'messageExpression'), 'messageExpression must be non-empty if specified'));
+      if (r.reason !== undefined && !REASONS.includes(r.reason)) errs.push(fieldError.notSupported(child(at2, 'reason'), r.reason, REASONS));
+      if (r.fieldPath !== undefined && r.fieldPath !== '') {
+        if (!r.fieldPath.trim()) errs.push(fieldError.invalid(child(at2, 'fieldPath'), r.fieldPath, 'must be non-empty if specified'));
+        if (/[\n\r]/.test(r.fieldPath)) errs.push(fieldError.invalid(child(at2, 'fieldPath'), r.fieldPath, 'must not contain line breaks'));
+        if (!fieldPathValid(s, r.fieldPath)) errs.push(fieldError.invalid(child(at2, 'fieldPath'), r.fieldPath, 'must be a valid path'));
+      }
+    });
+    // CEL is compiled only where the schema at this level and below is sound
+    if (rules.length > 0 && errs.length === 0 && celEnabled) {
+      const self = opts.type ?? declType(s, opts.root);
+      rules.forEach((r, i) => {
+        const at2 = `${at}.x-kubernetes-validations[${i}]`;
+        if (!self || !(r.rule ?? '').trim()) return;
+        const check = checkRule(r, self, opts.cardinality);
+        if (check.cost > PER_CRD_COST_LIMIT * 100) cel.push(fieldError.forbidden(child(at2, 'rule'), costMessage('estimated rule cost', check.cost, PER_RULE_COST_LIMIT)));
+        costs.push({ field: child(at2, 'rule'), cost: check.cost });
+        if (check.ruleError) cel.push(fieldError.invalid(child(at2, 'rule'), ruleValue(r), check.ruleError));
+        if (check.messageExpressionError) cel.push(fieldError.invalid(child(at2, 'messageExpression'), ruleValue(r), check.messageExpressionError));
+        if (check.usesOldSelf) {
+          if (opts.uncorrelatable) cel.push(fieldError.invalid(child(at2, 'rule'), r.rule, `oldSelf cannot be used on the uncorrelatable portion of the schema within ${opts.uncorrelatable}`));
+        } else if (r.optionalOldSelf !== undefined) cel.push(fieldError.invalid(child(at2, 'optionalOldSelf'), r.optionalOldSelf, 'may not be set if oldSelf is not used in rule'));
+      });
+    }
+    return errs;
+  };
+  const errors = walk(root, path, { root: true, insideMeta: false, cardinality: 1, type: celEnabled ? declType(root, true) : undefined });
+  return { errors: [...errors, ...cel], costs };
+}
+
+/** Every error kube-apiserver reports for one version's schema at `path` (…schema.openAPIV3Schema). */
+export function crdSchemaErrors(root: Schema, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  if (!isSchema(root)) return [fieldError.required(path, 'schemas are required')];
+  if (root.nullable) errs.push(fieldError.forbidden(child(path, 'nullable'), 'nullable cannot be true at the root'));
+  const structural = structuralErrors(root, path);
+  errs.push(...structural);
+  let celEnabled = false;
+  if (structural.length === 0) {
+    const defaults = defaultErrors(root, path);
+    errs.push(...defaults);
+    celEnabled = defaults.length === 0;
+  }
+  const { errors, costs } = openApiErrors(root, path, celEnabled);
+  errs.push(...errors);
+  const total = costs.reduce((s, c) => s + c.cost, 0);
+  // only far over the limit: this estimate is coarser than kube-apiserver's (cel-check.ts)
+  if (total > PER_CRD_COST_LIMIT * 100) {
+    const expensive = costs.filter((c) => c.cost >= PER_CRD_COST_LIMIT / 100).sort((a, b) => b.cost - a.cost).slice(0, 4);
+    for (const e of expensive) errs.push(fieldError.forbidden(e.field, 'contributed to estimated rule cost total exceeding cost limit for entire OpenAPIv3 schema'));
+    errs.push(fieldError.forbidden(path, costMessage('x-kubernetes-validations estimated rule cost total for entire OpenAPIv3 schema', total, PER_CRD_COST_LIMIT)));
+  }
+  return errs;
+}
