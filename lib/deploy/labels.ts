@@ -40,6 +40,10 @@ export const ANNOTATIONS = {
   discovery: `${LABEL_PREFIX}/registry-discovery`,
   /** the upstream (reverse-DNS) name of the entry */
   upstreamName: `${LABEL_PREFIX}/registry-upstream-name`,
+  /** the variables (and headers) whose values the user gave (`mcpreg deploy --env/--secret`), comma-separated: updates keep them */
+  userValues: `${LABEL_PREFIX}/registry-user-values`,
+  /** set before `recreate` deletes a workload that has finalizers: a later sync creates it again if the deletion outlasts this one */
+  recreating: `${LABEL_PREFIX}/registry-recreating`,
 } as const;
 
 /** the annotation holding a label's unshortened value */

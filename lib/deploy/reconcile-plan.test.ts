@@ -74,3 +74,37 @@ test('association: update when the entry hash differs, nothing when equal, remov
   assert.equal(plan.upToDate, 1);
   assert.equal(plan.behind, 3);
 });
+
+test('values the user gave at deploy (registry-user-values) are kept, a default they override included; an unchanged entry is up to date', () => {
+  const withDefault = fromToolhive('fetch', 'image', { description: 'd', tier: 'Community', status: 'Active', transport: 'stdio', image: 'ghcr.io/x/fetch:1.0', tools: [], env_vars: [{ name: 'LOG', description: 'l', required: false, default: 'info' }] } as never);
+  const deployed = planWorkload(withDefault, { registry, namespace: 'ns', workloadName: 'mine', env: { LOG: 'debug', EXTRA: '1' }, userValues: ['LOG', 'EXTRA'] });
+  assert.equal(deployed.workload.metadata.annotations?.[`${L}/registry-user-values`], 'EXTRA,LOG');
+  const current = w('mine', deployed.workload.spec!, { labels: deployed.workload.metadata.labels, annotations: deployed.workload.metadata.annotations });
+  const same = planReconcile({ registry, onUpdate: 'update', snapshot: 'h', entries: [withDefault], workloads: [current] });
+  assert.deepEqual(same.actions, [], 'the first sync after a deploy changes nothing');
+  assert.equal(same.upToDate, 1);
+  const newer = fromToolhive('fetch', 'image', { ...(withDefault.entry as object), image: 'ghcr.io/x/fetch:2.0' } as never);
+  const plan = planReconcile({ registry, onUpdate: 'update', snapshot: 'h2', entries: [newer], workloads: [current] });
+  assert.equal(plan.actions.length, 1);
+  const a = plan.actions[0]!;
+  assert.ok(a.type === 'update');
+  assert.equal(a.plan.workload.spec?.image, 'ghcr.io/x/fetch:2.0');
+  assert.deepEqual(a.plan.workload.spec?.env, [{ name: 'LOG', value: 'debug' }, { name: 'EXTRA', value: '1' }]);
+  assert.equal(a.plan.workload.metadata.annotations?.[`${L}/registry-user-values`], 'EXTRA,LOG');
+});
+
+test('a workload being deleted is left alone, unless a recreate deleted it (registry-recreating): then it is recreated', () => {
+  const deleting = { deletionTimestamp: '2026-12-04T00:00:00Z', finalizers: ['f'] } as Partial<KubeObject['metadata']>;
+  const plan = planReconcile({
+    registry,
+    onUpdate: 'recreate',
+    snapshot: 'h',
+    entries: [fetch],
+    workloads: [
+      w('leaving', { image: 'ghcr.io/x/fetch:0.1' }, { ...labelled('fetch'), ...deleting }),
+      w('recreating', { image: 'ghcr.io/x/fetch:0.1' }, { ...labelled('fetch'), ...deleting, annotations: { [`${L}/registry-recreating`]: 'x' } }),
+      w('recreating-gone-entry', { image: 'ghcr.io/x/gone:0.1' }, { ...labelled('gone'), ...deleting, annotations: { [`${L}/registry-recreating`]: 'x' } }),
+    ],
+  });
+  assert.deepEqual(plan.actions.map((a) => [a.type, a.workload.name]), [['recreate', 'recreating']]);
+});

@@ -34,7 +34,7 @@ export type ReconcileAction =
   | { type: 'label'; workload: WorkloadRef; server: string; apply: KubeManifest }
   /** re-apply the registry-managed fields (labels included) */
   | { type: 'update'; workload: WorkloadRef; server: string; plan: WorkloadPlan; discovered: boolean }
-  /** delete, then create from the current object with the managed fields replaced */
+  /** delete (unless it is being deleted already), wait for it to go, then create from the current object with the managed fields replaced */
   | { type: 'recreate'; workload: WorkloadRef; server: string; plan: WorkloadPlan; current: KubeObject; discovered: boolean }
   /** annotate (a merge patch, outside our applied configuration): the entry is no longer in the registry */
   | { type: 'removed'; workload: WorkloadRef; server: string; annotations: Record<string, string> }
@@ -115,35 +115,63 @@ export function discoverable(w: KubeObject): boolean {
   return w.metadata.annotations?.[ANNOTATIONS.discovery]?.toLowerCase() !== 'false';
 }
 
-/** the values a workload already has for the entry's variables (and headers), to keep on update */
-function currentValues(w: KubeObject, e: DeployEntry): { env: Record<string, string>; secrets: Record<string, SecretRef> } {
+/** the names of the `registry-user-values` annotation */
+export function userValueNames(w: KubeObject): Set<string> {
+  const text = w.metadata.annotations?.[ANNOTATIONS.userValues] ?? '';
+  return new Set(text.split(',').map((n) => n.trim()).filter((n) => n !== ''));
+}
+
+/**
+ * The values a workload already has for the entry's variables (and headers), to keep on
+ * update: those the user gave (named in `registry-user-values`, declared by the entry or
+ * not, overriding a default or not), and values of declared variables without a default.
+ * `userValues` are the annotation's names still present on the workload.
+ */
+function currentValues(w: KubeObject, e: DeployEntry): { env: Record<string, string>; secrets: Record<string, SecretRef>; userValues: string[] } {
   const spec = (w.spec ?? {}) as Record<string, unknown>;
   const env: Record<string, string> = {};
   const secrets: Record<string, SecretRef> = {};
+  const user = userValueNames(w);
+  const kept = new Set<string>();
   if (e.kind === 'image') {
     const declared = new Map((e.entry.env_vars ?? []).map((v) => [v.name, v] as const));
     for (const item of Array.isArray(spec.env) ? (spec.env as { name?: unknown; value?: unknown }[]) : []) {
-      const v = typeof item.name === 'string' ? declared.get(item.name) : undefined;
+      if (typeof item.name !== 'string' || typeof item.value !== 'string') continue;
+      const v = declared.get(item.name);
+      if (v?.secret) continue;
+      if (user.has(item.name)) {
+        env[item.name] = item.value;
+        kept.add(item.name);
+      }
       // a default is the registry's to re-apply; a value with no default is the user's
-      if (v && !v.secret && v.default === undefined && typeof item.value === 'string') env[v.name] = item.value;
+      else if (v && v.default === undefined) env[v.name] = item.value;
     }
     for (const item of Array.isArray(spec.secrets) ? (spec.secrets as { name?: unknown; key?: unknown; targetEnvName?: unknown }[]) : []) {
       const target = typeof item.targetEnvName === 'string' ? item.targetEnvName : typeof item.key === 'string' ? item.key : undefined;
-      if (target && declared.has(target) && typeof item.name === 'string' && typeof item.key === 'string') secrets[target] = { name: item.name, key: item.key };
+      if (!target || typeof item.name !== 'string' || typeof item.key !== 'string') continue;
+      if (user.has(target)) kept.add(target);
+      if (declared.has(target) || user.has(target)) secrets[target] = { name: item.name, key: item.key };
     }
   } else {
     const declared = new Map((e.entry.headers ?? []).map((h) => [h.name, h] as const));
     const hf = (spec.headerForward ?? {}) as { addPlaintextHeaders?: Record<string, unknown>; addHeadersFromSecret?: { headerName?: unknown; valueSecretRef?: { name?: unknown; key?: unknown } }[] };
     for (const [name, value] of Object.entries(hf.addPlaintextHeaders ?? {})) {
+      if (typeof value !== 'string') continue;
       const h = declared.get(name);
-      if (h && !h.secret && h.default === undefined && typeof value === 'string') env[name] = value;
+      if (h?.secret) continue;
+      if (user.has(name)) {
+        env[name] = value;
+        kept.add(name);
+      } else if (h && h.default === undefined) env[name] = value;
     }
     for (const item of hf.addHeadersFromSecret ?? []) {
       const ref = item.valueSecretRef;
-      if (typeof item.headerName === 'string' && declared.has(item.headerName) && typeof ref?.name === 'string' && typeof ref.key === 'string') secrets[item.headerName] = { name: ref.name, key: ref.key };
+      if (typeof item.headerName !== 'string' || typeof ref?.name !== 'string' || typeof ref.key !== 'string') continue;
+      if (user.has(item.headerName)) kept.add(item.headerName);
+      if (declared.has(item.headerName) || user.has(item.headerName)) secrets[item.headerName] = { name: ref.name, key: ref.key };
     }
   }
-  return { env, secrets };
+  return { env, secrets, userValues: [...kept] };
 }
 
 function labelsOnly(w: KubeObject, e: DeployEntry, registry: { namespace: string; name: string }): KubeManifest {
@@ -178,7 +206,9 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
   let candidates = 0;
   const workloads = [...input.workloads].sort((a, b) => (a.kind + '/' + a.metadata.name < b.kind + '/' + b.metadata.name ? -1 : 1));
   for (const w of workloads) {
-    if (w.metadata.deletionTimestamp) continue;
+    // a workload being deleted is left alone, unless `recreate` deleted it and waits to create it again
+    const terminating = w.metadata.deletionTimestamp !== undefined && w.metadata.deletionTimestamp !== null;
+    if (terminating && w.metadata.annotations?.[ANNOTATIONS.recreating] === undefined) continue;
     const ref = refOf(w);
     let entry: DeployEntry | undefined;
     let discovered = false;
@@ -188,6 +218,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       associated++;
       const server = labelled.serverName;
       entry = server !== undefined ? byName.get(server) : undefined;
+      if (terminating && (!entry || kindOf(entry) !== w.kind)) continue;
       if (!entry || kindOf(entry) !== w.kind) {
         const name = server ?? '(no server-name label)';
         if (w.metadata.annotations?.[ANNOTATIONS.entryRemoved] === undefined) {
@@ -214,10 +245,15 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     let plan: WorkloadPlan;
     try {
       const values = currentValues(w, entry);
-      plan = planWorkload(entry, { registry, namespace: ref.namespace, workloadName: ref.name, env: values.env, secrets: values.secrets, snapshot: input.snapshot });
+      plan = planWorkload(entry, { registry, namespace: ref.namespace, workloadName: ref.name, env: values.env, secrets: values.secrets, snapshot: input.snapshot, userValues: values.userValues });
     } catch (e) {
       actions.push({ type: 'invalid', workload: ref, server: entry.name, error: toRegistryError(e, 'invalid_argument') });
       behind++;
+      continue;
+    }
+    if (terminating) {
+      // deleted by a recreate whose wait ran out: wait for it to go and create it
+      actions.push({ type: 'recreate', workload: ref, server: entry.name, plan, current: w, discovered: false });
       continue;
     }
     const current = w.metadata.annotations?.[ANNOTATIONS.entryHash];
@@ -248,6 +284,7 @@ export function recreatedObject(current: KubeObject, plan: WorkloadPlan): Record
   const m = current.metadata;
   const annotations = { ...(m.annotations ?? {}), ...(plan.workload.metadata.annotations ?? {}) };
   delete annotations[ANNOTATIONS.entryRemoved];
+  delete annotations[ANNOTATIONS.recreating];
   delete annotations['kubectl.kubernetes.io/last-applied-configuration'];
   return {
     apiVersion: plan.workload.apiVersion,

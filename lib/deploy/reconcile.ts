@@ -57,6 +57,19 @@ export interface ReconcileDeps {
   store: SnapshotStore;
   events: EventRecorder;
   log?: Logger;
+  /** how long `recreate` waits for a deleted workload's finalizers before it reports and leaves it to a later sync (default 30 s) */
+  recreateWaitMs?: number;
+}
+
+const RECREATE_WAIT_MS = 30_000;
+
+/** the workload was deleted or replaced (another uid) between the list and our write */
+class WorkloadGone extends Error {}
+
+function isGone(e: unknown): boolean {
+  if (e instanceof WorkloadGone) return true;
+  const code = (e as { code?: unknown }).code;
+  return code === 404 || (code === 409 && /uid|precondition/i.test(String((e as { body?: unknown }).body ?? '')));
 }
 
 export interface RegistryInfo {
@@ -122,9 +135,38 @@ export async function reconcileRegistryWorkloads(deps: ReconcileDeps, registry: 
     if (owner) throw new RegistryError('conflict', `${describeRef(w)}: field spec.${owner.field} is applied by field manager "${owner.manager}"; the registry does not take it over (remove it from that manager's configuration, or label the workload off the registry)`);
     report.requests++;
     report.writes++;
+    // the uid of the workload listed is a precondition: an apply would create a workload deleted
+    // since the list (and change one created again under its name); the API refuses both (409)
+    const uid = current?.metadata.uid;
+    const guarded = uid ? { ...body, metadata: { ...body.metadata, uid } } : body;
     // fields the user set by create/edit (Update operations) that the registry manages are taken over;
     // another applier's are a conflict (above)
-    return custom.patchNamespacedCustomObject({ group: WORKLOAD_GROUP, version: WORKLOAD_VERSION, plural: guessPlural(w.kind), namespace: w.namespace, name: w.name, body, fieldManager: FIELD_MANAGER, force: true }, apply) as Promise<KubeObject>;
+    return custom.patchNamespacedCustomObject({ group: WORKLOAD_GROUP, version: WORKLOAD_VERSION, plural: guessPlural(w.kind), namespace: w.namespace, name: w.name, body: guarded, fieldManager: FIELD_MANAGER, force: true }, apply) as Promise<KubeObject>;
+  };
+  const waitMs = deps.recreateWaitMs ?? RECREATE_WAIT_MS;
+  /** waits for the workload of `uid` to be gone (its finalizers lifted); throws when it outlasts the wait, or another took its name */
+  const waitGone = async (w: WorkloadRef, uid: string | undefined) => {
+    const until = Date.now() + waitMs;
+    for (;;) {
+      let current: KubeObject;
+      report.requests++;
+      try {
+        current = (await custom.getNamespacedCustomObject({ group: WORKLOAD_GROUP, version: WORKLOAD_VERSION, plural: guessPlural(w.kind), namespace: w.namespace, name: w.name })) as KubeObject;
+      } catch (e) {
+        if ((e as { code?: unknown }).code === 404) return;
+        throw e;
+      }
+      if (current.metadata.uid !== uid) throw new WorkloadGone(`${describeRef(w)} was created again by someone else`);
+      const left = until - Date.now();
+      if (left <= 0) {
+        const finalizers = current.metadata.finalizers ?? [];
+        throw new RegistryError(
+          'conflict',
+          `${describeRef(w)} is being deleted (syncPolicy.onUpdate: recreate) and its finalizers (${finalizers.join(', ') || 'none'}) still hold it after ${Math.round(waitMs / 1000)} s; it is created again from the entry once it is gone (retried at the next sync)`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, Math.min(250, left)));
+    }
   };
   const annotate = async (w: WorkloadRef, annotations: Record<string, string | null>) => {
     report.requests++;
@@ -181,10 +223,17 @@ export async function reconcileRegistryWorkloads(deps: ReconcileDeps, registry: 
         }
         case 'recreate': {
           await applyConfigMap(a.plan.configMap);
+          const uid = a.current.metadata.uid;
+          if (!a.current.metadata.deletionTimestamp) {
+            // finalizers may hold it past this sync: the annotation tells a later one to finish the recreate
+            if ((a.current.metadata.finalizers ?? []).length > 0) await annotate(a.workload, { [ANNOTATIONS.recreating]: a.plan.entryHash });
+            report.requests++;
+            report.writes++;
+            await custom.deleteNamespacedCustomObject({ group: WORKLOAD_GROUP, version: WORKLOAD_VERSION, plural: guessPlural(a.workload.kind), namespace: a.workload.namespace, name: a.workload.name, body: { preconditions: { uid } } });
+          }
+          await waitGone(a.workload, uid);
           report.requests++;
-          await custom.deleteNamespacedCustomObject({ group: WORKLOAD_GROUP, version: WORKLOAD_VERSION, plural: guessPlural(a.workload.kind), namespace: a.workload.namespace, name: a.workload.name, body: { preconditions: { uid: a.current.metadata.uid } } });
-          report.requests++;
-          report.writes += 2;
+          report.writes++;
           const created = (await custom.createNamespacedCustomObject({ group: WORKLOAD_GROUP, version: WORKLOAD_VERSION, plural: guessPlural(a.workload.kind), namespace: a.workload.namespace, body: recreatedObject(a.current, a.plan), fieldManager: FIELD_MANAGER })) as KubeObject;
           report.recreated++;
           if (a.discovered) report.discovered++;
@@ -195,7 +244,7 @@ export async function reconcileRegistryWorkloads(deps: ReconcileDeps, registry: 
       }
     } catch (e) {
       const err = e instanceof RegistryError ? e : workloadError(e, a.workload, `${a.type} ${what}`);
-      const gone = (e as { code?: unknown }).code === 404 || (e as { code?: unknown }).code === 409 && /uid|precondition/i.test(String((e as { body?: unknown }).body ?? ''));
+      const gone = isGone(e);
       const message = gone ? `${what} was deleted or replaced meanwhile; retried at the next sync` : err.message;
       report.failures.push({ workload: what, message });
       // the plan counted invalid, removed and label-only workloads already

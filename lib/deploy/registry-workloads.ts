@@ -26,6 +26,8 @@ export interface RegistryWorkloadsDeps {
   registries: ResourceClient;
   now: () => Date;
   log?: Logger;
+  /** see ReconcileDeps.recreateWaitMs */
+  recreateWaitMs?: number;
 }
 
 function onUpdateOf(o: KubeObject): OnUpdate {
@@ -35,7 +37,7 @@ function onUpdateOf(o: KubeObject): OnUpdate {
 
 export function createRegistryWorkloads(deps: RegistryWorkloadsDeps) {
   const log = deps.log ?? silentLogger;
-  const rdeps = { kubeConfig: deps.kubeConfig, store: deps.store, events: deps.events, log };
+  const rdeps = { kubeConfig: deps.kubeConfig, store: deps.store, events: deps.events, log, ...(deps.recreateWaitMs !== undefined ? { recreateWaitMs: deps.recreateWaitMs } : {}) };
 
   async function pointerOf(o: KubeObject): Promise<SnapshotPointer | undefined> {
     try {

@@ -73,6 +73,12 @@ export interface DeployOptions {
   secrets?: Readonly<Record<string, SecretRef>>;
   /** the snapshot the entry comes from */
   snapshot?: string | undefined;
+  /**
+   * names in `env`/`secrets` whose values are the user's (given on the command line, not
+   * defaults): recorded in the `registry-user-values` annotation, so that updates keep them —
+   * a variable the entry does not declare as much as a value that overrides a default
+   */
+  userValues?: readonly string[];
 }
 
 export interface KubeManifest {
@@ -139,6 +145,7 @@ export function planWorkload(entry: DeployEntry, options: DeployOptions): Worklo
         ...(options.snapshot !== undefined ? { [ANNOTATIONS.snapshot]: options.snapshot } : {}),
         [ANNOTATIONS.entryHash]: entryHash,
         [ANNOTATIONS.managedFields]: MANAGED_FIELDS[entry.kind === 'image' ? MCP_SERVER_KIND : MCP_REMOTE_PROXY_KIND].join(','),
+        ...(options.userValues && options.userValues.length > 0 ? { [ANNOTATIONS.userValues]: [...new Set(options.userValues)].sort().join(',') } : {}),
       },
     },
     spec: managed.spec,

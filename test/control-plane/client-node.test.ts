@@ -319,6 +319,19 @@ describe('control plane through @kubernetes/client-node', () => {
     w = await apply(widget('ssa', { size: 4, name: 'shared' }), 'tool-a');
     assert.equal(w.spec.name, 'shared', 'same value: co-ownership, no conflict');
   });
+
+  test('a uid in an apply configuration is a precondition: no create of a missing object, no change of a replaced one', async () => {
+    const apply = (name: string, uid: string) =>
+      custom.patchNamespacedCustomObject({ ...W, namespace: NS, name, body: { ...widget(name, { size: 5 }), metadata: { name, uid } }, fieldManager: 'tool-u', force: true }, setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply));
+    const missing = await rejects(apply('ssa-uid', '88e00824-7f0e-11e8-94a1-c8d3ffb15800'), 409, 'Conflict');
+    assert.match(missing.message!, /Precondition failed: UID in precondition: 88e00824/);
+    await rejects(custom.getNamespacedCustomObject({ ...W, namespace: NS, name: 'ssa-uid' }), 404, 'NotFound');
+    const created = await custom.createNamespacedCustomObject({ ...W, namespace: NS, body: widget('ssa-uid', { size: 2 }) });
+    const other = await rejects(apply('ssa-uid', '88e00824-7f0e-11e8-94a1-c8d3ffb15800'), 409, 'Conflict');
+    assert.match(other.message!, new RegExp(`UID in object meta: ${created.metadata.uid}`));
+    const w = await apply('ssa-uid', created.metadata.uid);
+    assert.equal(w.spec.size, 5, 'the uid it has: applied');
+  });
 });
 
 describe('control plane RBAC, TokenReview and SubjectAccessReview', () => {

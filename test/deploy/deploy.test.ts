@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
-import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { startLocalMode, until, type LocalMode } from '../cli/local-mode.ts';
 
 const GROUP = 'toolhive.stacklok.dev';
@@ -91,6 +91,30 @@ describe('mcpreg deploy', () => {
     assert.deepEqual(JSON.parse(fetch.stdout).workloads, [{ namespace: 'apps', name: 'web-fetch', kind: 'MCPServer', registry: 'default/upstream-mirror', version: '1.0.0' }]);
     const none = await local.mcpreg(['show', 'postgres-mcp-pro']);
     assert.match(none.stdout, /\nWorkloads:\n  <none>\n$/);
+  });
+
+  it('values given with --env and --secret survive the updates of the registry, declared by the entry or not', async () => {
+    const r = await local.mcpreg(['deploy', 'github', '--registry', 'default/toolhive', '--name', 'gh-env', '--secret', 'GITHUB_PERSONAL_ACCESS_TOKEN=github-token/token', '--env', 'UNDECLARED_FLAG=on', '--env', 'GITHUB_READ_ONLY=1']);
+    assert.equal(r.code, 0, r.stderr);
+    const deployed = await get('mcpservers', 'gh-env');
+    assert.equal(deployed.metadata.annotations[`${L}/registry-user-values`], 'GITHUB_PERSONAL_ACCESS_TOKEN,GITHUB_READ_ONLY,UNDECLARED_FLAG');
+    const hash = deployed.metadata.annotations[`${L}/registry-entry-hash`];
+    // make the workload look behind its entry: the sync function (woken by this edit) updates it
+    await custom.patchNamespacedCustomObject(
+      { group: GROUP, version: VERSION, plural: 'mcpservers', namespace: 'default', name: 'gh-env', fieldManager: 'kubectl-edit', body: { metadata: { annotations: { [`${L}/registry-entry-hash`]: 'stale' } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const updated = await until('the registry to update gh-env', async () => {
+      const w = await get('mcpservers', 'gh-env');
+      return w.metadata.annotations[`${L}/registry-entry-hash`] === hash ? w : undefined;
+    }, 30_000);
+    const env = [...updated.spec.env].sort((a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name));
+    assert.deepEqual(env, [
+      { name: 'GITHUB_READ_ONLY', value: '1' },
+      { name: 'UNDECLARED_FLAG', value: 'on' },
+    ]);
+    assert.deepEqual(updated.spec.secrets, [{ name: 'github-token', key: 'token', targetEnvName: 'GITHUB_PERSONAL_ACCESS_TOKEN' }]);
+    assert.equal(updated.metadata.annotations[`${L}/registry-user-values`], 'GITHUB_PERSONAL_ACCESS_TOKEN,GITHUB_READ_ONLY,UNDECLARED_FLAG');
   });
 
   it('--dry-run -o yaml prints what would be applied and creates nothing', async () => {

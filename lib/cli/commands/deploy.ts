@@ -44,7 +44,7 @@ workload's namespace: --secret VAR=SECRET/KEY. --dry-run prints what would be ap
         const api = await connectQueryApi({ ...options, namespace: registryNs }, ctx.env, { namespace: registryNs, name: registryName });
         const { entry, snapshot } = await registryEntry(api, server, ref);
         const { planWorkload } = await import('../../deploy/workload.ts');
-        const plan = planWorkload(entry, { registry: { namespace: registryNs, name: registryName }, namespace: options.namespace ?? registryNs, workloadName: options.name, env, secrets, snapshot });
+        const plan = planWorkload(entry, { registry: { namespace: registryNs, name: registryName }, namespace: options.namespace ?? registryNs, workloadName: options.name, env, secrets, snapshot, userValues: [...Object.keys(env), ...Object.keys(secrets)] });
         const objects = [...(plan.configMap ? [plan.configMap] : []), plan.workload];
         const { listDocument, renderDocument } = await import('../output.ts');
         const render = (items: readonly unknown[], format: 'yaml' | 'json') =>

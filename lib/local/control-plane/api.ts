@@ -296,6 +296,11 @@ export class ObjectApi {
       if (e instanceof ApiError && e.reason === 'Conflict') return new ApiError(409, 'Conflict', e.message, { ...e.details, group: type.group, kind: type.resource });
       return e;
     };
+    // a uid in the apply configuration is a precondition, as kube-apiserver has it: an apply
+    // never creates an object it names by uid, nor changes one that has another uid
+    const uid = applied.metadata.uid;
+    if (uid !== undefined && uid !== '' && uid !== old?.metadata.uid)
+      throw apiError.conflict(targetOf(type, scope.name), `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${old?.metadata.uid ?? ''}`);
     if (!old) {
       if (scope.subresource) throw apiError.notFound(targetOf(type, scope.name));
       let result;
