@@ -118,6 +118,30 @@ test('a pointer PUT that succeeded but whose answer was lost is a successful pub
   assert.equal(second.etag, read?.etag, 'the etag returned is the stored pointer’s');
 });
 
+test('a pointer PUT whose answer was lost and whose retries met 503s is still a successful publish', async () => {
+  // the publish threw store_unavailable although its pointer was stored, so the sync reported
+  // the old snapshot in status while the new one was served (the chaos run's status-truthful
+  // invariant fails on it: MCPREG_CHAOS_SEED=12, step 1)
+  const first = await publishSnapshot(store, ref, { hash: hashOf('l1'), files: files('l1'), pointer: pointerFields({ syncedAt: '2026-01-01T00:00:00Z' }), expectedPointerEtag: null });
+  await s3.fault({ kind: 'lost-response', method: 'PUT', key: 'current\\.json$' }, { kind: 'status', status: 503, method: 'PUT', key: 'current\\.json$', count: 2 });
+  const second = await publishSnapshot(store, ref, { hash: hashOf('l2'), files: files('l2'), pointer: pointerFields({ syncedAt: '2026-01-02T00:00:00Z' }), expectedPointerEtag: first.etag });
+  const state = await s3.faultState();
+  assert.equal(state.pending.length, 0, 'the write and both retries met their faults');
+  const read = await readPointer(store, ref);
+  assert.equal(read?.pointer.hash, hashOf('l2'));
+  assert.equal(second.etag, read?.etag);
+});
+
+test('a pointer PUT that never reached the store (503 on every attempt) still fails, and the old pointer stays', async () => {
+  const first = await publishSnapshot(store, ref, { hash: hashOf('u1'), files: files('u1'), pointer: pointerFields({ syncedAt: '2026-01-01T00:00:00Z' }), expectedPointerEtag: null });
+  await s3.fault({ kind: 'status', status: 503, method: 'PUT', key: 'current\\.json$', count: 3 });
+  await assert.rejects(
+    publishSnapshot(store, ref, { hash: hashOf('u2'), files: files('u2'), pointer: pointerFields({ syncedAt: '2026-01-02T00:00:00Z' }), expectedPointerEtag: first.etag }),
+    (e: unknown) => e instanceof RegistryError && e.code === 'store_unavailable' && e.transient === true,
+  );
+  assert.equal((await readPointer(store, ref))?.pointer.hash, hashOf('u1'));
+});
+
 test('a first pointer PUT (If-None-Match) whose answer was lost is a successful publish too', async () => {
   await s3.fault({ kind: 'lost-response', method: 'PUT', key: 'current\\.json$' });
   const published = await publishSnapshot(store, ref, { hash: hashOf('n1'), files: files('n1'), pointer: pointerFields(), expectedPointerEtag: null });
