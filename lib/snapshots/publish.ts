@@ -160,18 +160,22 @@ export async function publishSnapshot(store: SnapshotStore, ref: RegistryRef, in
 
 /**
  * The conditional pointer write. A write whose answer was lost (the connection cut after S3
- * stored it) is retried by the client and then meets its own pointer (412): a stored pointer
- * byte-equal to ours is our publish, not a lost race.
+ * stored it) is retried by the client and then meets its own pointer (412), or its retries
+ * fail (503s, timeouts: the client gives up) although the first attempt was stored. Either
+ * way the stored pointer is read back: one byte-equal to ours is our publish, not a lost race
+ * and not a failure (else the sync would report the old snapshot while the new one is served).
  */
 async function writePointer(store: SnapshotStore, ref: RegistryRef, key: string, body: Uint8Array, expectedPointerEtag: string | null): Promise<string> {
   try {
     const options = expectedPointerEtag === null ? { ifNoneMatch: '*' as const } : { ifMatch: expectedPointerEtag };
     return (await store.put(key, body, { contentType: 'application/json', ...options })).etag;
   } catch (e) {
-    if (!(e instanceof RegistryError && e.code === 'conflict')) throw e;
-    const stored = await store.get(key);
+    const conflict = e instanceof RegistryError && e.code === 'conflict';
+    if (!conflict && !(e instanceof RegistryError && e.transient)) throw e;
+    const stored = conflict ? await store.get(key) : await store.get(key).catch(() => null);
     if (stored !== null && stored !== 'not-modified' && Buffer.from(stored.body).equals(Buffer.from(body))) return stored.etag;
-    const lost = lostRace(ref, e.message);
-    throw new RegistryError('conflict', lost.message, { where: lost.where, transient: e.transient, cause: e });
+    if (!conflict) throw e;
+    const lost = lostRace(ref, (e as RegistryError).message);
+    throw new RegistryError('conflict', lost.message, { where: lost.where, transient: (e as RegistryError).transient, cause: e });
   }
 }
