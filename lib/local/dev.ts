@@ -17,6 +17,7 @@ import { publishedEvent } from '../events/publish.ts';
 import { REGISTRY_RESOURCES, startEventBridge, WORKLOAD_RESOURCES, type EventBridge } from './event-bridge.ts';
 import { prepareExampleFiles } from './example-data.ts';
 import { startExampleServers, type ExampleAddresses } from './example-servers.ts';
+import { githubPushEvent } from './github-push-event.ts';
 import { ensureNamespace, examplePorts, installCrds, readManifests, setUpExamples, type ExamplesOutcome } from './examples.ts';
 import { findCrdsDir } from './project-files.ts';
 import { workloadCrds } from '../deploy/workload-crds.ts';
@@ -35,6 +36,7 @@ import { startTelemetry } from '../telemetry/telemetry.ts';
  *                 └─ snapshot-published CloudEvent ──► query function /events
  *                                                  └──► event bridge ──► sync function (aggregates of that registry)
  *   example servers (url, git, registry API) on loopback, for the examples of crds/examples/
+ *     └─ git push ── GitHub push CloudEvent (as Knative's GitHubSource) ──► event bridge ──► sync function
  *
  * Start-up order: store, query API, control plane, CRDs, example servers, sync function,
  * event bridge, examples (applied on the first start, re-pointed on later ones), then one
@@ -197,10 +199,22 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
       await ensureNamespace(kubeConfig, leaseNamespace);
     }
 
+    // the event bridge starts after the sync function; what happens before that wakes nothing
+    let relay: EventBridge | undefined;
     let addresses: ExampleAddresses | undefined;
     if (options.examples) {
       const files = await prepareExampleFiles(dataDir, join(crdsDir, 'examples'));
-      const servers = await startExampleServers(files, log.child({ component: 'examples' }), await examplePorts(kubeConfig));
+      const examplesLog = log.child({ component: 'examples' });
+      const servers = await startExampleServers(files, examplesLog, await examplePorts(kubeConfig), {
+        // as Knative's GitHubSource would: one push CloudEvent per changed ref, through the bridge (the Broker's stand-in)
+        onGitPush: ({ repositoryUrl, updates }) => {
+          for (const update of updates) {
+            examplesLog.info('git example: pushed; notifying the sync function', { repository: repositoryUrl, ref: update.ref, commit: update.after.slice(0, 12) });
+            if (relay) relay.relay(githubPushEvent(repositoryUrl, update));
+            else examplesLog.warn('git example: pushed before the event bridge started; the registries sync at their interval', { ref: update.ref });
+          }
+        },
+      });
       cleanup.push(() => servers.close());
       addresses = servers.addresses;
     }
@@ -210,8 +224,6 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     const policy = policyFromEnv(env);
     // the example servers listen on loopback, which the SSRF policy refuses by default
     policy.allowPrivate = [...new Set([...policy.allowPrivate, ...LOOPBACK])];
-    // the event bridge starts after the sync function; a publish before that has no aggregate to wake
-    let relay: EventBridge | undefined;
     const controller = createSyncController({
       kubeConfig,
       store: instrumentStore(store, syncTelemetry),

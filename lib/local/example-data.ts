@@ -13,7 +13,7 @@ import { OFFICIAL_META_KEY } from '../formats/upstream-schema.ts';
  * | file | served as | source of the example registry |
  * | --- | --- | --- |
  * | `registry.json` | plain HTTP, `/registry.json` | `remote-servers` (url) |
- * | `git/registry.git` | git smart HTTP, branch `main`, `registry.json` | `database-servers` (git) |
+ * | `git/registry.git` | git smart HTTP (fetch and push), branch `main`, `registry.json` | `database-servers` (git) |
  * | `upstream-servers.json` | the official registry read API | `upstream-mirror` (registry) |
  *
  * All three start as the real ToolHive registry that `crds/examples/toolhive-registry-configmap.yaml`
@@ -106,7 +106,7 @@ async function createRepository(bare: string, registryText: string, date: string
   await mkdir(tmp, { recursive: true });
   try {
     await git(['init', '--bare', '--quiet', '--initial-branch=main', tmp], { cwd: tmp });
-    await git(['config', 'http.receivepack', 'false'], { cwd: tmp });
+    await git(['config', 'http.receivepack', 'true'], { cwd: tmp });
     await git(['config', 'uploadpack.allowReachableSHA1InWant', 'true'], { cwd: tmp });
     const blob = await git(['hash-object', '-w', '--stdin'], { cwd: tmp, input: registryText });
     const tree = await git(['mktree'], { cwd: tmp, input: `100644 blob ${blob}\tregistry.json\n` });
@@ -132,6 +132,8 @@ export async function prepareExampleFiles(dataDir: string, crdExamplesDir: strin
   const files: ExampleFiles = { dir, registryFile, upstreamFile, gitRoot };
 
   const need = { registry: !(await exists(registryFile)), upstream: !(await exists(upstreamFile)), git: !(await exists(bare)) };
+  // repositories made before local mode took pushes (http.receivepack was false) take them now
+  if (!need.git) await git(['config', 'http.receivepack', 'true'], { cwd: bare }).catch(() => {});
   if (!need.registry && !need.upstream && !need.git) return files;
   const raw = await readExampleRegistry(crdExamplesDir);
   const pretty = `${JSON.stringify(JSON.parse(raw), null, 2)}\n`;

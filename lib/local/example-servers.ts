@@ -5,7 +5,7 @@ import { basename } from 'node:path';
 import { toRegistryError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import type { ExampleFiles } from './example-data.ts';
-import { startGitHttpServer } from './git-http-server.ts';
+import { startGitHttpServer, type GitPushNotice } from './git-http-server.ts';
 import { closeNow, listen } from './listen.ts';
 import { startRegistryApiServer } from './registry-api-server.ts';
 
@@ -95,7 +95,12 @@ async function onPreferredPort<T>(what: string, preferred: number | undefined, s
   return start(0);
 }
 
-export async function startExampleServers(files: ExampleFiles, log: Logger = silentLogger, ports: PreferredPorts = {}): Promise<ExampleServers> {
+export interface ExampleHooks {
+  /** a push to the git example changed these refs (local mode sends the sync function GitHub push events) */
+  onGitPush?(notice: GitPushNotice): void;
+}
+
+export async function startExampleServers(files: ExampleFiles, log: Logger = silentLogger, ports: PreferredPorts = {}, hooks: ExampleHooks = {}): Promise<ExampleServers> {
   const closers: Array<() => Promise<void>> = [];
   const close = async () => {
     await Promise.allSettled(closers.map((c) => c()));
@@ -109,7 +114,7 @@ export async function startExampleServers(files: ExampleFiles, log: Logger = sil
     if (files.gitRoot) {
       try {
         const root = files.gitRoot;
-        const git = await onPreferredPort('git example', ports.git, (port) => startGitHttpServer({ root, log, port }), log);
+        const git = await onPreferredPort('git example', ports.git, (port) => startGitHttpServer({ root, log, port, ...(hooks.onGitPush ? { onPush: hooks.onGitPush } : {}) }), log);
         closers.push(git.close);
         addresses.git = git.url;
       } catch (e) {

@@ -1,13 +1,16 @@
 /**
  * Local mode's runtime in this process (startDev): the flows behind the tour that a terminal
- * session does not show. An edited registry ConfigMap re-syncs through the event bridge; a
+ * session does not show. An edited registry ConfigMap re-syncs through the event bridge, and so
+ * does a git push to the example repository (the git server's GitHub push event); a
  * restart whose example port is taken re-points the example registry and syncs it again from
  * the new port; with MCPREG_STORE=s3 the snapshots go to an S3-protocol server (s3rver).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
@@ -18,6 +21,7 @@ import { pointerKey } from '../../lib/snapshots/layout.ts';
 import { startS3Server, type TestS3 } from '../servers/s3.ts';
 import { until as poll } from '../harness/until.ts';
 
+const run = promisify(execFile);
 const GROUP = 'toolhive.stacklok.io';
 const VERSION = 'v1alpha1';
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -89,6 +93,38 @@ describe('local mode runtime', () => {
     assert.notEqual(after.status?.snapshot?.hash, before.status?.snapshot?.hash);
     const served = (await (await fetch(`${dev.queryUrl}/registries/default/toolhive/v0.1/servers`)).json()) as { metadata: { count: number } };
     assert.equal(served.metadata.count, 5, 'the API serves the new snapshot');
+  });
+
+  test('a real git push to the example repository syncs the registry following it, through a GitHub push event', async (t) => {
+    const before = await registry(dev!, 'database-servers');
+    assert.equal(before.status?.serverCount, 18);
+    const repo = `${dev!.examples!.git}/registry.git`;
+    const clone = join(dir, 'push-clone');
+    const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_TERMINAL_PROMPT: '0' };
+    await run('git', ['clone', '--quiet', repo, clone], { env });
+    const file = join(clone, 'registry.json');
+    const doc = JSON.parse(await readFile(file, 'utf8')) as { servers: Record<string, { tags?: string[] }> };
+    const databases = Object.keys(doc.servers).filter((k) => doc.servers[k]!.tags?.includes('database'));
+    // drop three database servers: the registry (tag database) must then serve three fewer
+    for (const k of databases.slice(0, 3)) delete doc.servers[k];
+    await writeFile(file, `${JSON.stringify(doc, null, 2)}\n`);
+    await run('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '--quiet', '-am', 'drop three database servers'], { cwd: clone, env });
+    const pushed = Date.now();
+    await run('git', ['push', '--quiet', 'origin', 'main'], { cwd: clone, env });
+
+    // no spec change, no resync tick (interval 0), interval 30m: only the push event can cause this
+    const served = await until('the API serving the pushed commit', async () => {
+      const r = (await (await fetch(`${dev!.queryUrl}/registries/default/database-servers/v0.1/servers?limit=100`)).json()) as { metadata: { count: number } };
+      return r.metadata.count === 15 ? r : undefined;
+    });
+    assert.equal(served.metadata.count, 15);
+    const after = await registry(dev!, 'database-servers');
+    assert.equal(after.status?.serverCount, 15);
+    assert.notEqual(after.status?.snapshot?.hash, before.status?.snapshot?.hash);
+    assert.equal(after.metadata.generation, before.metadata.generation, 'the spec was not touched');
+    const head = (await run('git', ['rev-parse', 'HEAD'], { cwd: clone, env })).stdout.trim();
+    assert.ok(JSON.stringify(after.status).includes(head), 'the status names the pushed commit');
+    t.diagnostic(`push → served: ${Date.now() - pushed} ms`);
   });
 
   test('a restart whose example port is taken re-points the registry and syncs it from the new port', async () => {

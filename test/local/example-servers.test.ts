@@ -1,7 +1,7 @@
 /**
  * The data and servers behind local mode's url, git and registry-API examples, talked to by
  * real clients: HTTP with validators, `git ls-remote`/`git clone`/`git push` against the
- * git http-backend server, the official-API list endpoint.
+ * git http-backend server (and the push notices it gives), the official-API list endpoint.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { prepareExampleFiles, type ExampleFiles } from '../../lib/local/example-data.ts';
 import { startExampleServers, type ExampleServers } from '../../lib/local/example-servers.ts';
+import type { GitPushNotice } from '../../lib/local/git-http-server.ts';
 import { findCrdsDir } from '../../lib/local/project-files.ts';
 
 const run = promisify(execFile);
@@ -22,11 +23,21 @@ describe('local example data and servers', () => {
   let dir: string;
   let files: ExampleFiles;
   let servers: ExampleServers;
+  const pushes: GitPushNotice[] = [];
+  /** the oldest push notice not yet looked at (notices follow the push's answer closely) */
+  async function nextPush(): Promise<GitPushNotice> {
+    const deadline = Date.now() + 10_000;
+    while (pushes.length === 0) {
+      if (Date.now() > deadline) throw new Error('no push notice within 10 s');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return pushes.shift()!;
+  }
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'mcpreg-examples-'));
     files = await prepareExampleFiles(join(dir, 'data'), EXAMPLES);
-    servers = await startExampleServers(files);
+    servers = await startExampleServers(files, undefined, {}, { onGitPush: (n) => pushes.push(n) });
   });
   after(async () => {
     await servers?.close();
@@ -71,17 +82,49 @@ describe('local example data and servers', () => {
     await writeFile(files.registryFile, original);
   });
 
-  test('git server: fetches work, pushes are refused', async () => {
+  test('git server: fetches and pushes work; each push reports the refs it changed', async () => {
     const repo = `${servers.addresses.git}/registry.git`;
     const refs = (await run('git', ['ls-remote', repo], { env: GIT_ENV })).stdout;
     assert.match(refs, /^[0-9a-f]{40}\trefs\/heads\/main$/m);
+    const before = /^([0-9a-f]{40})\trefs\/heads\/main$/m.exec(refs)![1]!;
     const clone = join(dir, 'clone');
     await run('git', ['clone', '--quiet', repo, clone], { env: GIT_ENV });
     const cloned = JSON.parse(await readFile(join(clone, 'registry.json'), 'utf8')) as { remote_servers: object };
     assert.equal(Object.keys(cloned.remote_servers).length, 23);
     await writeFile(join(clone, 'registry.json'), '{}');
     await run('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '--quiet', '-am', 'change'], { cwd: clone, env: GIT_ENV });
-    await assert.rejects(run('git', ['push', '--quiet', 'origin', 'main'], { cwd: clone, env: GIT_ENV }), /403|read-only|denied|error/i);
+    const after = (await run('git', ['rev-parse', 'HEAD'], { cwd: clone, env: GIT_ENV })).stdout.trim();
+
+    await run('git', ['push', '--quiet', 'origin', 'main', 'main:refs/heads/other'], { cwd: clone, env: GIT_ENV });
+    const notice = await nextPush();
+    assert.deepEqual(notice, {
+      repositoryUrl: repo,
+      updates: [
+        { ref: 'refs/heads/main', before, after },
+        { ref: 'refs/heads/other', before: '0'.repeat(40), after },
+      ],
+    });
+    assert.match((await run('git', ['ls-remote', repo, 'main'], { env: GIT_ENV })).stdout, new RegExp(`^${after}\\trefs/heads/main$`, 'm'));
+
+    // a push that changes nothing (up to date) reports nothing; the next real one is reported alone
+    await run('git', ['push', '--quiet', 'origin', 'main'], { cwd: clone, env: GIT_ENV });
+    await run('git', ['push', '--quiet', 'origin', ':refs/heads/other'], { cwd: clone, env: GIT_ENV });
+    assert.deepEqual(await nextPush(), { repositoryUrl: repo, updates: [{ ref: 'refs/heads/other', before: after, after: '0'.repeat(40) }] });
+    assert.equal(pushes.length, 0, 'nothing else was reported');
+  });
+
+  test('git server: a repository whose http.receivepack is off refuses pushes and reports none', async () => {
+    const bare = join(files.gitRoot!, 'registry.git');
+    await run('git', ['--git-dir', bare, 'config', 'http.receivepack', 'false'], { env: GIT_ENV });
+    try {
+      const clone = join(dir, 'clone');
+      await writeFile(join(clone, 'registry.json'), '{"servers":{}}');
+      await run('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '--quiet', '-am', 'refused'], { cwd: clone, env: GIT_ENV });
+      await assert.rejects(run('git', ['push', '--quiet', 'origin', 'main'], { cwd: clone, env: GIT_ENV }), /403|denied|error/i);
+      assert.equal(pushes.length, 0);
+    } finally {
+      await run('git', ['--git-dir', bare, 'config', 'http.receivepack', 'true'], { env: GIT_ENV });
+    }
   });
 
   test('registry API server: the rows, paged like the official registry', async () => {
