@@ -147,7 +147,26 @@ export function createConfigMapWatch(kubeConfig: KubeConfig, log: Logger = silen
     return changed;
   }
 
-  return { ensureReader, reconcile, changedSources };
+  /**
+   * True when the registry's snapshot was built from its ConfigMap as the API server has it
+   * now (same resourceVersion, status.snapshot.revision): a ConfigMap event for it (the label
+   * this module added, a replayed or late event) has nothing to bring. False when the
+   * ConfigMap differs, is gone or cannot be read, or the registry has no snapshot: then the
+   * sync runs and says what it found. One read.
+   */
+  async function builtFromCurrent(registry: KubeObject): Promise<boolean> {
+    const ref = configMapOf(registry);
+    const revision = (registry.status as { snapshot?: { revision?: unknown } } | undefined)?.snapshot?.revision;
+    if (!ref || typeof revision !== 'string') return false;
+    try {
+      const resourceVersion = (await core.readNamespacedConfigMap({ name: ref.name, namespace: registry.metadata.namespace ?? 'default' })).metadata?.resourceVersion;
+      return resourceVersion !== undefined && configMapRevision(resourceVersion, ref.key) === revision;
+    } catch {
+      return false;
+    }
+  }
+
+  return { ensureReader, reconcile, changedSources, builtFromCurrent };
 }
 
 export type ConfigMapWatch = ReturnType<typeof createConfigMapWatch>;

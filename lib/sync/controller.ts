@@ -362,7 +362,9 @@ export function createSyncController(deps: ControllerDeps) {
         const reason = SYNC_REASON[mode];
         if (reason && decision.action === 'skip') {
           const disabled = (object.spec as { syncPolicy?: { enabled?: boolean } } | undefined)?.syncPolicy?.enabled === false;
-          if (mode === 'job' || !disabled) decision = { action: 'sync', reason };
+          // a ConfigMap event for the revision the snapshot was built from (e.g. our own label) brings nothing
+          if (mode === 'configmap' && (await configMaps.builtFromCurrent(object))) decision = { action: 'skip', why: 'the snapshot was built from the ConfigMap as it is now' };
+          else if (mode === 'job' || !disabled) decision = { action: 'sync', reason };
         }
         if (decision.action === 'cleanup') {
           summaries.push(await cleanup(ns, name, object));

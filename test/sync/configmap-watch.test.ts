@@ -5,7 +5,8 @@
  * the label and readers annotation go when no registry reads it, a user's label stays. With
  * labelling forbidden by RBAC on the embedded control plane, the registry says so in
  * SourceWatched and the ping's resourceVersion check catches the edit (and fetches nothing
- * when the ConfigMap is unchanged).
+ * when the ConfigMap is unchanged); a ConfigMap event for the revision the snapshot was built
+ * from syncs nothing.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,6 +23,8 @@ import { resolvePolicy } from '../../lib/sources/policy.ts';
 import type { Source } from '../../lib/sources/types.ts';
 import { createSyncController } from '../../lib/sync/controller.ts';
 import { READERS_ANNOTATION } from '../../lib/sync/configmap-readers.ts';
+import type { DecodedEvent } from '../../lib/events/decode.ts';
+import type { KubeObject } from '../../lib/kube/objects.ts';
 import { startKube } from '../harness/kube.ts';
 import { tempStore } from '../api/harness.ts';
 import { registryJson } from '../harness/registry-data.ts';
@@ -195,5 +198,25 @@ describe('ConfigMap sources when labelling is forbidden (RBAC)', { timeout: 60_0
     const r2 = await get();
     assert.equal(r2.status?.serverCount, 2);
     assert.notEqual(r2.status?.snapshot?.hash, r1.status?.snapshot?.hash);
+
+    // a ConfigMap event for the revision the snapshot was built from (replayed, late, or the
+    // update our own label makes) syncs nothing; one for an edit after it does
+    const configMapEvent = async (): Promise<DecodedEvent> => {
+      const c = await core.readNamespacedConfigMap({ namespace: NS, name: 'src' });
+      return { type: 'resource', action: 'update', kind: 'ConfigMap', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: c.metadata, data: c.data } as KubeObject, id: `e-${c.metadata?.resourceVersion}`, source: 'test' };
+    };
+    const replay = await configMapEvent();
+    const fetched = fetches;
+    const skipped = await controller.handle(replay);
+    assert.deepEqual(skipped.registries.map((s) => [s.outcome, s.reason]), [['skipped', 'the snapshot was built from the ConfigMap as it is now']]);
+    assert.equal(fetches, fetched, 'nothing fetched for a revision already served');
+    assert.equal((await get()).status?.snapshot?.hash, r2.status?.snapshot?.hash);
+
+    await core.patchNamespacedConfigMap({ namespace: NS, name: 'src', body: { data: { 'registry.json': registryJson(['a', 'b', 'c']) } } }, mergePatch);
+    const edited = await controller.handle(await configMapEvent());
+    assert.deepEqual(edited.registries.map((s) => [s.outcome, s.reason]), [['published', 'configmap-changed']]);
+    // the event of the older revision, delivered late, after the snapshot moved on: the ConfigMap as it is now decides
+    assert.deepEqual((await controller.handle(replay)).registries.map((s) => s.outcome), ['skipped']);
+    assert.equal((await get()).status?.serverCount, 3);
   });
 });
