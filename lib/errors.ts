@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'auth_failed', // 401/403 from a source, or a missing/unreadable Secret key
   'secret_not_found',
   'url_forbidden', // SSRF policy refused the address or scheme
+  'host_key_rejected', // an SSH server's host key is unknown, changed or revoked
   'unsupported', // e.g. ssh:// git URLs
   'rate_limited',
   // aggregate sources: a member registry that cannot be used

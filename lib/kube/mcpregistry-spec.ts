@@ -39,47 +39,55 @@ export const HttpUrl = z
   .max(2048)
   .regex(new RegExp(URL_PATTERN), 'an http:// or https:// URL');
 
+const AUTH_FIELDS = {
+  name: ObjectName.describe('Name of a Secret in the MCPRegistry\'s namespace.'),
+  tokenKey: DataKey.optional().describe('Key holding a bearer token, sent as "Authorization: Bearer <token>".'),
+  usernameKey: DataKey.optional().describe('Key holding the user name for HTTP basic auth (with passwordKey).'),
+  passwordKey: DataKey.optional().describe('Key holding the password for HTTP basic auth (with usernameKey).'),
+  headerName: z
+    .string()
+    .min(1)
+    .max(256)
+    .regex(new RegExp(HEADER_NAME_PATTERN), 'an HTTP header name')
+    .optional()
+    .describe('Name of a header whose value is read from the Secret (with headerValueKey), e.g. X-API-Key.'),
+  headerValueKey: DataKey.optional().describe('Key holding the value of the header named by headerName.'),
+};
+
+type AuthFields = { tokenKey?: string | undefined; usernameKey?: string | undefined; passwordKey?: string | undefined; headerName?: string | undefined; headerValueKey?: string | undefined };
+
+const PAIR_RULES = [
+  {
+    rule: 'has(self.usernameKey) == has(self.passwordKey)',
+    message: 'usernameKey and passwordKey must be set together',
+    check: (s: AuthFields) => (s.usernameKey === undefined) === (s.passwordKey === undefined),
+  },
+  {
+    rule: 'has(self.headerName) == has(self.headerValueKey)',
+    message: 'headerName and headerValueKey must be set together',
+    check: (s: AuthFields) => (s.headerName === undefined) === (s.headerValueKey === undefined),
+  },
+];
+
+const httpCredentials = (s: AuthFields) =>
+  countSet(s.tokenKey) + (countSet(s.usernameKey, s.passwordKey) > 0 ? 1 : 0) + (countSet(s.headerName, s.headerValueKey) > 0 ? 1 : 0);
+const HTTP_CREDENTIALS_CEL = '(has(self.tokenKey) ? 1 : 0) + (has(self.usernameKey) || has(self.passwordKey) ? 1 : 0) + (has(self.headerName) || has(self.headerValueKey) ? 1 : 0)';
+
 /** Reference to a Secret in the registry's namespace and the keys to read from it. */
 export const AuthSecretRef = withRules(
   z
-    .object({
-      name: ObjectName.describe('Name of a Secret in the MCPRegistry\'s namespace.'),
-      tokenKey: DataKey.optional().describe('Key holding a bearer token, sent as "Authorization: Bearer <token>".'),
-      usernameKey: DataKey.optional().describe('Key holding the user name for HTTP basic auth (with passwordKey).'),
-      passwordKey: DataKey.optional().describe('Key holding the password for HTTP basic auth (with usernameKey).'),
-      headerName: z
-        .string()
-        .min(1)
-        .max(256)
-        .regex(new RegExp(HEADER_NAME_PATTERN), 'an HTTP header name')
-        .optional()
-        .describe('Name of a header whose value is read from the Secret (with headerValueKey), e.g. X-API-Key.'),
-      headerValueKey: DataKey.optional().describe('Key holding the value of the header named by headerName.'),
-    })
+    .object(AUTH_FIELDS)
     .describe(
       'Credentials read from a Secret: exactly one of tokenKey, usernameKey+passwordKey, or headerName+headerValueKey. ' +
         'Secret values never appear in status, events or logs.',
     ),
   [
     {
-      rule: "(has(self.tokenKey) ? 1 : 0) + (has(self.usernameKey) || has(self.passwordKey) ? 1 : 0) + (has(self.headerName) || has(self.headerValueKey) ? 1 : 0) == 1",
+      rule: `${HTTP_CREDENTIALS_CEL} == 1`,
       message: 'set exactly one credential: tokenKey, usernameKey+passwordKey, or headerName+headerValueKey',
-      check: (s) =>
-        countSet(s.tokenKey) +
-          (countSet(s.usernameKey, s.passwordKey) > 0 ? 1 : 0) +
-          (countSet(s.headerName, s.headerValueKey) > 0 ? 1 : 0) ===
-        1,
+      check: (s) => httpCredentials(s) === 1,
     },
-    {
-      rule: 'has(self.usernameKey) == has(self.passwordKey)',
-      message: 'usernameKey and passwordKey must be set together',
-      check: (s) => (s.usernameKey === undefined) === (s.passwordKey === undefined),
-    },
-    {
-      rule: 'has(self.headerName) == has(self.headerValueKey)',
-      message: 'headerName and headerValueKey must be set together',
-      check: (s) => (s.headerName === undefined) === (s.headerValueKey === undefined),
-    },
+    ...PAIR_RULES,
   ],
 );
 export type AuthSecretRef = z.infer<typeof AuthSecretRef>;
@@ -111,13 +119,56 @@ export const UrlSource = z
   .describe('Fetch the registry document over HTTP(S); revalidated with ETag/Last-Modified.');
 export type UrlSource = z.infer<typeof UrlSource>;
 
+/** A git source's credentials: the HTTP ones, or an SSH deploy key (with the known_hosts to check the server by). */
+export const GitAuthSecretRef = withRules(
+  z
+    .object({
+      ...AUTH_FIELDS,
+      sshPrivateKeyKey: DataKey.optional().describe(
+        'Key holding an unencrypted SSH private key (OpenSSH or PEM), e.g. ssh-privatekey of a kubernetes.io/ssh-auth Secret: for ssh:// and user@host:path repositories.',
+      ),
+      knownHostsKey: DataKey.optional().describe(
+        'With sshPrivateKeyKey: key holding known_hosts lines (as ssh-keyscan prints them; hashed names allowed) that the server\'s host key must match. Without it, sshHostKeyFingerprint is required.',
+      ),
+    })
+    .describe(
+      'Credentials read from a Secret: exactly one of tokenKey, usernameKey+passwordKey, headerName+headerValueKey (https), or sshPrivateKeyKey (ssh, with knownHostsKey optional). ' +
+        'Secret values never appear in status, events or logs.',
+    ),
+  [
+    {
+      rule: `${HTTP_CREDENTIALS_CEL} + (has(self.sshPrivateKeyKey) ? 1 : 0) == 1`,
+      message: 'set exactly one credential: tokenKey, usernameKey+passwordKey, headerName+headerValueKey, or sshPrivateKeyKey',
+      check: (s) => httpCredentials(s) + countSet(s.sshPrivateKeyKey) === 1,
+    },
+    ...PAIR_RULES,
+    {
+      rule: '!has(self.knownHostsKey) || has(self.sshPrivateKeyKey)',
+      message: 'knownHostsKey goes with sshPrivateKeyKey',
+      check: (s) => s.knownHostsKey === undefined || s.sshPrivateKeyKey !== undefined,
+    },
+  ],
+);
+export type GitAuthSecretRef = z.infer<typeof GitAuthSecretRef>;
+
+/**
+ * An SSH repository: `ssh://`, `git+ssh://`, `ssh+git://`, or scp-like `user@host:path`
+ * (lib/sources/git-remote.ts reads them). In the common subset of RE2 and ECMAScript.
+ */
+export const SSH_REPOSITORY_PATTERN = '^((ssh|git\\+ssh|ssh\\+git)://|[A-Za-z0-9._-]+@(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):([^/]|/[^/]))';
+/** a host key fingerprint as ssh-keygen -l prints it */
+export const SSH_FINGERPRINT_PATTERN = '^SHA256:[A-Za-z0-9+/]{43}=?$';
+const isSsh = (repository: string) => new RegExp(SSH_REPOSITORY_PATTERN).test(repository);
+
 /** a git repository over smart HTTP: a git source's and a job's git target's */
 export const GitRepositoryUrl = z.string().min(1).max(2048).regex(/^\S+$/, 'a repository URL without whitespace');
 
 export const GitSource = withRules(
   z
     .object({
-      repository: GitRepositoryUrl.describe('Repository URL: https://, or http:// with allowHttp.'),
+      repository: GitRepositoryUrl.describe(
+        'Repository: https:// (or http:// with allowHttp), or SSH: ssh://[user@]host[:port]/path or user@host:path (user git when none), with authSecret.sshPrivateKeyKey.',
+      ),
       branch: z
         .string()
         .min(1)
@@ -132,15 +183,38 @@ export const GitSource = withRules(
         .optional()
         .describe('Commit to read (7 to 40 lower-case hex digits).'),
       path: z.string().min(1).max(1024).default('registry.json').describe('Path of the registry document inside the repository.'),
-      authSecret: AuthSecretRef.optional(),
+      authSecret: GitAuthSecretRef.optional(),
+      sshHostKeyFingerprint: z
+        .string()
+        .regex(new RegExp(SSH_FINGERPRINT_PATTERN), 'a host key fingerprint as ssh-keygen -l prints it: SHA256: and 43 base64 characters')
+        .optional()
+        .describe(
+          'SSH only: the SHA256 fingerprint of the server\'s host key (ssh-keygen -lf, or the host\'s published fingerprints), when authSecret has no knownHostsKey. The key offered first is checked: ssh-ed25519, then ECDSA, then RSA.',
+        ),
       allowHttp: AllowHttp,
     })
-    .describe('Read the registry document from a file in a git repository (shallow fetch, smart HTTP).'),
+    .describe('Read the registry document from a file in a git repository (shallow fetch over smart HTTP or SSH).'),
   [
     {
       rule: '(has(self.branch) ? 1 : 0) + (has(self.tag) ? 1 : 0) + (has(self.commit) ? 1 : 0) <= 1',
       message: 'set at most one of branch, tag and commit',
       check: (g) => countSet(g.branch, g.tag, g.commit) <= 1,
+    },
+    {
+      rule: `!self.repository.matches(r'${SSH_REPOSITORY_PATTERN}') || (has(self.authSecret) && has(self.authSecret.sshPrivateKeyKey))`,
+      message: 'an ssh repository needs authSecret.sshPrivateKeyKey (a deploy key)',
+      fieldPath: '.authSecret',
+      check: (g) => !isSsh(g.repository) || g.authSecret?.sshPrivateKeyKey !== undefined,
+    },
+    {
+      rule: `!self.repository.matches(r'${SSH_REPOSITORY_PATTERN}') || has(self.sshHostKeyFingerprint) || (has(self.authSecret) && has(self.authSecret.knownHostsKey))`,
+      message: 'an ssh repository needs authSecret.knownHostsKey or sshHostKeyFingerprint: a host key is never accepted unchecked',
+      check: (g) => !isSsh(g.repository) || g.sshHostKeyFingerprint !== undefined || g.authSecret?.knownHostsKey !== undefined,
+    },
+    {
+      rule: `self.repository.matches(r'${SSH_REPOSITORY_PATTERN}') || (!has(self.sshHostKeyFingerprint) && !(has(self.authSecret) && has(self.authSecret.sshPrivateKeyKey)))`,
+      message: 'sshPrivateKeyKey, knownHostsKey and sshHostKeyFingerprint are for ssh repositories (ssh:// or user@host:path)',
+      check: (g) => isSsh(g.repository) || (g.sshHostKeyFingerprint === undefined && g.authSecret?.sshPrivateKeyKey === undefined),
     },
   ],
 );

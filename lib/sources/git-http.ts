@@ -6,11 +6,10 @@
  */
 import type { HttpClient, GitHttpRequest, GitHttpResponse } from 'isomorphic-git';
 import { RegistryError, type ErrorWhere } from '../errors.ts';
-import { checkPack, packOfResponse } from './git-pack-limits.ts';
+import { asUint8, TransferBudget, type LimitedGitHttp } from './git-transfer.ts';
 import { send, safeUrl, type HttpSession, type ResolvedAuth } from './http-fetch.ts';
 
-/** the inflated size of all objects of one pack together may be this many times maxBytes */
-export const PACK_INFLATE_FACTOR = 2;
+export { PACK_INFLATE_FACTOR, type LimitedGitHttp } from './git-transfer.ts';
 
 export interface GitHttpLimits {
   maxBytes: number;
@@ -18,16 +17,6 @@ export interface GitHttpLimits {
   allowHttp: boolean;
   auth: ResolvedAuth;
   where: ErrorWhere;
-}
-
-/** The client plus what happened: bytes received, and the first limit that stopped it. */
-export interface LimitedGitHttp {
-  http: HttpClient;
-  received(): number;
-  /** the RegistryError that ended the operation (size cap, SSRF, timeout), if any */
-  failure(): RegistryError | undefined;
-  /** every request made, method and path only */
-  requests: Array<{ method: string; path: string; status: number }>;
 }
 
 async function collect(body: GitHttpRequest['body']): Promise<Uint8Array | undefined> {
@@ -38,20 +27,15 @@ async function collect(body: GitHttpRequest['body']): Promise<Uint8Array | undef
 }
 
 export function createGitHttp(session: HttpSession, limits: GitHttpLimits): LimitedGitHttp {
-  let total = 0;
-  let failure: RegistryError | undefined;
+  const budget = new TransferBudget(limits.maxBytes, limits.signal);
   const requests: LimitedGitHttp['requests'] = [];
-  const controller = new AbortController();
-  const signal = AbortSignal.any([limits.signal, controller.signal]);
-  const fail = (e: RegistryError) => {
-    failure ??= e;
-    controller.abort(e);
-    return failure;
-  };
+  const { signal } = budget;
+  const fail = (e: RegistryError) => budget.fail(e);
 
   const http: HttpClient = {
     async request(req: GitHttpRequest): Promise<GitHttpResponse> {
-      if (failure) throw failure;
+      const failed = budget.failure();
+      if (failed) throw failed;
       const url = new URL(req.url);
       const method = (req.method ?? 'GET').toUpperCase() as 'GET' | 'POST';
       // git sends small request bodies (want/have lines): buffering lets a redirect replay them
@@ -84,27 +68,17 @@ export function createGitHttp(session: HttpSession, limits: GitHttpLimits): Limi
         const held: Buffer[] = [];
         try {
           for await (const chunk of stream as AsyncIterable<Buffer>) {
-            total += chunk.length;
-            if (total > limits.maxBytes) {
-              throw fail(new RegistryError('too_large', `git transfer passed the limit of ${limits.maxBytes} bytes (MCPREG_FETCH_MAX_BYTES)`, { where }));
-            }
+            budget.count(chunk.length, where);
             if (holdsPack) held.push(chunk);
-            else yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+            else yield asUint8(chunk);
           }
         } finally {
           stream.destroy();
         }
         if (!holdsPack) return;
         const body = Buffer.concat(held);
-        const pack = packOfResponse(body);
-        if (pack) {
-          try {
-            checkPack(pack, { maxObjectBytes: limits.maxBytes, maxTotalBytes: PACK_INFLATE_FACTOR * limits.maxBytes }, where);
-          } catch (e) {
-            throw e instanceof RegistryError ? fail(e) : e;
-          }
-        }
-        yield new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+        budget.checkResponse(body, where);
+        yield asUint8(body);
       }
       return {
         url: res.url.toString(),
@@ -116,5 +90,5 @@ export function createGitHttp(session: HttpSession, limits: GitHttpLimits): Limi
       };
     },
   };
-  return { http, received: () => total, failure: () => failure, requests };
+  return { http, received: () => budget.received(), failure: () => budget.failure(), requests };
 }

@@ -1,5 +1,5 @@
 /**
- * The git source: one file of a repository over smart HTTP(S), with isomorphic-git.
+ * The git source: one file of a repository over smart HTTP(S) or SSH, with isomorphic-git.
  *
  * 1. Ask the server which commit the ref points at (`listServerRefs`, protocol v2 when the
  *    server speaks it) — a few hundred bytes. When that commit (and the path) equal the
@@ -8,7 +8,10 @@
  * 2. Otherwise fetch just that commit, shallow (depth 1), into a temporary bare repository that
  *    is always removed, and read `path` at it. Revision = the commit SHA.
  *
- * isomorphic-git speaks no SSH: `ssh://…` and `git@host:…` URLs are refused with a clear error.
+ * The protocol (ref listing, shallow fetch, pack parsing) is isomorphic-git's, the same for
+ * both transports: smart HTTP (git-http.ts, the shared HTTP client) or SSH (git-ssh.ts, git's
+ * upload-pack over an ssh2 connection with the key, known_hosts and fingerprint of the spec).
+ * Both give isomorphic-git the same `HttpClient` seam with the same byte budget and pack check.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import fs from 'node:fs';
@@ -17,9 +20,12 @@ import path from 'node:path';
 import { RegistryError, type ErrorWhere } from '../errors.ts';
 import type { GitSource as GitSpec } from '../kube/mcpregistry-spec.ts';
 import { createGitHttp, type LimitedGitHttp } from './git-http.ts';
+import { isSshRepository, parseSshRemote, type SshRemote } from './git-remote.ts';
+import { checkPrivateKey, withGitSsh, type SshTrust } from './git-ssh.ts';
 import { networkError, resolveAuth, safeUrl, withHttpSession } from './http-fetch.ts';
-import { resolvePolicy } from './policy.ts';
-import type { FetchResult, Source, SourceContext } from './types.ts';
+import { normaliseFingerprint, parseKnownHosts } from './known-hosts.ts';
+import { resolvePolicy, type ResolvedPolicy } from './policy.ts';
+import type { FetchResult, SecretReader, Source, SourceContext } from './types.ts';
 
 export type Git = typeof import('isomorphic-git').default;
 let loadedGit: Promise<Git> | undefined;
@@ -40,9 +46,9 @@ export interface GitSourceOptions {
   tmpDir?: string;
 }
 
-const SSH_MESSAGE = 'isomorphic-git speaks no SSH; use an https URL with a token Secret';
+const SSH_MESSAGE = 'SSH is supported for reading (git sources), not for pushing; use an https URL with a token Secret';
 
-/** Parses the repository URL: http(s) only; SSH forms get the `unsupported` error. */
+/** Parses an http(s) repository URL (a job's git target; the source's http remotes); SSH forms get the `unsupported` error. */
 export function parseRepositoryUrl(repository: string, where: ErrorWhere): URL {
   const r = repository.trim();
   if (/^ssh:\/\//i.test(r) || /^git\+ssh:\/\//i.test(r) || /^[\w.-]+@[\w.-]+:(?!\/\/)/.test(r)) {
@@ -100,9 +106,57 @@ export function gitError(e: unknown, client: LimitedGitHttp, where: ErrorWhere, 
     if (status === 404) return new RegistryError('source_not_found', 'repository not found (HTTP 404)', { where });
     return new RegistryError('source_unavailable', `${phase}: git server answered HTTP ${status}`, { where, transient: status >= 500 || status === 429 });
   }
-  if (signal.aborted || (e as { name?: string }).name === 'AbortError') return networkError(e, { where, signal, timeoutMs, phase });
+  if (signal.aborted || (e as { name?: string }).name === 'AbortError' || (e as { name?: string }).name === 'TimeoutError') return networkError(e, { where, signal, timeoutMs, phase });
   const message = e instanceof Error ? e.message : String(e);
   return new RegistryError('source_unavailable', `${phase}: ${message}`, { where, cause: e });
+}
+
+/** One git operation over a transport; `remoteUrl` is what isomorphic-git is told the remote is. */
+type Operation = (client: LimitedGitHttp, remoteUrl: string) => Promise<FetchResult>;
+
+/**
+ * What isomorphic-git is told the remote is when the SSH transport carries it: isomorphic-git
+ * only knows http(s) remotes, and the SSH transport reads nothing but the path's ending
+ * (`/info/refs`, `/git-upload-pack`) from the requests it gets.
+ */
+const SSH_PSEUDO_URL = 'https://ssh-transport.invalid/repository';
+
+/** The deploy key and host-key trust of an SSH git source, read from its Secret and spec. */
+export async function sshCredentials(
+  spec: GitSpec,
+  secrets: SecretReader,
+  where: ErrorWhere,
+): Promise<{ privateKey: string; keyLabel: string; trust: SshTrust; secrets: string[] }> {
+  const ref = spec.authSecret;
+  if (!ref?.sshPrivateKeyKey) {
+    throw new RegistryError('invalid_argument', 'an ssh repository needs authSecret with sshPrivateKeyKey (a deploy key); tokens and passwords are for https', { where });
+  }
+  if (ref.tokenKey || ref.usernameKey || ref.passwordKey || ref.headerName || ref.headerValueKey) {
+    throw new RegistryError('invalid_argument', `authSecret ${ref.name}: set only sshPrivateKeyKey (and knownHostsKey) for an ssh repository`, { where });
+  }
+  let fingerprint: string | undefined;
+  if (spec.sshHostKeyFingerprint !== undefined) {
+    fingerprint = normaliseFingerprint(spec.sshHostKeyFingerprint);
+    if (!fingerprint) throw new RegistryError('invalid_argument', 'sshHostKeyFingerprint is not a SHA256 fingerprint as ssh-keygen -l prints it (SHA256: and 43 base64 characters)', { where });
+  }
+  if (!ref.knownHostsKey && !fingerprint) {
+    throw new RegistryError('invalid_argument', 'an ssh repository needs authSecret.knownHostsKey or sshHostKeyFingerprint: a host key is never accepted unchecked', { where });
+  }
+  const keyLabel = `key ${JSON.stringify(ref.sshPrivateKeyKey)} of Secret ${ref.name}`;
+  const privateKey = (await secrets.read(ref.name, ref.sshPrivateKeyKey)).trim();
+  if (privateKey === '') throw new RegistryError('auth_failed', `${keyLabel} is empty`, { where });
+  await checkPrivateKey(`${privateKey}\n`, keyLabel, where);
+  const trust: SshTrust = fingerprint ? { fingerprint } : {};
+  if (ref.knownHostsKey) {
+    const text = await secrets.read(ref.name, ref.knownHostsKey);
+    const { entries, skipped } = parseKnownHosts(text);
+    if (entries.length === 0) {
+      const why = skipped.slice(0, 3).map((s) => `line ${s.line}: ${s.reason}`).join('; ');
+      throw new RegistryError('invalid_argument', `key ${JSON.stringify(ref.knownHostsKey)} of Secret ${ref.name} holds no known_hosts line${why ? ` (${why})` : ''}`, { where });
+    }
+    trust.knownHosts = entries;
+  }
+  return { privateKey: `${privateKey}\n`, keyLabel, trust, secrets: [privateKey] };
 }
 
 export class GitSource implements Source {
@@ -117,8 +171,9 @@ export class GitSource implements Source {
 
   async fetch(context: SourceContext): Promise<FetchResult> {
     const baseWhere: ErrorWhere = { source: 'git' };
-    const url = parseRepositoryUrl(this.spec.repository, baseWhere);
-    const where: ErrorWhere = { source: 'git', url: safeUrl(url) };
+    const ssh = isSshRepository(this.spec.repository) ? parseSshRemote(this.spec.repository, baseWhere) : undefined;
+    const url = ssh ? undefined : parseRepositoryUrl(this.spec.repository, baseWhere);
+    const where: ErrorWhere = { source: 'git', url: ssh ? ssh.display : safeUrl(url!) };
     const selection = selectionOf(this.spec, where);
     const filepath = this.spec.path.replace(/^\/+/, '');
     const policy = resolvePolicy(context.policy);
@@ -131,15 +186,16 @@ export class GitSource implements Source {
       return { kind: 'unchanged', revision: selection.name, state: { ref: refLabel, commit: selection.name, path: filepath } satisfies GitState };
     }
 
-    const auth = await resolveAuth(this.spec.authSecret, context.secrets, where);
     const git = await loadGit();
     const signal = AbortSignal.any([context.signal, AbortSignal.timeout(policy.totalTimeoutMs)]);
-    return withHttpSession(policy, 'git', context.logger, async (session) => {
-      const client = createGitHttp(session, { maxBytes: policy.maxBytes, signal, allowHttp: this.spec.allowHttp ?? false, auth, where });
+    const withTransport = ssh
+      ? (fn: Operation) => this.overSsh(ssh, context, policy, signal, where, fn)
+      : (fn: Operation) => this.overHttp(url!, context, policy, signal, where, fn);
+    return withTransport(async (client, remoteUrl) => {
       const fail = (e: unknown, phase: string) => gitError(e, client, where, context.signal, policy.totalTimeoutMs, phase);
 
       // 1. which commit?
-      const { commit, fetchRef } = await this.resolve(git, client, url.toString(), selection, where).catch((e) => {
+      const { commit, fetchRef } = await this.resolve(git, client, remoteUrl, selection, where).catch((e) => {
         throw fail(e, `listing the refs of the repository`);
       });
       const state: GitState = { ref: refLabel, commit, path: filepath };
@@ -150,7 +206,7 @@ export class GitSource implements Source {
       try {
         const gitdir = dir;
         await git.init({ fs, gitdir, bare: true, defaultBranch: 'main' });
-        await git.addRemote({ fs, gitdir, remote: 'origin', url: url.toString() });
+        await git.addRemote({ fs, gitdir, remote: 'origin', url: remoteUrl });
         try {
           await git.fetch({ fs, http: client.http, gitdir, remote: 'origin', ref: fetchRef, singleBranch: true, depth: 1, tags: false });
         } catch (e) {
@@ -179,6 +235,29 @@ export class GitSource implements Source {
     });
   }
 
+  /** smart HTTP(S) through the shared HTTP client; `authSecret` gives a header */
+  private async overHttp(url: URL, context: SourceContext, policy: ResolvedPolicy, signal: AbortSignal, where: ErrorWhere, fn: Operation): Promise<FetchResult> {
+    const ref = this.spec.authSecret;
+    if (ref?.sshPrivateKeyKey || ref?.knownHostsKey || this.spec.sshHostKeyFingerprint) {
+      throw new RegistryError('invalid_argument', 'sshPrivateKeyKey, knownHostsKey and sshHostKeyFingerprint are for ssh repositories (ssh:// or user@host:path), not https', { where });
+    }
+    const auth = await resolveAuth(ref, context.secrets, where);
+    return withHttpSession(policy, 'git', context.logger, (session) =>
+      fn(createGitHttp(session, { maxBytes: policy.maxBytes, signal, allowHttp: this.spec.allowHttp ?? false, auth, where }), url.toString()),
+    );
+  }
+
+  /** git's upload-pack over SSH: the deploy key and the host key trust from the spec */
+  private async overSsh(remote: SshRemote, context: SourceContext, policy: ResolvedPolicy, signal: AbortSignal, where: ErrorWhere, fn: Operation): Promise<FetchResult> {
+    const { privateKey, keyLabel, trust, secrets } = await sshCredentials(this.spec, context.secrets, where);
+    try {
+      return await withGitSsh({ remote, privateKey, keyLabel, trust, policy, signal, where, secrets }, (client) => fn(client, SSH_PSEUDO_URL));
+    } catch (e) {
+      // failures before the transport existed (connecting, the timeout) come here unmapped
+      if (e instanceof RegistryError) throw e;
+      throw networkError(e, { where, signal: context.signal, timeoutMs: policy.totalTimeoutMs, phase: `connecting to ${remote.display}` });
+    }
+  }
   /** The commit the selection points at, and what to ask `fetch` for. */
   private async resolve(git: Git, client: LimitedGitHttp, url: string, sel: Selection, where: ErrorWhere): Promise<{ commit: string; fetchRef: string }> {
     const list = (prefix?: string) =>

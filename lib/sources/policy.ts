@@ -360,6 +360,25 @@ export async function checkUrl(
   options.checkedHosts?.add(host);
 }
 
+/**
+ * The addresses to connect to for a host that is not reached through undici (the SSH
+ * transport): every address the host resolves to must pass the policy, as in `checkUrl`, and
+ * the caller connects to one of the returned literals, so the address connected to is the
+ * address checked (no rebinding between the check and the connection).
+ */
+export async function checkedAddresses(host: string, policy: Pick<FetchPolicy, 'allowPrivate' | 'lookup'>, where: ErrorWhere): Promise<string[]> {
+  const allow = new AllowList(policy.allowPrivate);
+  const name = normaliseHost(host);
+  if (net.isIP(name)) {
+    checkAddress(name, name, allow, where);
+    return [name];
+  }
+  const addresses = await lookupAll(name, policy.lookup ?? systemLookup, where);
+  if (addresses.length === 0) throw new RegistryError('source_unavailable', `cannot resolve host ${name}: no addresses`, { where, transient: true });
+  for (const a of addresses) checkAddress(name, a.address, allow, where);
+  return addresses.map((a) => a.address);
+}
+
 async function lookupAll(host: string, lookup: LookupFunction, where: ErrorWhere): Promise<dns.LookupAddress[]> {
   return new Promise((resolve, reject) => {
     lookup(host, { all: true }, (err, addresses) => {

@@ -27,6 +27,7 @@ const SOURCE_ERRORS = new Set([
   'auth_failed',
   'secret_not_found',
   'url_forbidden',
+  'host_key_rejected',
   'unsupported',
   'rate_limited',
   'member_not_found',

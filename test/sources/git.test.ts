@@ -127,11 +127,16 @@ describe('git source', () => {
     assert.deepEqual(readdirSync(scratch), []);
   });
 
-  it('refuses SSH URLs with the documented message', async () => {
+  it('SSH URLs go to the SSH transport: without a deploy key they are refused before any connection', async () => {
     for (const repository of ['ssh://git@github.com/org/repo.git', 'git@github.com:org/repo.git']) {
-      const e = await rejectsWith(createGitSource({ repository, path: 'registry.json', allowHttp: false }).fetch(testContext()), 'unsupported');
-      assert.equal(e.message, 'isomorphic-git speaks no SSH; use an https URL with a token Secret');
+      const e = await rejectsWith(createGitSource({ repository, path: 'registry.json', allowHttp: false }).fetch(testContext()), 'invalid_argument');
+      assert.equal(e.message, 'an ssh repository needs authSecret with sshPrivateKeyKey (a deploy key); tokens and passwords are for https');
     }
+  });
+
+  it('SSH key fields on an https repository are refused', async () => {
+    const e = await rejectsWith(src({ sshHostKeyFingerprint: 'SHA256:' + 'A'.repeat(43) }).fetch(testContext()), 'invalid_argument');
+    assert.match(e.message, /are for ssh repositories/);
   });
 
   it('applies the URL policy: loopback refused without the allow-list; http needs allowHttp', async () => {

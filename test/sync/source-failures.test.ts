@@ -110,7 +110,7 @@ describe('every source failure leaves the published snapshot untouched', () => {
     ['url: https required', () => ({ type: 'url', url: { url: `${http.url}/good.json` } }), 'url_forbidden'],
     ['git: wrong token from the Secret', () => ({ type: 'git', git: { repository: `${git.url}/registry.git`, allowHttp: true, authSecret: { name: 'git-token', tokenKey: 'token' } } }), 'auth_failed'],
     ['git: Secret key missing', () => ({ type: 'git', git: { repository: `${git.url}/registry.git`, allowHttp: true, authSecret: { name: 'git-token', tokenKey: 'nope' } } }), 'secret_not_found'],
-    ['git: ssh URL', () => ({ type: 'git', git: { repository: 'ssh://git@example.com/org/repo.git' } }), 'unsupported'],
+    ['git: ssh deploy key Secret missing', () => ({ type: 'git', git: { repository: 'ssh://git@example.com/org/repo.git', authSecret: { name: 'absent-deploy-key', sshPrivateKeyKey: 'ssh-privatekey' }, sshHostKeyFingerprint: `SHA256:${'A'.repeat(43)}` } }), 'secret_not_found'],
     ['registry API: unreachable', () => ({ type: 'registry', registry: { url: 'http://127.0.0.1:9/', allowHttp: true } }), 'source_unavailable'],
     ['registry API: 5xx on every page', () => {
       flaky.inject({ status: 503, count: 100 });
