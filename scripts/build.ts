@@ -7,6 +7,7 @@
  */
 import { build } from 'esbuild';
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { BUNDLE_EXTERNALS } from './build-externals.ts';
 
 const entries = {
   sync: 'functions/sync/main.ts',
@@ -39,10 +40,7 @@ const result = await build({
   legalComments: 'linked',
   metafile: wantMeta,
   logLevel: 'warning',
-  // ssh2's optional native parts (its crypto binding and cpu-features) are not built (install
-  // scripts denied in package.json) and not bundled: ssh2 requires them inside try/catch and
-  // falls back to Node's own crypto, which is what the bundle then uses
-  external: ['cpu-features', '*.node'],
+  external: BUNDLE_EXTERNALS,
   // CommonJS dependencies call require(); give the ESM bundle one.
   banner: {
     js: "import { createRequire as __mcpregCreateRequire } from 'node:module'; const require = __mcpregCreateRequire(import.meta.url);",

@@ -12,6 +12,7 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { BUNDLE_EXTERNALS } from '../../scripts/build-externals.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -132,6 +133,7 @@ describe('Dockerfile (static checks; the image is not built on this machine)', (
       metafile: true,
       outdir: 'out',
       logLevel: 'silent',
+      external: BUNDLE_EXTERNALS,
     });
     const needed = Object.keys(result.metafile.inputs).filter((f) => !f.startsWith('node_modules/'));
     assert.ok(needed.length > 10, 'the bundles have sources');
