@@ -77,12 +77,14 @@ export const RegistryList = z.object({ registries: z.array(RegistryInfo), errors
 const ItemFields = { name: z.string().describe('ToolHive name (registry key)'), registry: z.string().describe('namespace/name of the registry') };
 export const ToolhiveServer = z.union([ImageMetadata.extend(ItemFields), RemoteServerMetadata.extend(ItemFields)]).meta({ id: 'ToolhiveServer' });
 
-export const ToolhiveServerList = z.object({ servers: z.array(ToolhiveServer), total: z.number().int().min(0), errors: Failures }).meta({ id: 'ToolhiveServerList' });
+/** `total` for the whole listing; a page (`limit`, `cursor`) has `metadata` instead */
+const PageMetadata = z.object({ count: z.number().int().min(0), nextCursor: z.string().optional() });
+export const ToolhiveServerList = z.object({ servers: z.array(ToolhiveServer), total: z.number().int().min(0).optional(), metadata: PageMetadata.optional(), errors: Failures }).meta({ id: 'ToolhiveServerList' });
 
 export const UpstreamServerList = z
   .object({
     servers: z.array(ServerResponse),
-    metadata: z.object({ count: z.number().int().min(0) }),
+    metadata: PageMetadata,
     errors: Failures,
   })
   .meta({ id: 'UpstreamServerList' });
@@ -150,4 +152,6 @@ export const ServersQuery = z.object({
   ...ServerFilters,
   search: z.string().optional().describe('case-insensitive substring of name, title, description or a tag'),
   format: z.enum(['toolhive', 'upstream']).optional(),
+  limit: z.number().int().min(1).max(1000).optional().describe('page size: the listing comes in pages (metadata.count, metadata.nextCursor) instead of whole'),
+  cursor: z.string().optional().describe('metadata.nextCursor of the previous page'),
 });

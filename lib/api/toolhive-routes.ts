@@ -16,6 +16,7 @@ import { categoriesOf, indexToolhive, matchesFilter, parseServerFilter, toolhive
 import { MORE, type Answer } from './upstream-query.ts';
 import type { UpstreamView } from './upstream-view.ts';
 import type { SearchHit, ServerSearchIndex } from '../search/server-index.ts';
+import { listServersPage, parsePageParams } from './toolhive-pages.ts';
 
 /**
  * The ToolHive-format API (`/api/v1/…`) across every registry the caller may read. Loaded on
@@ -115,7 +116,7 @@ function latestOf(view: UpstreamView): Answer<LatestUpstream> {
   return latest;
 }
 
-function upstreamItem(server: LatestUpstream['servers'][number], ref: RegistryRef): Buffer {
+export function upstreamItem(server: LatestUpstream['servers'][number], ref: RegistryRef): Buffer {
   if (!server.item) {
     const value = JSON.parse(Buffer.from(server.entry.bytes).toString('utf8')) as { server: unknown; _meta: Record<string, unknown> };
     value._meta = { ...value._meta, [SOURCE_META]: { namespace: ref.namespace, name: ref.name } };
@@ -184,8 +185,11 @@ export async function toolhiveRoute(ctx: Ctx, route: ToolhiveRoute, rawQuery: st
       const parsed = parseServerFilter(query);
       if (!parsed.ok) return problemReply(parsed.problem);
       const filter = parsed.value;
+      const page = route.kind === 'th-servers' ? parsePageParams(query) : undefined;
+      if (page && !page.ok) return problemReply(page.problem);
       const refs = await targetRegistries(ctx, caller, filter);
       if (isReply(refs)) return refs;
+      if (page?.value) return listServersPage(ctx, refs, filter, format, page.value);
       return route.kind === 'th-servers' ? listServers(ctx, refs, filter, format) : oneServer(ctx, refs, route.name, format, filter.registries !== undefined);
     }
   }

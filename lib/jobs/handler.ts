@@ -94,8 +94,10 @@ export function createJobsHandler(deps: JobsDeps) {
   async function sweep(): Promise<JobSummary[]> {
     const out: JobSummary[] = [];
     const now = deps.now().getTime();
-    for (const kind of JOB_KINDS) {
-      for (const job of await clients[kind].list()) {
+    // the kinds are listed at once (a ping's cost is these round trips), then run one by one
+    const listed = await Promise.all(JOB_KINDS.map((kind) => clients[kind].list()));
+    for (const [i, kind] of JOB_KINDS.entries()) {
+      for (const job of listed[i]!) {
         const status = (job.status ?? {}) as JobStatus;
         const ttl = (job.spec as { ttlSecondsAfterFinished?: number } | undefined)?.ttlSecondsAfterFinished;
         const due = status.completionTime ? ttl !== undefined : !status.nextAttemptTime || new Date(status.nextAttemptTime).getTime() <= now;

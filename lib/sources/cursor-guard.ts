@@ -19,6 +19,11 @@ export class CursorGuard {
     return true;
   }
 
+  /** Whether `cursor` was recorded (without recording it). */
+  has(cursor: string): boolean {
+    return this.#seen.has(createHash('sha256').update(cursor).digest('base64'));
+  }
+
   /** How many distinct cursors were recorded. */
   get size(): number {
     return this.#seen.size;

@@ -24,6 +24,7 @@
  *
  * Revision: sha256 of (endpoint, watermark, mode, entry count) — see README.md.
  */
+import diagnostics from 'node:diagnostics_channel';
 import { RegistryError, type ErrorWhere } from '../errors.ts';
 import type { RegistryApiSource as RegistrySpec } from '../kube/mcpregistry-spec.ts';
 import { httpGet, resolveAuth, safeUrl, sha256Hex, withHttpSession, type HttpSession, type ResolvedAuth } from './http-fetch.ts';
@@ -187,7 +188,16 @@ export class RegistrySource implements Source {
     });
   }
 
-  /** Walks every page of one list query. A 404 on the first page is a FirstPageNotFound. */
+  /**
+   * Walks every page of one list query. A 404 on the first page is a FirstPageNotFound.
+   *
+   * Pages stay sequential (one request in flight), but parsing overlaps the next request: the
+   * next cursor is read from the tail of the raw page (`peekNextCursor`; the metadata comes
+   * last in the lists we know), its request starts, and the page is parsed meanwhile. The
+   * parsed page decides: when its cursor is not the one guessed (or the page is bad), the
+   * early request is aborted and forgotten, so order, limits and errors are those of a plain
+   * sequential walk.
+   */
   private async walk(
     session: HttpSession,
     policy: ResolvedPolicy,
@@ -204,10 +214,7 @@ export class RegistrySource implements Source {
     let duplicates = 0;
     let bytes = 0;
     let cursor: string | undefined;
-    for (let page = 1; ; page++) {
-      if (page > policy.maxPages) {
-        throw new RegistryError('too_large', `more than ${policy.maxPages} pages (MCPREG_REGISTRY_MAX_PAGES); stopped walking`, { where });
-      }
+    const pageUrl = (next: string | undefined): URL => {
       const url = listUrl(endpoint.base, api);
       url.searchParams.set('limit', '100');
       if (api === 'toolhive') {
@@ -216,76 +223,162 @@ export class RegistrySource implements Source {
       }
       if (query.updatedSince !== undefined) url.searchParams.set('updated_since', query.updatedSince);
       else if (api !== 'toolhive') url.searchParams.set('include_deleted', 'true');
-      if (cursor !== undefined) url.searchParams.set('cursor', cursor);
-      const pageWhere: ErrorWhere = { ...where, url: safeUrl(url), path: `page ${page}` };
-
-      let res;
+      if (next !== undefined) url.searchParams.set('cursor', next);
+      return url;
+    };
+    /** one page's request; `before` is the bytes of the pages before it (the byte limit holds for all pages together) */
+    const request = async (url: URL, page: number, before: number, pageSignal: AbortSignal) => {
       try {
-        // the byte limit holds for all pages together: each page gets what the earlier ones left
-        const maxBytes = policy.maxBytes - bytes;
-        res = await httpGet(session, { url, ...(this.spec.headers ? { headers: this.spec.headers } : {}), auth, allowHttp: this.spec.allowHttp ?? false, accept: 'application/json', maxBytes, signal });
+        return await httpGet(session, { url, ...(this.spec.headers ? { headers: this.spec.headers } : {}), auth, allowHttp: this.spec.allowHttp ?? false, accept: 'application/json', maxBytes: policy.maxBytes - before, signal: pageSignal });
       } catch (e) {
         if (e instanceof RegistryError && e.code === 'source_not_found' && page === 1) {
           throw new FirstPageNotFound('source_not_found', e.message, { where: e.where });
         }
         if (e instanceof RegistryError && e.code === 'too_large' && page > 1) {
-          throw new RegistryError('too_large', `page ${page} took the walk past ${policy.maxBytes} bytes for all pages together (MCPREG_FETCH_MAX_BYTES; ${bytes} bytes in pages 1–${page - 1})`, {
-            where: pageWhere,
+          throw new RegistryError('too_large', `page ${page} took the walk past ${policy.maxBytes} bytes for all pages together (MCPREG_FETCH_MAX_BYTES; ${before} bytes in pages 1–${page - 1})`, {
+            where: { ...where, url: safeUrl(url), path: `page ${page}` },
           });
         }
         throw e;
       }
-      if (res.status === 304) throw new RegistryError('source_unavailable', 'unexpected HTTP 304 to an unconditional request', { where: pageWhere });
-      bytes += res.body.byteLength;
-      let body: unknown;
-      try {
-        body = JSON.parse(Buffer.from(res.body.buffer, res.body.byteOffset, res.body.byteLength).toString('utf8'));
-      } catch (e) {
-        throw new RegistryError('invalid_json', `page ${page} is not JSON: ${jsonParseMessage(e)}`, { where: pageWhere });
-      }
-      const servers = (body as { servers?: unknown } | null)?.servers;
-      if (api === 'toolhive' && page === 1 && servers && typeof servers === 'object' && !Array.isArray(servers)) {
-        // a ToolHive registry document (servers as a map): the pipeline converts it
-        return { entries: [], pages: 1, duplicates: 0, bytes: res.body.byteLength, document: res.body };
-      }
-      if (!Array.isArray(servers)) {
-        throw new RegistryError('invalid_document', `page ${page} has no "servers" array; not a registry list response`, { where: pageWhere });
-      }
-      for (const item of servers) {
-        const k = entryKey(item);
-        if (!k) {
-          unkeyed.push(item);
-          continue;
+    };
+    type Settled = { ok: true; res: Awaited<ReturnType<typeof request>> } | { ok: false; error: unknown };
+    let ahead: { cursor: string; abort: AbortController; result: Promise<Settled> } | undefined;
+    const dropAhead = () => {
+      ahead?.abort.abort();
+      ahead = undefined;
+    };
+    try {
+      for (let page = 1; ; page++) {
+        if (page > policy.maxPages) {
+          throw new RegistryError('too_large', `more than ${policy.maxPages} pages (MCPREG_REGISTRY_MAX_PAGES); stopped walking`, { where });
         }
-        const key = `${k.name}\u0000${k.version}`;
-        if (rows.has(key)) {
-          duplicates++;
-          rows.delete(key); // keep insertion order of the last copy
+        const url = pageUrl(cursor);
+        const pageWhere: ErrorWhere = { ...where, url: safeUrl(url), path: `page ${page}` };
+        let res;
+        if (ahead && ahead.cursor === cursor) {
+          const settled = await ahead.result;
+          ahead = undefined;
+          if (!settled.ok) throw settled.error;
+          res = settled.res;
+        } else {
+          dropAhead();
+          res = await request(url, page, bytes, signal);
         }
-        rows.set(key, item);
+        if (res.status === 304) throw new RegistryError('source_unavailable', 'unexpected HTTP 304 to an unconditional request', { where: pageWhere });
+        bytes += res.body.byteLength;
+        // the next page's request goes out before this one is parsed
+        const guess = page < policy.maxPages ? peekNextCursor(res.body) : undefined;
+        if (guess !== undefined && guess.length <= MAX_CURSOR_LENGTH && !seenCursors.has(guess)) {
+          const abort = new AbortController();
+          const nextUrl = pageUrl(guess);
+          const result: Promise<Settled> = request(nextUrl, page + 1, bytes, AbortSignal.any([signal, abort.signal])).then(
+            (r) => ({ ok: true as const, res: r }),
+            (error: unknown) => ({ ok: false as const, error }),
+          );
+          ahead = { cursor: guess, abort, result };
+          // let the request reach the wire before the parse below holds the thread
+          await headersSent(nextUrl, result);
+        }
+        let body: unknown;
+        try {
+          body = JSON.parse(Buffer.from(res.body.buffer, res.body.byteOffset, res.body.byteLength).toString('utf8'));
+        } catch (e) {
+          throw new RegistryError('invalid_json', `page ${page} is not JSON: ${jsonParseMessage(e)}`, { where: pageWhere });
+        }
+        const servers = (body as { servers?: unknown } | null)?.servers;
+        if (api === 'toolhive' && page === 1 && servers && typeof servers === 'object' && !Array.isArray(servers)) {
+          // a ToolHive registry document (servers as a map): the pipeline converts it
+          return { entries: [], pages: 1, duplicates: 0, bytes: res.body.byteLength, document: res.body };
+        }
+        if (!Array.isArray(servers)) {
+          throw new RegistryError('invalid_document', `page ${page} has no "servers" array; not a registry list response`, { where: pageWhere });
+        }
+        for (const item of servers) {
+          const k = entryKey(item);
+          if (!k) {
+            unkeyed.push(item);
+            continue;
+          }
+          const key = `${k.name}\u0000${k.version}`;
+          if (rows.has(key)) {
+            duplicates++;
+            rows.delete(key); // keep insertion order of the last copy
+          }
+          rows.set(key, item);
+        }
+        if (rows.size + unkeyed.length > policy.maxEntries) {
+          throw new RegistryError('too_large', `more than ${policy.maxEntries} entries (MCPREG_REGISTRY_MAX_ENTRIES); stopped walking`, { where: pageWhere });
+        }
+        const metadata = (body as { metadata?: Record<string, unknown> }).metadata ?? {};
+        const next = metadata.nextCursor ?? metadata.next_cursor;
+        if (next === undefined || next === null || next === '') {
+          if (duplicates > 0) session.logger?.warn('the registry returned duplicate rows', { host: endpoint.base.host, duplicates });
+          return { entries: [...rows.values(), ...unkeyed], pages: page, duplicates, bytes };
+        }
+        if (typeof next !== 'string') throw new RegistryError('invalid_document', 'metadata.nextCursor is not a string', { where: pageWhere });
+        if (next.length > MAX_CURSOR_LENGTH) {
+          throw new RegistryError('invalid_document', `page ${page}'s metadata.nextCursor is ${next.length} characters, over the ${MAX_CURSOR_LENGTH} a cursor may have; stopped walking`, {
+            where: pageWhere,
+          });
+        }
+        if (!seenCursors.add(next)) {
+          throw new RegistryError('source_unavailable', `the registry repeated cursor ${JSON.stringify(next.slice(0, 100))} on page ${page}; stopped to avoid an endless walk`, {
+            where: pageWhere,
+          });
+        }
+        cursor = next;
       }
-      if (rows.size + unkeyed.length > policy.maxEntries) {
-        throw new RegistryError('too_large', `more than ${policy.maxEntries} entries (MCPREG_REGISTRY_MAX_ENTRIES); stopped walking`, { where: pageWhere });
-      }
-      const metadata = (body as { metadata?: Record<string, unknown> }).metadata ?? {};
-      const next = metadata.nextCursor ?? metadata.next_cursor;
-      if (next === undefined || next === null || next === '') {
-        if (duplicates > 0) session.logger?.warn('the registry returned duplicate rows', { host: endpoint.base.host, duplicates });
-        return { entries: [...rows.values(), ...unkeyed], pages: page, duplicates, bytes };
-      }
-      if (typeof next !== 'string') throw new RegistryError('invalid_document', 'metadata.nextCursor is not a string', { where: pageWhere });
-      if (next.length > MAX_CURSOR_LENGTH) {
-        throw new RegistryError('invalid_document', `page ${page}'s metadata.nextCursor is ${next.length} characters, over the ${MAX_CURSOR_LENGTH} a cursor may have; stopped walking`, {
-          where: pageWhere,
-        });
-      }
-      if (!seenCursors.add(next)) {
-        throw new RegistryError('source_unavailable', `the registry repeated cursor ${JSON.stringify(next.slice(0, 100))} on page ${page}; stopped to avoid an endless walk`, {
-          where: pageWhere,
-        });
-      }
-      cursor = next;
+    } finally {
+      // a walk that ends (done, or failed) leaves no request behind
+      dropAhead();
     }
+  }
+}
+
+/** longest a walk waits for an early request's headers to be written before it parses */
+const SEND_WAIT_MS = 50;
+
+/**
+ * Resolves once undici has written the headers of a request to `url` (its diagnostics channel
+ * `undici:client:sendHeaders`), the request settled, or SEND_WAIT_MS passed: a request started
+ * just before a long synchronous parse would otherwise leave only after the parse.
+ */
+function headersSent(url: URL, settled: Promise<unknown>): Promise<void> {
+  const path = `${url.pathname}${url.search}`;
+  return new Promise<void>((resolve) => {
+    const onSent = (message: unknown) => {
+      const req = (message as { request?: { path?: string; origin?: string } }).request;
+      if (req?.path === path && req.origin !== undefined && new URL(req.origin).host === url.host) done();
+    };
+    const timer = setTimeout(() => done(), SEND_WAIT_MS);
+    function done() {
+      clearTimeout(timer);
+      diagnostics.unsubscribe('undici:client:sendHeaders', onSent);
+      resolve();
+    }
+    diagnostics.subscribe('undici:client:sendHeaders', onSent);
+    void settled.then(done, done);
+  });
+}
+
+/**
+ * The `metadata.nextCursor` (or `next_cursor`) of a raw list page, read from its tail without
+ * parsing the page: a guess that lets the next request start early. Undefined when the tail
+ * does not end in such a member; the parsed page always has the last word.
+ */
+export function peekNextCursor(body: Uint8Array): string | undefined {
+  const tailBytes = Math.min(body.byteLength, MAX_CURSOR_LENGTH * 6 + 512);
+  const tail = Buffer.from(body.buffer, body.byteOffset + body.byteLength - tailBytes, tailBytes).toString('utf8');
+  const at = Math.max(tail.lastIndexOf('"nextCursor"'), tail.lastIndexOf('"next_cursor"'));
+  if (at < 0) return undefined;
+  const m = /^"next(?:Cursor|_cursor)"\s*:\s*("(?:[^"\\]|\\.)*")\s*[,}]/.exec(tail.slice(at));
+  if (!m) return undefined;
+  try {
+    const value = JSON.parse(m[1]!) as unknown;
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -19,6 +19,16 @@ export type WatchState =
   | { watched: false; reason: 'LabelForbidden' | 'LabelConflict' | 'LabelFailed'; message: string };
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+/** metadata only: a ConfigMap holds up to 1 MiB of data, the ping needs its labels, annotations and resourceVersion */
+const metadataOnly = setHeaderOptions('Accept', 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json');
+
+/**
+ * The labelled ConfigMaps of the whole cluster by `namespace/name`, metadata only (one list
+ * call), or undefined when they could not be listed (the callers then read per namespace and
+ * per ConfigMap, as without it).
+ */
+export type LabelledConfigMaps = Map<string, V1ConfigMap>;
+const metadataOnlyOne = setHeaderOptions('Accept', 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json');
 const ATTEMPTS = 4;
 
 interface ConfigMapRef {
@@ -96,7 +106,7 @@ export function createConfigMapWatch(kubeConfig: KubeConfig, log: Logger = silen
    * Brings the readers of the labelled ConfigMaps of a namespace in line with `registries`
    * (the namespace's registries now): a ConfigMap no registry reads loses what we added.
    */
-  async function reconcile(namespace: string, registries: readonly KubeObject[]): Promise<void> {
+  async function reconcile(namespace: string, registries: readonly KubeObject[], all?: LabelledConfigMaps): Promise<void> {
     const readers = new Map<string, string[]>();
     for (const r of registries) {
       const ref = configMapOf(r);
@@ -104,11 +114,14 @@ export function createConfigMapWatch(kubeConfig: KubeConfig, log: Logger = silen
       readers.set(ref.name, [...(readers.get(ref.name) ?? []), r.metadata.name]);
     }
     let labelled: V1ConfigMap[];
-    try {
-      labelled = (await core.listNamespacedConfigMap({ namespace, labelSelector: `${REGISTRY_SOURCE_LABEL}=true` })).items;
-    } catch (e) {
-      log.warn('could not list registry ConfigMaps', { namespace, status: code(e) ?? 'unreachable' });
-      return;
+    if (all) labelled = [...all.values()].filter((cm) => cm.metadata?.namespace === namespace);
+    else {
+      try {
+        labelled = (await core.listNamespacedConfigMap({ namespace, labelSelector: `${REGISTRY_SOURCE_LABEL}=true` }, metadataOnly)).items;
+      } catch (e) {
+        log.warn('could not list registry ConfigMaps', { namespace, status: code(e) ?? 'unreachable' });
+        return;
+      }
     }
     for (const cm of labelled) {
       const name = cm.metadata?.name;
@@ -119,9 +132,10 @@ export function createConfigMapWatch(kubeConfig: KubeConfig, log: Logger = silen
 
   /**
    * The second line behind the label: registries whose ConfigMap's resourceVersion is not the
-   * one their snapshot was built from (status.snapshot.revision). One read per ConfigMap.
+   * one their snapshot was built from (status.snapshot.revision). The resourceVersion comes
+   * from `labelled` when the ConfigMap is there; one read per ConfigMap that is not.
    */
-  async function changedSources(registries: readonly KubeObject[]): Promise<KubeObject[]> {
+  async function changedSources(registries: readonly KubeObject[], labelled?: LabelledConfigMaps): Promise<KubeObject[]> {
     const byConfigMap = new Map<string, Array<{ registry: KubeObject; key: string | undefined; revision: string }>>();
     for (const r of registries) {
       const ref = configMapOf(r);
@@ -133,9 +147,9 @@ export function createConfigMapWatch(kubeConfig: KubeConfig, log: Logger = silen
     const changed: KubeObject[] = [];
     for (const [at, users] of byConfigMap) {
       const [namespace, name] = at.split('/') as [string, string];
-      let resourceVersion: string | undefined;
+      let resourceVersion: string | undefined = labelled?.get(at)?.metadata?.resourceVersion;
       try {
-        resourceVersion = (await core.readNamespacedConfigMap({ name, namespace })).metadata?.resourceVersion;
+        resourceVersion ??= (await core.readNamespacedConfigMap({ name, namespace }, metadataOnlyOne)).metadata?.resourceVersion;
       } catch (e) {
         // gone or unreadable: the registry's own schedule reports it
         if (code(e) !== 404) log.warn('could not read a registry ConfigMap for its revision', { configMap: at, status: code(e) ?? 'unreachable' });
@@ -166,7 +180,19 @@ export function createConfigMapWatch(kubeConfig: KubeConfig, log: Logger = silen
     }
   }
 
-  return { ensureReader, reconcile, changedSources, builtFromCurrent };
+
+  /** every labelled ConfigMap of the cluster, metadata only; undefined when they cannot be listed cluster-wide */
+  async function labelledAll(): Promise<LabelledConfigMaps | undefined> {
+    try {
+      const list = await core.listConfigMapForAllNamespaces({ labelSelector: `${REGISTRY_SOURCE_LABEL}=true` }, metadataOnly);
+      return new Map(list.items.map((cm) => [`${cm.metadata?.namespace ?? ''}/${cm.metadata?.name ?? ''}`, cm]));
+    } catch (e) {
+      log.debug('could not list registry ConfigMaps cluster-wide; reading them per namespace', { status: code(e) ?? 'unreachable' });
+      return undefined;
+    }
+  }
+
+  return { ensureReader, reconcile, changedSources, builtFromCurrent, labelledAll };
 }
 
 export type ConfigMapWatch = ReturnType<typeof createConfigMapWatch>;

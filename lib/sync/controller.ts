@@ -491,16 +491,25 @@ export function createSyncController(deps: ControllerDeps) {
   }
 
   async function ping(): Promise<SyncSummary[]> {
-    const all = await registries.list();
+    // the reads of one scheduling pass go out together: with nothing due, these lists and the
+    // job sweep's are all the ping costs (no read per registry)
+    const listedJobs = jobs.list();
+    listedJobs.catch(() => undefined);
+    const [all, labelledFirst] = await Promise.all([registries.list(), configMaps.labelledAll()]);
     const t = now();
     const due = all.filter((o) => decide(o, 'ping', t).action !== 'skip');
     const out: SyncSummary[] = [];
     // the next ping retries whatever failed here
     out.push(...(await syncEach(due, 'ping')).summaries);
-    // ConfigMap edits the label did not bring (labelling forbidden, an event lost)
-    out.push(...(await syncEach(await configMaps.changedSources(all.filter((o) => !due.includes(o))), 'configmap')).summaries);
-    for (const ns of new Set(all.map((o) => o.metadata.namespace ?? 'default'))) await configMaps.reconcile(ns, all);
-    const pending = (await jobs.list()).filter((j) => !(j.status as JobStatus | undefined)?.completionTime);
+    // ConfigMap edits the label did not bring (labelling forbidden, an event lost): one
+    // metadata list of the labelled ConfigMaps, a read only of those not labelled
+    let labelled = due.length > 0 ? await configMaps.labelledAll() : labelledFirst;
+    const changed = await configMaps.changedSources(all.filter((o) => !due.includes(o)), labelled);
+    out.push(...(await syncEach(changed, 'configmap')).summaries);
+    if (changed.length > 0) labelled = await configMaps.labelledAll();
+    const namespaces = new Set([...all.map((o) => o.metadata.namespace ?? 'default'), ...[...(labelled?.values() ?? [])].map((cm) => cm.metadata?.namespace ?? 'default')]);
+    for (const ns of namespaces) await configMaps.reconcile(ns, all, labelled);
+    const pending = (await listedJobs).filter((j) => !(j.status as JobStatus | undefined)?.completionTime);
     for (const job of pending) out.push(...(await runJob(job)));
     for (const j of await jobKinds.sweep()) log.debug('job swept', { job: j.job, outcome: j.outcome });
     return out;

@@ -3,7 +3,7 @@
  * exports `run(args)`) and prints one JSON line per scenario on stdout. Without a group,
  * runs every group in turn.
  */
-const groups = ['sync', 'query', 'deploy', 'latency'] as const;
+const groups = ['sync', 'query', 'deploy', 'latency', 'scale'] as const;
 
 const [group, ...rest] = process.argv.slice(2);
 const selected = group ? [group] : [...groups];
