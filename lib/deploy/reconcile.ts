@@ -6,6 +6,9 @@ import type { KubeObject } from '../kube/objects.ts';
 import { apiError } from '../kube/registry-client.ts';
 import { guessPlural } from '../kube/resources.ts';
 import { silentLogger, type Logger } from '../log.ts';
+import type { AuditAction, AuditLog } from '../telemetry/audit.ts';
+import { outgoing } from '../telemetry/outgoing.ts';
+import { tracedApi } from '../kube/traced-api.ts';
 import type { SnapshotPointer } from '../snapshots/pointer.ts';
 import { readSnapshotFile } from '../snapshots/read.ts';
 import type { SnapshotStore } from '../snapshots/store.ts';
@@ -57,6 +60,10 @@ export interface ReconcileDeps {
   store: SnapshotStore;
   events: EventRecorder;
   log?: Logger;
+  /** a workload.* audit line per workload written (or that could not be) */
+  audit?: AuditLog;
+  /** the identity the writes are made as (audit actor) */
+  actor?: string;
   /** how long `recreate` waits for a deleted workload's finalizers before it reports and leaves it to a later sync (default 30 s) */
   recreateWaitMs?: number;
 }
@@ -98,6 +105,21 @@ function emptyReport(): WorkloadReport {
  * registry whose name sorts first takes a workload several registries carry).
  */
 export async function reconcileRegistryWorkloads(deps: ReconcileDeps, registry: RegistryInfo, others: () => Promise<readonly RegistryInfo[]> = async () => []): Promise<WorkloadReport> {
+  const ref = `${registry.object.metadata.namespace ?? 'default'}/${registry.object.metadata.name}`;
+  return outgoing().child('workloads.reconcile', { 'mcpreg.registry': ref }, (span) => reconcileIn(deps, registry, others, span.traceId));
+}
+
+/** the audit action of a reconcile action */
+const AUDIT_ACTION: Record<ReconcileAction['type'], AuditAction> = {
+  label: 'workload.label',
+  update: 'workload.update',
+  invalid: 'workload.update',
+  recreate: 'workload.recreate',
+  removed: 'workload.annotate',
+  restored: 'workload.annotate',
+};
+
+async function reconcileIn(deps: ReconcileDeps, registry: RegistryInfo, others: () => Promise<readonly RegistryInfo[]>, traceId: string | undefined): Promise<WorkloadReport> {
   const log = deps.log ?? silentLogger;
   const report = emptyReport();
   const ns = registry.object.metadata.namespace ?? 'default';
@@ -124,9 +146,18 @@ export async function reconcileRegistryWorkloads(deps: ReconcileDeps, registry: 
   report.behind = plan.behind;
   report.upToDate = plan.upToDate;
 
-  const custom = deps.kubeConfig.makeApiClient(CustomObjectsApi);
-  const core = deps.kubeConfig.makeApiClient(CoreV1Api);
+  const custom = tracedApi(deps.kubeConfig.makeApiClient(CustomObjectsApi), 'workloads');
+  const core = tracedApi(deps.kubeConfig.makeApiClient(CoreV1Api), 'configmaps');
   const regName = `${ns}/${ref.name}`;
+  const audit = (a: ReconcileAction, outcome: 'success' | 'failure', reason: string) =>
+    deps.audit?.record({
+      actor: deps.actor ?? 'unknown',
+      action: AUDIT_ACTION[a.type],
+      resource: `${guessPlural(a.workload.kind)}/${a.workload.namespace}/${a.workload.name}`,
+      outcome,
+      reason: `registry ${regName}, server ${a.server}: ${reason}`,
+      ...(traceId ? { traceId } : {}),
+    });
   const changes: string[] = [];
   const byRef = new Map(listing.items.map((w) => [`${w.kind}/${w.metadata.name}`, w] as const));
   const applyObject = async (body: KubeManifest, w: WorkloadRef) => {
@@ -198,11 +229,13 @@ export async function reconcileRegistryWorkloads(deps: ReconcileDeps, registry: 
           report.discovered++;
           await deps.events.record(target, 'Normal', 'RegistryDiscovered', `labelled as server ${a.server} of registry ${regName} (its image or URL is the entry's)`);
           changes.push(`discovered ${what}`);
+          audit(a, 'success', 'labelled (discovered by its image or URL)');
           return;
         }
         case 'restored': {
           await annotate(a.workload, { [ANNOTATIONS.entryRemoved]: null });
           changes.push(`entry of ${what} back`);
+          audit(a, 'success', `removed ${ANNOTATIONS.entryRemoved} (the entry is back)`);
           return;
         }
         case 'removed': {
@@ -210,6 +243,7 @@ export async function reconcileRegistryWorkloads(deps: ReconcileDeps, registry: 
           report.removed++;
           await deps.events.record(target, 'Warning', 'RegistryEntryRemoved', `server ${a.server} is no longer in registry ${regName}; the workload is left as it is (nothing is deleted)`);
           changes.push(`entry of ${what} removed`);
+          audit(a, 'success', `annotated ${ANNOTATIONS.entryRemoved} (the entry left the registry; nothing deleted)`);
           return;
         }
         case 'update': {
@@ -219,6 +253,7 @@ export async function reconcileRegistryWorkloads(deps: ReconcileDeps, registry: 
           if (a.discovered) report.discovered++;
           await deps.events.record(target, 'Normal', a.discovered ? 'RegistryDiscovered' : 'RegistryUpdated', `${a.discovered ? 'labelled as server ' + a.server + ' of registry ' + regName + ' and ' : ''}updated to the entry of snapshot ${a.plan.workload.metadata.annotations?.['toolhive.stacklok.io/registry-snapshot']?.slice(0, 12) ?? ''} (registry-managed fields only)`);
           changes.push(`updated ${what}`);
+          audit(a, 'success', `${a.discovered ? 'labelled (discovered) and ' : ''}registry-managed fields applied from snapshot ${registry.pointer?.hash.slice(0, 12) ?? ''}`);
           return;
         }
         case 'recreate': {
@@ -239,6 +274,7 @@ export async function reconcileRegistryWorkloads(deps: ReconcileDeps, registry: 
           if (a.discovered) report.discovered++;
           await deps.events.record(created, 'Normal', 'RegistryRecreated', `deleted and created again from the entry of server ${a.server} (syncPolicy.onUpdate: recreate)`);
           changes.push(`recreated ${what}`);
+          audit(a, 'success', `deleted and created again from snapshot ${registry.pointer?.hash.slice(0, 12) ?? ''} (new uid ${created.metadata.uid ?? ''})`);
           return;
         }
       }
@@ -247,6 +283,7 @@ export async function reconcileRegistryWorkloads(deps: ReconcileDeps, registry: 
       const gone = isGone(e);
       const message = gone ? `${what} was deleted or replaced meanwhile; retried at the next sync` : err.message;
       report.failures.push({ workload: what, message });
+      audit(a, 'failure', message);
       // the plan counted invalid, removed and label-only workloads already
       if (a.type === 'update' || a.type === 'recreate') report.behind++;
       log.warn('workload not reconciled', { registry: regName, workload: what, error: message });

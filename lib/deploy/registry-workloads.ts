@@ -5,6 +5,7 @@ import type { MCPRegistryStatus } from '../kube/mcpregistry-status.ts';
 import { objectRef, type KubeObject } from '../kube/objects.ts';
 import type { ResourceClient } from '../kube/registry-client.ts';
 import { silentLogger, type Logger } from '../log.ts';
+import type { AuditLog } from '../telemetry/audit.ts';
 import type { SnapshotPointer } from '../snapshots/pointer.ts';
 import { readPointer } from '../snapshots/read.ts';
 import type { SnapshotStore } from '../snapshots/store.ts';
@@ -28,6 +29,10 @@ export interface RegistryWorkloadsDeps {
   log?: Logger;
   /** see ReconcileDeps.recreateWaitMs */
   recreateWaitMs?: number;
+  /** workload.* audit lines (default: none) */
+  audit?: AuditLog;
+  /** the identity the sync function acts as (audit actor) */
+  actor?: string;
 }
 
 function onUpdateOf(o: KubeObject): OnUpdate {
@@ -37,7 +42,15 @@ function onUpdateOf(o: KubeObject): OnUpdate {
 
 export function createRegistryWorkloads(deps: RegistryWorkloadsDeps) {
   const log = deps.log ?? silentLogger;
-  const rdeps = { kubeConfig: deps.kubeConfig, store: deps.store, events: deps.events, log, ...(deps.recreateWaitMs !== undefined ? { recreateWaitMs: deps.recreateWaitMs } : {}) };
+  const rdeps = {
+    kubeConfig: deps.kubeConfig,
+    store: deps.store,
+    events: deps.events,
+    log,
+    ...(deps.recreateWaitMs !== undefined ? { recreateWaitMs: deps.recreateWaitMs } : {}),
+    ...(deps.audit ? { audit: deps.audit } : {}),
+    ...(deps.actor !== undefined ? { actor: deps.actor } : {}),
+  };
 
   async function pointerOf(o: KubeObject): Promise<SnapshotPointer | undefined> {
     try {

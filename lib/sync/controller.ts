@@ -119,7 +119,7 @@ export function createSyncController(deps: ControllerDeps) {
   });
 
   // MCPServers and MCPRemoteProxies that follow a registry live in lib/deploy/
-  const workloads = createRegistryWorkloads({ kubeConfig: deps.kubeConfig, store: deps.store, events, registries, now, log });
+  const workloads = createRegistryWorkloads({ kubeConfig: deps.kubeConfig, store: deps.store, events, registries, now, log, audit: tel.audit, actor: deps.config.identity });
 
   function apiEndpoint(ns: string, name: string): string | undefined {
     return deps.config.apiBaseUrl ? `${deps.config.apiBaseUrl}/registries/${ns}/${name}` : undefined;
@@ -231,14 +231,6 @@ export function createSyncController(deps: ControllerDeps) {
       return { object: updated, summary: { registry, outcome: 'invalid-spec', reason: message } };
     }
     const spec = parsed.data;
-    let current = object;
-    if (!current.metadata.finalizers?.includes(FINALIZER)) {
-      current = await registries.patchMetadata(current, { finalizers: [...(current.metadata.finalizers ?? []), FINALIZER] });
-    }
-    current = await writeStatus(current, (previous) => syncingStatus({ previous, generation, now: now() }));
-    // labelled before the fetch, so that the revision the snapshot records is the labelled one
-    const watched = await configMaps.ensureReader(current);
-
     const before = object.status as MCPRegistryStatus | undefined;
     const subject = {
       namespace: ns,
@@ -249,7 +241,16 @@ export function createSyncController(deps: ControllerDeps) {
       failuresBefore: before?.syncAttempts ?? 0,
       ...(before?.lastSyncTime ? { lastSyncTime: before.lastSyncTime } : {}),
     };
-    const result = await observeSync(tel, subject, async (onPhase) => {
+    let current = object;
+    let watched: Awaited<ReturnType<typeof configMaps.ensureReader>> | undefined;
+    // the sync span holds the sync's own API calls too: finalizer, status writes, ConfigMap label, workloads, Events
+    return observeSync(tel, subject, async (onPhase) => {
+      if (!current.metadata.finalizers?.includes(FINALIZER)) {
+        current = await registries.patchMetadata(current, { finalizers: [...(current.metadata.finalizers ?? []), FINALIZER] });
+      }
+      current = await writeStatus(current, (previous) => syncingStatus({ previous, generation, now: now() }));
+      // labelled before the fetch, so that the revision the snapshot records is the labelled one
+      watched = await configMaps.ensureReader(current);
       try {
         const source: Source = makeSource(spec.source);
         return await runSync({
@@ -270,37 +271,38 @@ export function createSyncController(deps: ControllerDeps) {
         const error = toRegistryError(e, 'invalid_argument');
         return { outcome: 'failed', ref: { namespace: ns, name }, counts: { fetched: 0, valid: 0, invalid: 0, filteredOut: 0, published: 0, servers: 0 }, invalid: [], objectsWritten: 0, durationMs: 0, startedAt: now().toISOString(), error } satisfies SyncResult;
       }
-    });
-    const deployed = result.outcome === 'failed' ? undefined : await workloads.afterSync(current, result.pointer);
-    const finished = now();
-    current = await writeStatus(current, (previous) => {
-      const status = resultStatus({ previous, generation, policy: spec.syncPolicy, trigger: decision.trigger, apiEndpoint: apiEndpoint(ns, name), now: finished, random: random() }, result);
-      const others = ((status.conditions ?? []) as Condition[]).filter((c) => c.type !== 'SourceWatched');
-      const conditions = watched ? setCondition((status.conditions ?? []) as Condition[], { ...watchedCondition(watched.configMap, watched.state), observedGeneration: generation }, finished) : others;
-      return withWorkloadStatus({ ...status, conditions: conditions as MCPRegistryStatus['conditions'] }, deployed, finished, generation);
-    });
-    if (result.outcome === 'published' && result.pointer) {
-      await events.record(current, 'Normal', 'Synced', `published snapshot ${result.pointer.hash.slice(0, 12)} with ${result.counts.servers} servers`);
-      deps.onPublished?.(result.pointer);
-      if (deps.config.sink) {
-        try {
-          const status = await sendEvent(deps.config.sink, publishedEvent(result.pointer), { ...(deps.config.eventsToken ? { token: deps.config.eventsToken } : {}) });
-          if (status >= 300) log.warn('snapshot-published event not accepted', { registry, status });
-        } catch (e) {
-          log.warn('could not send the snapshot-published event', { registry, error: toRegistryError(e).message });
+    }, async (result) => {
+      const deployed = result.outcome === 'failed' ? undefined : await workloads.afterSync(current, result.pointer);
+      const finished = now();
+      current = await writeStatus(current, (previous) => {
+        const status = resultStatus({ previous, generation, policy: spec.syncPolicy, trigger: decision.trigger, apiEndpoint: apiEndpoint(ns, name), now: finished, random: random() }, result);
+        const others = ((status.conditions ?? []) as Condition[]).filter((c) => c.type !== 'SourceWatched');
+        const conditions = watched ? setCondition((status.conditions ?? []) as Condition[], { ...watchedCondition(watched.configMap, watched.state), observedGeneration: generation }, finished) : others;
+        return withWorkloadStatus({ ...status, conditions: conditions as MCPRegistryStatus['conditions'] }, deployed, finished, generation);
+      });
+      if (result.outcome === 'published' && result.pointer) {
+        await events.record(current, 'Normal', 'Synced', `published snapshot ${result.pointer.hash.slice(0, 12)} with ${result.counts.servers} servers`);
+        deps.onPublished?.(result.pointer);
+        if (deps.config.sink) {
+          try {
+            const status = await sendEvent(deps.config.sink, publishedEvent(result.pointer), { ...(deps.config.eventsToken ? { token: deps.config.eventsToken } : {}) });
+            if (status >= 300) log.warn('snapshot-published event not accepted', { registry, status });
+          } catch (e) {
+            log.warn('could not send the snapshot-published event', { registry, error: toRegistryError(e).message });
+          }
         }
+      } else if (result.outcome === 'failed') {
+        await events.record(current, 'Warning', 'SyncFailed', result.error?.describe() ?? 'sync failed');
       }
-    } else if (result.outcome === 'failed') {
-      await events.record(current, 'Warning', 'SyncFailed', result.error?.describe() ?? 'sync failed');
-    }
-    log.info(`sync ${result.outcome}`, {
-      registry,
-      reason: decision.reason,
-      servers: result.counts.servers,
-      ms: result.durationMs,
-      ...(result.error ? { error: result.error.describe() } : {}),
+      log.info(`sync ${result.outcome}`, {
+        registry,
+        reason: decision.reason,
+        servers: result.counts.servers,
+        ms: result.durationMs,
+        ...(result.error ? { error: result.error.describe() } : {}),
+      });
+      return { object: current, summary: { registry, outcome: result.outcome, reason: decision.reason, result } };
     });
-    return { object: current, summary: { registry, outcome: result.outcome, reason: decision.reason, result } };
   }
 
   /**

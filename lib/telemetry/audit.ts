@@ -17,7 +17,15 @@ export type AuditAction =
   | 'snapshot.delete'
   | 'job.run'
   | 'event.receive'
-  | 'webhook.receive';
+  | 'webhook.receive'
+  /** a workload (MCPServer, MCPRemoteProxy) labelled by discovery */
+  | 'workload.label'
+  /** a workload's registry-managed fields applied (update; a discovered one labelled and updated) */
+  | 'workload.update'
+  /** a workload deleted and created again (syncPolicy.onUpdate: recreate) */
+  | 'workload.recreate'
+  /** a workload annotated: its entry left the registry, or came back */
+  | 'workload.annotate';
 
 export type AuditOutcome = 'allowed' | 'denied' | 'success' | 'failure' | 'accepted' | 'refused';
 
@@ -32,7 +40,7 @@ export interface AuditRecord {
   /** sha256 prefix of the caller's bearer token, when one was presented */
   credential?: string;
   action: AuditAction;
-  /** what was acted on: `mcpregistries/NAMESPACE/NAME`, `snapshots/NAMESPACE/NAME/HASH`, `events/TYPE` */
+  /** what was acted on: `mcpregistries/NAMESPACE/NAME`, `snapshots/NAMESPACE/NAME/HASH`, `mcpservers/NAMESPACE/NAME`, `events/TYPE` */
   resource: string;
   outcome: AuditOutcome;
   reason?: string;

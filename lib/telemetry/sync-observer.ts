@@ -1,5 +1,6 @@
 /**
- * What one sync tells the telemetry: a `sync` span with a child per phase, the sync metrics,
+ * What one sync tells the telemetry: a `sync` span with a child per phase (and the API calls of
+ * the sync and of what follows it), the sync metrics,
  * and the audit lines for the sync and the snapshot it published. Kept out of the controller
  * so that dispatching events stays the controller's only concern.
  */
@@ -22,7 +23,12 @@ export interface SyncSubject {
 
 export type PhaseHook = (phase: SyncPhase, ms: number, detail?: { bytes?: number }) => void;
 
-export async function observeSync(tel: Telemetry, s: SyncSubject, run: (onPhase: PhaseHook | undefined) => Promise<SyncResult>): Promise<SyncResult> {
+/**
+ * Runs a sync (`run`) and what follows it (`finish`: status, workloads, Events) inside one
+ * `sync` span, so that every Kubernetes call of the sync is a child of it; then records the
+ * metrics and audit lines (also when `finish` throws, which is then rethrown).
+ */
+export async function observeSync<T>(tel: Telemetry, s: SyncSubject, run: (onPhase: PhaseHook | undefined) => Promise<SyncResult>, finish: (r: SyncResult) => Promise<T>): Promise<T> {
   const registry = `${s.namespace}/${s.name}`;
   const { metrics, tracing, audit } = tel;
   if (s.lastSyncTime) {
@@ -45,7 +51,14 @@ export async function observeSync(tel: Telemetry, s: SyncSubject, run: (onPhase:
       const r = await run(onPhase);
       span.setAttributes({ 'mcpreg.sync.outcome': r.outcome, 'mcpreg.sync.servers': r.counts.servers });
       if (r.error) span.fail(r.error.code);
-      return { r, traceId: span.traceId };
+      let after: { ok: true; value: T } | { ok: false; error: unknown };
+      try {
+        after = { ok: true, value: await finish(r) };
+      } catch (error) {
+        span.fail('after the sync: ' + (error instanceof Error ? error.name : 'error'));
+        after = { ok: false, error };
+      }
+      return { r, traceId: span.traceId, after };
     },
   );
   const r = result.r;
@@ -70,5 +83,6 @@ export async function observeSync(tel: Telemetry, s: SyncSubject, run: (onPhase:
       audit.record({ ...common, action: 'snapshot.publish', resource: `snapshots/${registry}/${r.pointer.hash}`, outcome: 'success', reason: `${r.counts.servers} servers, ${r.counts.published} versions` });
     }
   }
-  return r;
+  if (!result.after.ok) throw result.after.error;
+  return result.after.value;
 }

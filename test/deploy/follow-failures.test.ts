@@ -23,6 +23,8 @@ import { createFsStore } from '../../lib/snapshots/fs-store.ts';
 import type { SnapshotStore } from '../../lib/snapshots/store.ts';
 import { resolvePolicy } from '../../lib/sources/policy.ts';
 import { createSyncController, type SyncController } from '../../lib/sync/controller.ts';
+import { createAuditLog } from '../../lib/telemetry/audit.ts';
+import { NO_TELEMETRY } from '../../lib/telemetry/telemetry.ts';
 import { startKube } from '../harness/kube.ts';
 import { startHookProxy, type HookProxy } from '../servers/hook-proxy.ts';
 
@@ -59,6 +61,7 @@ describe('workloads that cannot follow their registry', () => {
   let core: CoreV1Api;
   let proxy: HookProxy | undefined;
 
+  const audit: string[] = [];
   const controllerFor = (kubeConfig: KubeConfig): SyncController =>
     createSyncController({
       kubeConfig,
@@ -66,7 +69,9 @@ describe('workloads that cannot follow their registry', () => {
       policy: resolvePolicy({ allowPrivate: ['127.0.0.0/8'], retries: 0, totalTimeoutMs: 10_000 }),
       config: { deadlineMs: 60_000, concurrency: 2, leaseNamespace: 'mcp-registry', leaseDurationSeconds: 120, identity: 'test-sync', keepSnapshots: 3, apiBaseUrl: undefined, sink: undefined },
       log: silentLogger,
+      telemetry: { ...NO_TELEMETRY, audit: createAuditLog({ kind: 'stdout' }, 'mcp-registry-sync', (line) => audit.push(line)) },
     });
+  const auditOf = (resource: string) => audit.map((l) => JSON.parse(l) as Record<string, string>).filter((r) => r.resource === resource);
 
   before(async () => {
     cp = await startKube({ tokens: [{ token: 'sync-token', user: 'sync' }], namespaces: ['mcp-registry', 'team-x', 'team-d', 'team-r', 'team-t'] });
@@ -164,12 +169,17 @@ describe('workloads that cannot follow their registry', () => {
     assert.equal(failed?.type, 'Warning');
     assert.match(failed?.message ?? '', /forbidden by the API server \(HTTP 403\)/);
     assert.ok((await eventsOf('team-x', 'reg')).some((e) => e.reason === 'WorkloadsFailed' && /MCPServer team-x\/blocked/.test(e.message ?? '')));
+    // the audit log: the refused update and the one that went through
+    assert.deepEqual(auditOf('mcpservers/team-x/blocked').map((r) => [r.action, r.outcome, r.actor]), [['workload.update', 'failure', 'test-sync']]);
+    assert.match(auditOf('mcpservers/team-x/blocked')[0]!.reason!, /^registry team-x\/reg, server fetch: .*forbidden by the API server \(HTTP 403\)/);
+    assert.deepEqual(auditOf('mcpservers/team-x/free').map((r) => [r.action, r.outcome]), [['workload.update', 'success']]);
 
     // RBAC fixed: the next sync (an unchanged snapshot) retries the workload
     await rbac.patchClusterRole({ name: 'sync-test', body: { rules: [...shipped, leases] } }, merge);
     const again = await controller.syncRegistry('team-x', 'reg', 'configmap');
     assert.deepEqual(again.map((s) => s.outcome), ['unchanged']);
     assert.equal((await workload('team-x', 'blocked')).spec.image, 'ghcr.io/example/fetch:1.0.0');
+    assert.deepEqual(auditOf('mcpservers/team-x/blocked').map((r) => r.outcome), ['failure', 'success']);
     reg = await registry('team-x');
     assert.deepEqual(reg.status.workloads, { associated: 2, behind: 0 });
     assert.equal(condition(reg).status, 'True');

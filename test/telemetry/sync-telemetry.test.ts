@@ -4,7 +4,7 @@
  * source needs a bearer token from a Secret, into an S3 store (s3rver); the trace links the
  * event to the sync span, its phase and store children, and the outgoing requests (the source's
  * HTTP GET, the S3 calls, the Kubernetes API calls), the metrics carry the sync attributes, and the audit log
- * records the event, the sync and the publish — and nowhere does the token appear.
+ * records the event, the sync, the publish and the workloads it changed — and nowhere does the token appear.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,6 +21,8 @@ import { telemetryConfigFromEnv } from '../../lib/telemetry/config.ts';
 import { instrumentStore } from '../../lib/telemetry/instrumented-store.ts';
 import { startTelemetry, type Telemetry } from '../../lib/telemetry/telemetry.ts';
 import { startSyncServer, type SyncServer } from '../../functions/sync/server.ts';
+import { workloadCrds } from '../../lib/deploy/workload-crds.ts';
+import { installCrds } from '../../lib/local/examples.ts';
 import { startKube } from '../harness/kube.ts';
 import { startHttpServer, type TestHttpServer } from '../servers/http.ts';
 import { latest, startOtlpReceiver, type OtlpReceiver } from '../servers/otlp.ts';
@@ -61,6 +63,13 @@ describe('sync telemetry over OTLP', () => {
     sync = await startSyncServer({ log: silentLogger, handle: controller.handle, telemetry });
     const core = cp.kubeConfig().makeApiClient(CoreV1Api);
     await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'source-creds' }, stringData: { token: TOKEN } } });
+    // two workloads the sync changes: one discovered by its image, one whose entry is not in the registry
+    await installCrds(cp.kubeConfig(), workloadCrds());
+    const custom = cp.kubeConfig().makeApiClient(CustomObjectsApi);
+    const mcpServer = (name: string, image: string, labels?: Record<string, string>) =>
+      custom.createNamespacedCustomObject({ group: 'toolhive.stacklok.dev', version: 'v1beta1', plural: 'mcpservers', namespace: NS, body: { apiVersion: 'toolhive.stacklok.dev/v1beta1', kind: 'MCPServer', metadata: { name, ...(labels ? { labels } : {}) }, spec: { image, transport: 'stdio' } } });
+    await mcpServer('papers', 'ghcr.io/stacklok/dockyard/uvx/arxiv-mcp-server:0.1.0');
+    await mcpServer('orphan', 'ghcr.io/example/orphan:1', { 'toolhive.stacklok.io/registry-name': 'traced', 'toolhive.stacklok.io/registry-namespace': NS, 'toolhive.stacklok.io/server-name': 'not-in-the-registry' });
   });
 
   after(async () => {
@@ -140,8 +149,16 @@ describe('sync telemetry over OTLP', () => {
     assert.equal(s3Calls[0]!.attributes['rpc.service'], 'S3');
     const kube = spans.filter((s) => s.name.startsWith('k8s '));
     assert.ok(kube.some((s) => s.name === 'k8s replaceNamespacedCustomObjectStatus' && s.attributes['mcpreg.kube.resource'] === 'mcpregistries'), `Kubernetes spans: ${kube.map((s) => s.name).join(', ')}`);
-    // the source's Secret is read during the sync; status writes come after it, under the event
+    // the source's Secret read, the registry's status writes and the workloads' writes are the sync's
     assert.ok(kube.some((s) => s.name === 'k8s readNamespacedSecret' && s.attributes['mcpreg.kube.resource'] === 'secrets' && underSync(s)), 'the Secret read under the sync');
+    const statusWrites = kube.filter((s) => s.name === 'k8s replaceNamespacedCustomObjectStatus' && s.attributes['mcpreg.kube.resource'] === 'mcpregistries');
+    assert.ok(statusWrites.length >= 2, 'Syncing, then the result');
+    assert.ok(statusWrites.every(underSync), 'the status writes under the sync');
+    const reconcileSpan = spans.find((s) => s.name === 'workloads.reconcile');
+    assert.ok(reconcileSpan && underSync(reconcileSpan), 'the workloads reconciliation under the sync');
+    const workloadWrites = kube.filter((s) => s.name === 'k8s patchNamespacedCustomObject' && s.attributes['mcpreg.kube.resource'] === 'workloads');
+    assert.equal(workloadWrites.length, 2, 'an apply of papers, an annotation of orphan');
+    assert.ok(workloadWrites.every(under(reconcileSpan.spanId)));
     assert.ok(kube.every(under(eventSpan.spanId)), 'the Kubernetes calls are under the event');
     const fetchSpan = spans.find((s) => s.name === 'sync.fetch')!;
     assert.equal(fetchSpan.attributes['mcpreg.fetched.size'], Buffer.byteLength(document));
@@ -180,6 +197,13 @@ describe('sync telemetry over OTLP', () => {
     assert.equal(synced.actor, 'sync-test-identity');
     assert.equal(synced.traceId, TRACE_ID);
     assert.match(String(byAction('snapshot.publish')[0]!.resource), new RegExp(`^snapshots/${NS}/traced/[0-9a-f]{64}$`));
+    // every workload label or update
+    const updated = byAction('workload.update');
+    assert.deepEqual(updated.map((r) => [r.resource, r.outcome, r.actor, r.traceId]), [[`mcpservers/${NS}/papers`, 'success', 'sync-test-identity', TRACE_ID]]);
+    assert.match(String(updated[0]!.reason), new RegExp(`^registry ${NS}/traced, server arxiv-mcp-server: labelled \\(discovered\\) and registry-managed fields applied from snapshot [0-9a-f]{12}$`));
+    const annotated = byAction('workload.annotate');
+    assert.deepEqual(annotated.map((r) => [r.resource, r.outcome]), [[`mcpservers/${NS}/orphan`, 'success']]);
+    assert.match(String(annotated[0]!.reason), /server not-in-the-registry: annotated toolhive\.stacklok\.io\/registry-entry-removed/);
     for (const r of records) assert.deepEqual(Object.keys(r).slice(0, 3), ['kind', 'schema', 'time']);
 
     // the source's bearer token: sent to the source, never in telemetry
