@@ -242,6 +242,26 @@ describe('MCPRegistryExportJob', () => {
     assert.equal(failed.status?.failedAttempts, 1, 'a permanent failure is not retried');
   });
 
+  test('exports to an object key of the snapshot bucket in each format: schema-valid, equal to what the query API serves', async () => {
+    for (const format of ['toolhive', 'upstream', 'upstream-list'] as const) {
+      const key = `exports/full/${format}.json`;
+      const job = await create(`to-key-${format}`, { registryRef: { name: 'reg' }, format, target: { objectKey: key } });
+      await controller.handle(event('add', job));
+      const done = await get(`to-key-${format}`);
+      assert.equal(done.status?.phase, 'Succeeded', done.status?.result?.message);
+      assert.equal(condition(done, 'Complete')?.status, 'True');
+      assert.equal(done.status?.result?.location, key);
+      assert.equal(done.status?.result?.snapshotHash, hash);
+      // read back from the bucket itself, not through our store
+      const res = await fetch(`${s3.rawEndpoint}/${s3.bucket}/${key}`);
+      assert.equal(res.status, 200, `${key} in the snapshot bucket`);
+      const body = Buffer.from(await res.arrayBuffer());
+      assert.equal(done.status?.result?.bytes, body.byteLength);
+      assertServed(format, JSON.parse(body.toString('utf8')), await served());
+      assert.equal(done.status?.result?.serverCount, (await served()).toolhive.total);
+    }
+  });
+
   test('exports to another S3-compatible bucket with its own endpoint and credentials in each format: schema-valid, equal to the query API', async () => {
     const other = await startS3Server({ bucket: 'promotion-target' });
     try {
