@@ -248,7 +248,7 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
       headersTimeoutMs: fromEnv.headersTimeoutMs,
       requestTimeoutMs: fromEnv.requestTimeoutMs,
       keepAliveTimeoutMs: fromEnv.keepAliveTimeoutMs,
-      webhook: createWebhookHandler({ kubeConfig, getRegistry: controller.getRegistry, sync: controller.syncNow, log: syncLog }),
+      webhook: createWebhookHandler({ kubeConfig, getRegistry: controller.getRegistry, sync: controller.syncNow, log: syncLog, telemetry: syncTelemetry }),
       telemetry: syncTelemetry,
       handle: (event) => {
         const p = controller.handle(event);

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
@@ -23,6 +23,14 @@ const SECRET = 'webhook-secret-value';
 
 interface Registry {
   status?: { serverCount?: number; conditions?: Array<{ type: string; status: string }> };
+}
+
+async function until(probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) assert.fail('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 describe('POST /webhooks/{namespace}/{name}', { timeout: 60_000 }, () => {
@@ -45,7 +53,7 @@ describe('POST /webhooks/{namespace}/{name}', { timeout: 60_000 }, () => {
     await new Promise<void>((r) => source.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(source.address() as AddressInfo).port}/registry.json`;
     dir = await mkdtemp(join(tmpdir(), 'mcpreg-webhook-'));
-    dev = await startDev({ dataDir: dir, port: 0, apiPort: 0, resyncIntervalMs: 0, examples: false, log: silentLogger });
+    dev = await startDev({ dataDir: dir, port: 0, apiPort: 0, resyncIntervalMs: 0, examples: false, log: silentLogger, env: { ...process.env, MCPREG_AUDIT: join(dir, 'audit.log') } });
     const kc = new KubeConfig();
     kc.loadFromFile(dev.kubeconfigPath);
     custom = kc.makeApiClient(CustomObjectsApi);
@@ -88,8 +96,11 @@ describe('POST /webhooks/{namespace}/{name}', { timeout: 60_000 }, () => {
     const headers = { 'x-hub-signature-256': signBody(Buffer.from(body), SECRET), 'x-github-delivery': 'delivery-1' };
     const r = await post('hooked', body, headers);
     assert.equal(r.status, 200);
-    assert.match(await r.text(), /sync published/);
-    assert.equal((await get('hooked')).status?.serverCount, 2);
+    // "queued": a check of this registry (the event of its last status write) was running in
+    // this process at that instant; the sync it queued follows at once
+    const answer = await r.text();
+    assert.match(answer, /^sync (published|queued)\n?$/);
+    await until(async () => (await get('hooked')).status?.serverCount === 2);
 
     doc = registryJson(['a', 'b', 'c']);
     const before = hits;
@@ -101,7 +112,31 @@ describe('POST /webhooks/{namespace}/{name}', { timeout: 60_000 }, () => {
 
     const fresh = await post('hooked', body, { ...headers, 'x-github-delivery': 'delivery-2' });
     assert.equal(fresh.status, 200);
-    assert.equal((await get('hooked')).status?.serverCount, 3);
+    await until(async () => (await get('hooked')).status?.serverCount === 3);
+  });
+
+  test('every call is a webhook.receive audit line: refusals with why, acceptances, replays; never the secret or a signature', async () => {
+    const lines = (await readFile(join(dir, 'audit.log'), 'utf8')).trim().split('\n');
+    const records = lines.map((l) => JSON.parse(l) as Record<string, string>).filter((r) => r.action === 'webhook.receive');
+    assert.deepEqual(
+      records.map((r) => [r.resource, r.outcome, r.reason, r.requestId]),
+      [
+        [`mcpregistries/${NS}/hooked`, 'refused', 'no x-hub-signature-256 header', undefined],
+        [`mcpregistries/${NS}/hooked`, 'refused', 'signature does not match the body', undefined],
+        [`mcpregistries/${NS}/hooked`, 'refused', 'signature does not match the body', undefined],
+        [`mcpregistries/${NS}/hooked`, 'refused', 'signature does not match the body', undefined],
+        [`mcpregistries/${NS}/plain`, 'refused', 'the registry has no spec.syncPolicy.webhook', undefined],
+        [`mcpregistries/${NS}/missing`, 'refused', 'no such registry', undefined],
+        [`mcpregistries/${NS}/hooked`, 'accepted', 'signature valid', 'delivery-1'],
+        [`mcpregistries/${NS}/hooked`, 'refused', 'delivery id seen before (replay)', 'delivery-1'],
+        [`mcpregistries/${NS}/hooked`, 'accepted', 'signature valid', 'delivery-2'],
+      ],
+    );
+    for (const r of records) assert.equal(r.service, 'mcp-registry-sync');
+    const text = lines.join('\n');
+    assert.ok(!text.includes(SECRET), 'the webhook secret is not in the audit log');
+    assert.ok(!text.includes(Buffer.from(SECRET).toString('base64')));
+    assert.ok(!/sha256=[0-9a-f]{16}/.test(text), 'no signature in the audit log');
   });
 
   test('a body over the limit is a 413', async () => {
