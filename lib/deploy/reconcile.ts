@@ -104,9 +104,9 @@ function emptyReport(): WorkloadReport {
  * `others` are the other registries of the namespace (for the discovery tie-break: the
  * registry whose name sorts first takes a workload several registries carry).
  */
-export async function reconcileRegistryWorkloads(deps: ReconcileDeps, registry: RegistryInfo, others: () => Promise<readonly RegistryInfo[]> = async () => []): Promise<WorkloadReport> {
+export async function reconcileRegistryWorkloads(deps: ReconcileDeps, registry: RegistryInfo, others: () => Promise<readonly RegistryInfo[]> = async () => [], gone: readonly KubeObject[] = []): Promise<WorkloadReport> {
   const ref = `${registry.object.metadata.namespace ?? 'default'}/${registry.object.metadata.name}`;
-  return outgoing().child('workloads.reconcile', { 'mcpreg.registry': ref }, (span) => reconcileIn(deps, registry, others, span.traceId));
+  return outgoing().child('workloads.reconcile', { 'mcpreg.registry': ref }, (span) => reconcileIn(deps, registry, others, gone, span.traceId));
 }
 
 /** the audit action of a reconcile action */
@@ -119,7 +119,11 @@ const AUDIT_ACTION: Record<ReconcileAction['type'], AuditAction> = {
   restored: 'workload.annotate',
 };
 
-async function reconcileIn(deps: ReconcileDeps, registry: RegistryInfo, others: () => Promise<readonly RegistryInfo[]>, traceId: string | undefined): Promise<WorkloadReport> {
+/**
+ * `gone`: workloads deleted since (from their delete events, as they were); one that is not
+ * listed (under its name) and that a recreate was waiting for is created again.
+ */
+async function reconcileIn(deps: ReconcileDeps, registry: RegistryInfo, others: () => Promise<readonly RegistryInfo[]>, gone: readonly KubeObject[], traceId: string | undefined): Promise<WorkloadReport> {
   const log = deps.log ?? silentLogger;
   const report = emptyReport();
   const ns = registry.object.metadata.namespace ?? 'default';
@@ -140,8 +144,10 @@ async function reconcileIn(deps: ReconcileDeps, registry: RegistryInfo, others: 
   }
   const entries = await snapshotEntries(deps.store, registry.pointer);
   report.requests++;
-  const claimedEarlier = await claimedByEarlier(deps, ref.name, others, listing.items, entries);
-  const plan = planReconcile({ registry: ref, onUpdate: registry.onUpdate, snapshot: registry.pointer.hash, entries, workloads: listing.items, claimedEarlier });
+  const listed = new Set(listing.items.map((w) => `${w.kind}/${w.metadata.name}`));
+  const items = [...listing.items, ...gone.filter((g) => (g.metadata.namespace ?? 'default') === ns && !listed.has(`${g.kind}/${g.metadata.name}`))];
+  const claimedEarlier = await claimedByEarlier(deps, ref.name, others, items, entries);
+  const plan = planReconcile({ registry: ref, onUpdate: registry.onUpdate, snapshot: registry.pointer.hash, entries, workloads: items, claimedEarlier });
   report.associated = plan.associated;
   report.behind = plan.behind;
   report.upToDate = plan.upToDate;
@@ -159,7 +165,7 @@ async function reconcileIn(deps: ReconcileDeps, registry: RegistryInfo, others: 
       ...(traceId ? { traceId } : {}),
     });
   const changes: string[] = [];
-  const byRef = new Map(listing.items.map((w) => [`${w.kind}/${w.metadata.name}`, w] as const));
+  const byRef = new Map(items.map((w) => [`${w.kind}/${w.metadata.name}`, w] as const));
   const applyObject = async (body: KubeManifest, w: WorkloadRef) => {
     const current = byRef.get(`${w.kind}/${w.name}`);
     const owner = current ? otherApplier(current, Object.keys(body.spec ?? {})) : undefined;
@@ -214,7 +220,7 @@ async function reconcileIn(deps: ReconcileDeps, registry: RegistryInfo, others: 
       throw apiError(e, `apply ConfigMap ${cm.metadata.namespace}/${cm.metadata.name}`);
     }
   };
-  const uids = new Map(listing.items.map((w) => [`${w.kind}/${w.metadata.name}`, w.metadata.uid] as const));
+  const uids = new Map(items.map((w) => [`${w.kind}/${w.metadata.name}`, w.metadata.uid] as const));
   const uidOf = (w: WorkloadRef) => uids.get(`${w.kind}/${w.name}`);
 
   async function run(a: ReconcileAction): Promise<void> {

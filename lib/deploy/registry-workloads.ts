@@ -12,6 +12,7 @@ import type { SnapshotStore } from '../snapshots/store.ts';
 import type { OnUpdate } from './reconcile-plan.ts';
 import { reconcileRegistryWorkloads, type RegistryInfo, type WorkloadReport } from './reconcile.ts';
 import { withWorkloadStatus } from './status.ts';
+import { ANNOTATIONS } from './labels.ts';
 
 /**
  * What the sync controller calls for the registry → workloads side: after a registry's sync
@@ -68,10 +69,10 @@ export function createRegistryWorkloads(deps: RegistryWorkloadsDeps) {
     };
   }
 
-  async function reconcile(object: KubeObject, pointer: SnapshotPointer | undefined): Promise<WorkloadReport | undefined> {
+  async function reconcile(object: KubeObject, pointer: SnapshotPointer | undefined, gone: readonly KubeObject[] = []): Promise<WorkloadReport | undefined> {
     if (!pointer) return undefined;
     try {
-      return await reconcileRegistryWorkloads(rdeps, { object, onUpdate: onUpdateOf(object), pointer }, othersIn(object.metadata.namespace ?? 'default', object.metadata.name));
+      return await reconcileRegistryWorkloads(rdeps, { object, onUpdate: onUpdateOf(object), pointer }, othersIn(object.metadata.namespace ?? 'default', object.metadata.name), gone);
     } catch (e) {
       // the registry syncs and serves whatever happens to its workloads
       const error = toRegistryError(e);
@@ -85,12 +86,19 @@ export function createRegistryWorkloads(deps: RegistryWorkloadsDeps) {
     return reconcile(object, pointer);
   }
 
-  /** an MCPServer or MCPRemoteProxy of `namespace` was created or changed */
-  async function onWorkloadEvent(namespace: string): Promise<{ registry: string; report?: WorkloadReport }[]> {
+  /**
+   * An MCPServer or MCPRemoteProxy of `namespace` was created or changed, or `deleted`. A
+   * deletion matters only when it ends a `recreate` whose wait ran out (the workload carries
+   * `registry-recreating`): the registry creates it again from the object as it was; any other
+   * deletion changes nothing.
+   */
+  async function onWorkloadEvent(namespace: string, deleted?: KubeObject): Promise<{ registry: string; report?: WorkloadReport }[]> {
     const out: { registry: string; report?: WorkloadReport }[] = [];
+    if (deleted && deleted.metadata.annotations?.[ANNOTATIONS.recreating] === undefined) return out;
+    const gone = deleted ? [{ ...deleted, metadata: { ...deleted.metadata, deletionTimestamp: deleted.metadata.deletionTimestamp ?? deps.now().toISOString() } }] : [];
     const registries = (await deps.registries.list(namespace)).filter((o) => !o.metadata.deletionTimestamp).sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
     for (const object of registries) {
-      const report = await reconcile(object, await pointerOf(object));
+      const report = await reconcile(object, await pointerOf(object), gone);
       out.push(report ? { registry: objectRef(object), report } : { registry: objectRef(object) });
       if (!report) continue;
       try {

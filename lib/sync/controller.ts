@@ -554,8 +554,9 @@ export function createSyncController(deps: ControllerDeps) {
       if (busy) throw new RegistryError('conflict', `${busy.registry} is being synced elsewhere; deliver the event again`, { transient: true });
       return { event: label, registries: summaries };
     }
+    // a deleted workload matters only when a recreate waits for it (lib/deploy decides)
+    if (kind === 'MCPServer' || kind === 'MCPRemoteProxy') return { event: label, registries: (await workloads.onWorkloadEvent(ns, action === 'delete' ? object : undefined)).map((r) => ({ registry: r.registry, outcome: 'unchanged' as const, reason: 'workloads reconciled' })) };
     if (action === 'delete') return { event: label, registries: [] };
-    if (kind === 'MCPServer' || kind === 'MCPRemoteProxy') return { event: label, registries: (await workloads.onWorkloadEvent(ns)).map((r) => ({ registry: r.registry, outcome: 'unchanged' as const, reason: 'workloads reconciled' })) };
     if (jobKinds.isJobKind(kind)) {
       const j = await jobKinds.run(kind, object);
       log.debug('job handled', { job: j.job, outcome: j.outcome });

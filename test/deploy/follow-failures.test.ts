@@ -74,7 +74,7 @@ describe('workloads that cannot follow their registry', () => {
   const auditOf = (resource: string) => audit.map((l) => JSON.parse(l) as Record<string, string>).filter((r) => r.resource === resource);
 
   before(async () => {
-    cp = await startKube({ tokens: [{ token: 'sync-token', user: 'sync' }], namespaces: ['mcp-registry', 'team-x', 'team-d', 'team-r', 'team-t'] });
+    cp = await startKube({ tokens: [{ token: 'sync-token', user: 'sync' }], namespaces: ['mcp-registry', 'team-x', 'team-d', 'team-r', 'team-t', 'team-g'] });
     admin = cp.kubeConfig();
     await installCrds(admin, workloadCrds());
     dir = await mkdtemp(join(tmpdir(), 'mcpreg-follow-failures-'));
@@ -273,5 +273,40 @@ describe('workloads that cannot follow their registry', () => {
     assert.equal(w.metadata.annotations[`${L}/registry-recreating`], undefined);
     reg = await registry('team-t');
     assert.deepEqual(reg.status.workloads, { associated: 1, behind: 0 });
+  });
+
+  it('a recreate whose workload goes between syncs is finished by its delete event; other deletions create nothing', async () => {
+    const controller = controllerFor(admin);
+    await setRegistry(controller, 'team-g', registryJson('ghcr.io/example/fetch:1.0.0', 'ghcr.io/example/time:2.0.0'), 'recreate');
+    const old = await server('team-g', 'late', 'fetch', 'ghcr.io/example/fetch:0.1.0', [FINALIZER]);
+    await server('team-g', 'dropped', 'time', 'ghcr.io/example/time:2.0.0');
+    const workloads = createRegistryWorkloads({
+      kubeConfig: admin,
+      store,
+      events: createEventRecorder(admin, 'mcp-registry-sync', () => new Date()),
+      registries: createResourceClient(admin, 'mcpregistries'),
+      now: () => new Date(),
+      log: silentLogger,
+      recreateWaitMs: 300,
+    });
+    const [first] = await workloads.onWorkloadEvent('team-g');
+    assert.equal(first?.report?.failures.length, 1, 'the wait ran out');
+    // its finalizer goes now, between syncs: the delete event carries it as it was last seen
+    const last = await workload('team-g', 'late');
+    assert.ok(last.metadata.annotations[`${L}/registry-recreating`]);
+    await custom.patchNamespacedCustomObject({ group: G, version: V, plural: 'mcpservers', namespace: 'team-g', name: 'late', body: { metadata: { finalizers: null } } }, merge);
+    assert.equal(await exists('team-g', 'late'), false);
+    await controller.handle({ type: 'resource', action: 'delete', kind: 'MCPServer', object: { ...last, metadata: { ...last.metadata, finalizers: undefined } }, id: 'delete-late', source: 'test' } as never);
+    const w = await workload('team-g', 'late');
+    assert.notEqual(w.metadata.uid, old.metadata.uid);
+    assert.equal(w.spec.image, 'ghcr.io/example/fetch:1.0.0');
+    assert.equal(w.metadata.annotations[`${L}/registry-recreating`], undefined);
+    assert.ok((await eventsOf('team-g', 'late')).some((e) => e.reason === 'RegistryRecreated'));
+
+    // a workload the user deletes stays deleted
+    const dropped = await workload('team-g', 'dropped');
+    await custom.deleteNamespacedCustomObject({ group: G, version: V, plural: 'mcpservers', namespace: 'team-g', name: 'dropped' });
+    await controller.handle({ type: 'resource', action: 'delete', kind: 'MCPServer', object: dropped, id: 'delete-dropped', source: 'test' } as never);
+    assert.equal(await exists('team-g', 'dropped'), false);
   });
 });
