@@ -52,6 +52,21 @@ describe('label values', () => {
     assert.equal(registryOfLabels({ labels: { app: 'x' } }), undefined);
   });
 
+  it('sanitises odd tiers and categories too: unicode, punctuation, over 63 characters', () => {
+    const tier = 'Community — unverified (β)';
+    const category = `Données/Analyse & ${'visualisation '.repeat(6)}`;
+    const { labels, annotations } = registryLabels({ registry: { namespace: 'ns', name: 'r' }, serverName: 's', tier, category });
+    for (const key of [LABELS.tier, LABELS.category]) {
+      assert.ok(isValidLabelValue(labels[key]!), `${key}: ${labels[key]}`);
+      assert.ok(labels[key]!.length <= 63);
+    }
+    assert.match(labels[LABELS.tier]!, /^Community-unverified-[0-9a-f]{10}$/);
+    assert.match(labels[LABELS.category]!, /^Donnees-Analyse-visualisation-.*-[0-9a-f]{10}$/);
+    assert.equal(annotations[fullValueAnnotation(LABELS.tier)], tier);
+    assert.equal(annotations[fullValueAnnotation(LABELS.category)], category);
+    assert.equal(registryLabels({ registry: { namespace: 'ns', name: 'r' }, serverName: 's', tier, category }).labels[LABELS.category], labels[LABELS.category], 'deterministic');
+  });
+
   it('leaves out tier and category when the entry has none', () => {
     const { labels } = registryLabels({ registry: { namespace: 'd', name: 'r' }, serverName: 's' });
     assert.deepEqual(Object.keys(labels).sort(), [LABELS.registryName, LABELS.registryNamespace, LABELS.serverName].sort());

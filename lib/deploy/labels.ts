@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
  *
  * A label value is at most 63 characters of `[A-Za-z0-9._-]`, beginning and ending with an
  * alphanumeric character (or empty). A value that is already valid is used as is. Anything
- * else is rewritten deterministically: characters outside the set (unicode, `/`, `@`, spaces,
+ * else is rewritten deterministically: accents are dropped (`é` → `e`), characters outside the set (other unicode, `/`, `@`, spaces,
  * …) become `-`, runs of separators collapse, the ends are trimmed to alphanumerics, and —
  * because that rewriting is lossy — a `-` and the first 10 hex digits of the SHA-256 of the
  * original value are appended (the whole value cut to fit 63 characters). The full value
@@ -65,6 +65,8 @@ export function sanitizeLabelValue(value: string): string {
   const hash = createHash('sha256').update(value, 'utf8').digest('hex').slice(0, HASH_LENGTH);
   const cleaned = value
     .normalize('NFKD')
+    // the accents decomposition splits off go (é → e), not into a separator
+    .replace(/\p{M}+/gu, '')
     .replace(/[^A-Za-z0-9._-]+/g, '-')
     .replace(/([._-])[._-]+/g, '$1');
   const room = MAX - HASH_LENGTH - 1;
