@@ -214,4 +214,31 @@ describe('sync telemetry over OTLP', () => {
       assert.ok(!text.includes(Buffer.from(TOKEN).toString('base64')), 'base64 token in telemetry output');
     }
   });
+
+  test('deleting the registry removes its snapshots, with a snapshot.delete audit line', async () => {
+    const custom = cp.kubeConfig().makeApiClient(CustomObjectsApi);
+    const target = { group: 'toolhive.stacklok.io', version: 'v1alpha1', namespace: NS, plural: 'mcpregistries', name: 'traced' };
+    await custom.deleteNamespacedCustomObject(target);
+    // held by our finalizer until the sync function has removed the snapshots
+    const object = (await custom.getNamespacedCustomObject(target)) as { apiVersion: string; metadata: { deletionTimestamp?: string } };
+    assert.ok(object.metadata.deletionTimestamp);
+    const event = new CloudEvent({
+      id: 'event-0003',
+      type: 'dev.knative.apiserver.resource.delete',
+      source: cp.url,
+      subject: `/apis/toolhive.stacklok.io/v1alpha1/namespaces/${NS}/mcpregistries/traced`,
+      datacontenttype: 'application/json',
+      data: object,
+      kind: 'MCPRegistry',
+      name: 'traced',
+      namespace: NS,
+      apiversion: object.apiVersion,
+    });
+    assert.equal(await post(HTTP.binary(event)), 204);
+    await assert.rejects(custom.getNamespacedCustomObject(target), (e: { code?: number }) => e.code === 404, 'the finalizer is lifted');
+    const deleted = audit.map((l) => JSON.parse(l) as Record<string, string>).filter((r) => r.action === 'snapshot.delete');
+    assert.deepEqual(deleted.map((r) => [r.resource, r.outcome, r.actor]), [[`snapshots/${NS}/traced`, 'success', 'sync-test-identity']]);
+    assert.match(deleted[0]!.reason!, /^registry deleted; [1-9]\d* objects removed$/);
+    for (const text of audit) assert.ok(!text.includes(TOKEN));
+  });
 });
