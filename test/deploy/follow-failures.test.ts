@@ -176,7 +176,8 @@ describe('workloads that cannot follow their registry', () => {
 
     // RBAC fixed: the next sync (an unchanged snapshot) retries the workload
     await rbac.patchClusterRole({ name: 'sync-test', body: { rules: [...shipped, leases] } }, merge);
-    const again = await controller.syncRegistry('team-x', 'reg', 'configmap');
+    // the next sync (a webhook call forces one; the ConfigMap is as the snapshot was built from it)
+    const again = await controller.syncRegistry('team-x', 'reg', 'webhook');
     assert.deepEqual(again.map((s) => s.outcome), ['unchanged']);
     assert.equal((await workload('team-x', 'blocked')).spec.image, 'ghcr.io/example/fetch:1.0.0');
     assert.deepEqual(auditOf('mcpservers/team-x/blocked').map((r) => r.outcome), ['failure', 'success']);
@@ -207,7 +208,7 @@ describe('workloads that cannot follow their registry', () => {
     assert.match(condition(reg).message, /MCPServer team-d\/doomed was deleted or replaced meanwhile; retried at the next sync/);
     assert.ok((await eventsOf('team-d', 'reg')).some((e) => e.reason === 'WorkloadsFailed' && /MCPServer team-d\/doomed was deleted or replaced meanwhile/.test(e.message ?? '')));
 
-    await controller.syncRegistry('team-d', 'reg', 'configmap');
+    assert.deepEqual((await controller.syncRegistry('team-d', 'reg', 'webhook')).map((x) => x.outcome), ['unchanged']);
     assert.equal(await exists('team-d', 'doomed'), false);
     reg = await registry('team-d');
     assert.deepEqual(reg.status.workloads, { associated: 1, behind: 0 });

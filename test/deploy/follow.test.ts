@@ -136,7 +136,8 @@ describe('workloads follow their registry', () => {
 
   it('an unchanged sync writes nothing to the workloads', async () => {
     const before = [(await workload('team-u', 'my-fetch')).metadata.resourceVersion, (await workload('team-u', 'by-hand')).metadata.resourceVersion];
-    await controller.syncRegistry('team-u', 'reg', 'configmap');
+    // a sync that runs (a webhook call forces one) and finds the snapshot unchanged
+    assert.deepEqual((await controller.syncRegistry('team-u', 'reg', 'webhook')).map((s) => s.outcome), ['unchanged']);
     const afterRv = [(await workload('team-u', 'my-fetch')).metadata.resourceVersion, (await workload('team-u', 'by-hand')).metadata.resourceVersion];
     assert.deepEqual(afterRv, before);
   });
