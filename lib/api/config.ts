@@ -22,7 +22,9 @@ import { parseRegistryRef } from './router.ts';
  *   MCPREG_NEGATIVE_CACHE_SIZE  registry names remembered as unpublished, LRU (10000)
  *   MCPREG_NEGATIVE_CACHE_TTL   how long such a name is answered 404 without a store read (MCPREG_POINTER_TTL)
  *   MCPREG_CACHE_MAX_AGE        Cache-Control max-age of data responses (10s)
- *   MCPREG_RESPONSE_CACHE_MB    memory for prepared responses (64)
+ *   MCPREG_MEMORY_LIMIT_MB      the memory limit the budget is derived from (the container's cgroup limit)
+ *   MCPREG_MEMORY_BUDGET_MB     bytes the caches may hold together (derived from the limit; 48 without one)
+ *   MCPREG_RESPONSE_CACHE_MB    cap of the prepared responses (what the snapshots leave of the budget)
  *   MCPREG_SNAPSHOT_PREFIX_KB   first bytes of upstream.json read to answer early pages (128)
  *   MCPREG_SNAPSHOT_PIECE_KB    size of the ranged reads that load the rest (4096)
  *   MCPREG_PREFETCH             load the default registry at start (true)
@@ -48,7 +50,10 @@ export interface QueryConfig {
   negativeCacheEntries: number;
   negativeCacheTtlMs: number;
   maxAgeSeconds: number;
-  responseCacheBytes: number;
+  /** MCPREG_MEMORY_LIMIT_MB, when set (else the cgroup limit is read: memory-budget.ts) */
+  memoryLimitMb: number | undefined;
+  memoryBudgetMb: number | undefined;
+  responseCacheMb: number | undefined;
   prefixBytes: number;
   pieceBytes: number;
   prefetch: boolean;
@@ -91,6 +96,10 @@ function int(env: Env, variable: string, fallback: number, min: number, max: num
   return n;
 }
 
+function optionalInt(env: Env, variable: string, min: number, max: number): number | undefined {
+  return raw(env, variable) === undefined ? undefined : int(env, variable, 0, min, max);
+}
+
 function flag(env: Env, variable: string, fallback: boolean): boolean {
   const v = raw(env, variable)?.toLowerCase();
   if (v === undefined) return fallback;
@@ -129,7 +138,9 @@ export function queryConfigFromEnv(env: Env = process.env): QueryConfig {
     negativeCacheEntries: int(env, 'MCPREG_NEGATIVE_CACHE_SIZE', 10_000, 0, 10_000_000),
     negativeCacheTtlMs: duration(env, 'MCPREG_NEGATIVE_CACHE_TTL', pointerTtlMs),
     maxAgeSeconds: Math.round(duration(env, 'MCPREG_CACHE_MAX_AGE', 10_000) / 1000),
-    responseCacheBytes: int(env, 'MCPREG_RESPONSE_CACHE_MB', 64, 1, 65536) * 1024 * 1024,
+    memoryLimitMb: optionalInt(env, 'MCPREG_MEMORY_LIMIT_MB', 64, 1024 * 1024),
+    memoryBudgetMb: optionalInt(env, 'MCPREG_MEMORY_BUDGET_MB', 8, 1024 * 1024),
+    responseCacheMb: optionalInt(env, 'MCPREG_RESPONSE_CACHE_MB', 1, 65536),
     prefixBytes: int(env, 'MCPREG_SNAPSHOT_PREFIX_KB', 128, 1, 1024 * 1024) * 1024,
     pieceBytes: int(env, 'MCPREG_SNAPSHOT_PIECE_KB', 4096, 16, 1024 * 1024) * 1024,
     prefetch: flag(env, 'MCPREG_PREFETCH', true),

@@ -29,6 +29,8 @@ export interface HotReply {
   ref: RegistryRef;
   hash: string;
   reply: Reply;
+  /** the response cache key of the reply's response: the entry lives as long as that one */
+  key: string;
 }
 
 export interface Ctx {

@@ -29,8 +29,8 @@ export interface QueryHandlerOptions {
   settings?: Partial<Settings>;
   /** who may POST /events (default: anyone; the server passes lib/api/events-auth.ts) */
   authorizeEvent?: Ctx['authorizeEvent'];
-  /** bytes of prepared responses kept (default 64 MiB) */
-  responseCacheBytes?: number;
+  /** bytes of prepared responses kept, or a function giving the bound now (memory-budget.ts; default 64 MiB) */
+  responseCacheBytes?: number | (() => number);
   /** log one line per request (method, path, status, duration; never headers) */
   accessLog?: boolean;
   /** request metrics, cache lookups, auth decisions; GET /metrics when Prometheus is on */
@@ -75,14 +75,35 @@ const GENERIC_500: Partial<Record<Route['kind'], string>> = {
   'up-versions': 'Failed to get server versions',
 };
 
-/** bounds of the fast path's memory of replies by URL */
+/**
+ * bounds of the fast path's memory of replies by URL: its bytes are the response cache's (an
+ * entry goes when its response leaves the cache), so only the count is bounded here
+ */
 const HOT_MAX_ENTRIES = 10_000;
-const HOT_MAX_BYTES = 32 * 1024 * 1024;
+/** URLs remembered per cached response (different spellings of one request) */
+const HOT_URLS_PER_RESPONSE = 8;
 
 export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
   const log = options.logger;
   const hotEntries = new Map<string, HotReply>();
-  let hotBytes = 0;
+  /** response cache key → the URLs remembered for it */
+  const hotUrls = new Map<string, string[]>();
+  const forgetUrl = (url: string) => {
+    const hot = hotEntries.get(url);
+    if (!hot) return;
+    hotEntries.delete(url);
+    const urls = hotUrls.get(hot.key);
+    if (!urls) return;
+    const at = urls.indexOf(url);
+    if (at >= 0) urls.splice(at, 1);
+    if (urls.length === 0) hotUrls.delete(hot.key);
+  };
+  const forgetKey = (key: string) => {
+    const urls = hotUrls.get(key);
+    if (!urls) return;
+    hotUrls.delete(key);
+    for (const url of urls) if (hotEntries.get(url)?.key === key) hotEntries.delete(url);
+  };
   const accessLog = options.accessLog ?? false;
   const telemetry = options.telemetry ?? NO_TELEMETRY;
   const metrics = telemetry.metrics;
@@ -92,7 +113,7 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
   const access = options.access;
   const ctx: Ctx = {
     cache: options.cache,
-    responses: new ResponseCache(options.responseCacheBytes ?? 64 * 1024 * 1024, measured ? (hit) => metrics.cache('response', hit) : undefined),
+    responses: new ResponseCache(options.responseCacheBytes ?? 64 * 1024 * 1024, measured ? (hit) => metrics.cache('response', hit) : undefined, forgetKey),
     settings: {
       defaultRegistry: options.settings?.defaultRegistry,
       maxAgeSeconds: options.settings?.maxAgeSeconds ?? 10,
@@ -101,16 +122,13 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
     },
     log,
     remember(url: string, hot: HotReply) {
-      if (hotEntries.has(url)) return;
-      const size = hot.reply.response.body.length;
-      if (size > HOT_MAX_BYTES / 16) return;
-      while (hotEntries.size >= HOT_MAX_ENTRIES || (hotBytes + size > HOT_MAX_BYTES && hotEntries.size > 0)) {
-        const [oldest, entry] = hotEntries.entries().next().value as [string, HotReply];
-        hotEntries.delete(oldest);
-        hotBytes -= entry.reply.response.body.length;
-      }
+      if (hotEntries.has(url) || !ctx.responses.has(hot.key)) return;
+      const urls = hotUrls.get(hot.key) ?? [];
+      if (urls.length >= HOT_URLS_PER_RESPONSE) return;
+      while (hotEntries.size >= HOT_MAX_ENTRIES) forgetUrl(hotEntries.keys().next().value as string);
       hotEntries.set(url, hot);
-      hotBytes += size;
+      urls.push(url);
+      hotUrls.set(hot.key, urls);
     },
     anonymous: typeof access !== 'function' && access.mode === 'anonymous',
     broken: new BrokenRegistries(),
@@ -126,13 +144,8 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
     },
   };
   options.cache.onChange((ref) => {
+    // every hot entry of the registry goes with its cached response (forgetKey)
     ctx.responses.dropPrefix(`${ref.namespace}/${ref.name}|`);
-    for (const [url, hot] of hotEntries) {
-      if (hot.ref.namespace === ref.namespace && hot.ref.name === ref.name) {
-        hotEntries.delete(url);
-        hotBytes -= hot.reply.response.body.length;
-      }
-    }
   });
 
   let ready: { at: number; probe: Promise<Reply | null> } | undefined;
@@ -225,11 +238,23 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
     if (!accessLog && !tracing.enabled && (method === 'GET' || method === 'HEAD')) {
       const hot = hotEntries.get(url);
       const t0 = measured ? performance.now() : 0;
-      if (hot && ctx.cache.freshHash(hot.ref) === hot.hash && write(req, res, method, hot.reply) === undefined) {
-        if (measured) {
-          metrics.cache('hot', true);
-          observe(matchRoute(pathOf(req)), method, res.statusCode, t0);
-        }
+      if (hot && ctx.cache.freshHash(hot.ref) === hot.hash) {
+        ctx.responses.touch(hot.key);
+        // the body in the negotiated encoding may still be compressing: then it is written
+        // when ready (never a second time by the ordinary path)
+        const pending = write(req, res, method, hot.reply);
+        const done = () => {
+          if (measured) {
+            metrics.cache('hot', true);
+            observe(matchRoute(pathOf(req)), method, res.statusCode, t0);
+          }
+        };
+        if (pending === undefined) done();
+        else
+          pending.then(done, (e: unknown) => {
+            log.error('failed to write a response', { path: pathOf(req), error: e instanceof Error ? e.message : String(e) });
+            res.destroy();
+          });
         return;
       }
     }

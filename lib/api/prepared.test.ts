@@ -57,3 +57,32 @@ test('the response cache evicts least recently used entries by bytes', () => {
   cache.dropPrefix('a|');
   assert.equal(cache.get('a|1'), undefined);
 });
+
+test('the response cache follows a moving bound, counts compressed variants when ready and says what it evicts', async () => {
+  let bound = 100_000;
+  const evicted: string[] = [];
+  const cache = new ResponseCache(() => bound, undefined, (key) => evicted.push(key));
+  const body = (seed: number) => Buffer.from(JSON.stringify(Array.from({ length: 400 }, (_, i) => ({ name: `server-${seed}-${i}`, n: i * seed }))));
+  const a = new PreparedResponse(200, 'application/json', body(1));
+  assert.ok(cache.set('a', a));
+  const before = cache.bytes;
+  assert.equal(before, a.body.length);
+  await a.variant('br');
+  assert.equal(cache.bytes, before + (a.variant('br') as Buffer).length, 'the br variant is counted as soon as it is ready');
+  for (let i = 2; i < 12; i++) cache.set(`k${i}`, new PreparedResponse(200, 'application/json', body(i)));
+  assert.ok(cache.bytes <= bound);
+  assert.ok(evicted.includes('a'), 'the oldest went, and the listener heard of it');
+  assert.equal(cache.has('a'), false);
+  // the bound shrinks (snapshots loaded): trim frees down to it
+  bound = 30_000;
+  cache.trim();
+  assert.ok(cache.bytes <= 30_000, `${cache.bytes} bytes kept under a bound of 30000`);
+  for (const key of evicted) assert.equal(cache.has(key), false);
+  // touch keeps an entry from being the next one evicted
+  const keys = ['x1', 'x2'];
+  for (const k of keys) cache.set(k, new PreparedResponse(200, 'application/json', Buffer.alloc(7000, 32)));
+  cache.touch('x1');
+  cache.set('x3', new PreparedResponse(200, 'application/json', Buffer.alloc(7000, 32)));
+  cache.set('x4', new PreparedResponse(200, 'application/json', Buffer.alloc(7000, 32)));
+  assert.ok(cache.has('x1'));
+});

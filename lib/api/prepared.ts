@@ -35,6 +35,8 @@ export class PreparedResponse {
   /** quoted strong ETag of the identity representation */
   readonly etag: string;
   #tag: string;
+  /** told when a compressed variant is ready (the response cache re-counts the entry) */
+  onResize: (() => void) | undefined;
   #variants: Partial<Record<'br' | 'gzip', Promise<Buffer> | Buffer>> = {};
 
   constructor(status: number, contentType: string, body: Buffer) {
@@ -60,6 +62,7 @@ export class PreparedResponse {
     if (have) return have;
     const pending = compress(encoding, this.body).then((out) => {
       this.#variants[encoding] = out;
+      this.onResize?.();
       return out;
     });
     pending.catch(() => {

@@ -1,59 +1,80 @@
 import type { PreparedResponse } from './prepared.ts';
 
 /**
- * Least-recently-used cache of prepared responses, bounded by the bytes they hold. Keys carry
+ * Least-recently-used cache of prepared responses, bounded by the bytes they hold (their
+ * bodies and every compressed variant, re-counted as soon as a variant is ready). Keys carry
  * the snapshot hash, so a new snapshot never serves old bytes; `dropPrefix` frees a
  * registry's entries at once when its snapshot changes.
+ *
+ * The bound may be a function (memory-budget.ts: what the snapshots leave of the budget),
+ * read on every insertion and growth, so the cache shrinks as snapshots load. `onEvict` is
+ * told of every key that leaves, so that anything referring to the entry (the handler's
+ * replies by URL) goes with it and no response outlives its accounting.
  */
 export class ResponseCache {
-  readonly #max: number;
+  readonly #max: () => number;
   #bytes = 0;
   readonly #map = new Map<string, { response: PreparedResponse; size: number }>();
 
   readonly #onLookup: ((hit: boolean) => void) | undefined;
+  readonly #onEvict: ((key: string) => void) | undefined;
 
-  /** `onLookup` is told whether each get hit (metrics) */
-  constructor(maxBytes: number, onLookup?: (hit: boolean) => void) {
-    this.#max = maxBytes;
+  /** `onLookup` is told whether each get hit (metrics); `onEvict` each key that leaves */
+  constructor(maxBytes: number | (() => number), onLookup?: (hit: boolean) => void, onEvict?: (key: string) => void) {
+    this.#max = typeof maxBytes === 'number' ? () => maxBytes : maxBytes;
     this.#onLookup = onLookup;
+    this.#onEvict = onEvict;
   }
 
   get(key: string): PreparedResponse | undefined {
     const hit = this.#map.get(key);
     this.#onLookup?.(hit !== undefined);
     if (!hit) return undefined;
-    // refresh recency; re-account bytes (compressed variants grow an entry after insertion)
+    // refresh recency
     this.#map.delete(key);
     this.#map.set(key, hit);
-    const size = hit.response.size;
-    if (size !== hit.size) {
-      this.#bytes += size - hit.size;
-      hit.size = size;
-      this.#evict();
-    }
     return hit.response;
   }
 
-  set(key: string, response: PreparedResponse): void {
+  /** refreshes an entry's recency without a lookup (the handler's fast path) */
+  touch(key: string): void {
+    const hit = this.#map.get(key);
+    if (!hit) return;
+    this.#map.delete(key);
+    this.#map.set(key, hit);
+  }
+
+  has(key: string): boolean {
+    return this.#map.has(key);
+  }
+
+  /** Keeps the response; false when it is too large to keep (over a quarter of the bound). */
+  set(key: string, response: PreparedResponse): boolean {
     const size = response.size;
-    if (size > this.#max / 4) return; // one response must not flush everything else
+    if (size > this.#max() / 4) return false; // one response must not flush everything else
     const old = this.#map.get(key);
-    if (old) {
-      this.#bytes -= old.size;
-      this.#map.delete(key);
-    }
-    this.#map.set(key, { response, size });
+    if (old) this.#remove(key, old, old.response !== response);
+    const entry = { response, size };
+    this.#map.set(key, entry);
     this.#bytes += size;
+    // a compressed variant grows the entry after insertion: count it when it is ready
+    response.onResize = () => {
+      if (this.#map.get(key) !== entry) return;
+      this.#bytes += response.size - entry.size;
+      entry.size = response.size;
+      this.#evict();
+    };
     this.#evict();
+    return this.#map.get(key) === entry;
   }
 
   dropPrefix(prefix: string): void {
-    for (const [key, v] of this.#map) {
-      if (key.startsWith(prefix)) {
-        this.#map.delete(key);
-        this.#bytes -= v.size;
-      }
-    }
+    for (const [key, v] of this.#map) if (key.startsWith(prefix)) this.#remove(key, v, true);
+  }
+
+  /** frees entries until the bytes fit the bound (call when the bound shrank) */
+  trim(): void {
+    this.#evict();
   }
 
   get bytes(): number {
@@ -64,13 +85,23 @@ export class ResponseCache {
     return this.#map.size;
   }
 
+  get maxBytes(): number {
+    return this.#max();
+  }
+
+  #remove(key: string, v: { response: PreparedResponse; size: number }, notify: boolean): void {
+    this.#map.delete(key);
+    this.#bytes -= v.size;
+    v.response.onResize = undefined;
+    if (notify) this.#onEvict?.(key);
+  }
+
   #evict(): void {
-    while (this.#bytes > this.#max) {
+    const max = this.#max();
+    while (this.#bytes > max) {
       const oldest = this.#map.keys().next();
       if (oldest.done) break;
-      const v = this.#map.get(oldest.value)!;
-      this.#map.delete(oldest.value);
-      this.#bytes -= v.size;
+      this.#remove(oldest.value, this.#map.get(oldest.value)!, true);
     }
   }
 }

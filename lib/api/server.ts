@@ -8,8 +8,22 @@ import { anonymousAccess, type AccessControl } from './auth.ts';
 import type { QueryConfig } from './config.ts';
 import { createQueryHandler, type QueryHandler } from './handler.ts';
 import { SnapshotCache } from './snapshot-cache.ts';
+import { MIB, containerMemoryLimit, memoryBudget, responseCacheBytes } from './memory-budget.ts';
 import { instrumentStore } from '../telemetry/instrumented-store.ts';
 import type { Telemetry } from '../telemetry/telemetry.ts';
+
+// builtins through getBuiltinModule: ESM facades of builtins cost cold-start time
+const { readFileSync } = process.getBuiltinModule('node:fs');
+const { totalmem } = process.getBuiltinModule('node:os');
+
+/** a cgroup file's text, or undefined where there is none */
+function readSmallFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The query function's HTTP server (node:http): builds the caches and access control from
@@ -57,6 +71,12 @@ export async function startQueryServer(options: QueryServerOptions): Promise<Que
     prefixBytes: config.prefixBytes,
     pieceBytes: config.pieceBytes,
   });
+  const budget = memoryBudget(containerMemoryLimit(config.memoryLimitMb, readSmallFile, totalmem()), {
+    ...(config.memoryBudgetMb !== undefined ? { budgetMb: config.memoryBudgetMb } : {}),
+    ...(config.responseCacheMb !== undefined ? { responseCacheMb: config.responseCacheMb } : {}),
+  });
+  let held = 0;
+  let heldAt = -Infinity;
   const access: AccessControl | (() => Promise<AccessControl>) =
     config.auth === 'anonymous'
       ? anonymousAccess
@@ -77,8 +97,28 @@ export async function startQueryServer(options: QueryServerOptions): Promise<Que
     access,
     accessLog: config.accessLog,
     ...(options.telemetry ? { telemetry: options.telemetry } : {}),
-    responseCacheBytes: config.responseCacheBytes,
+    responseCacheBytes: () => {
+      // what the snapshots and indexes leave of the budget, re-read at most every 250 ms
+      // (and at once when a snapshot finished loading)
+      const now = performance.now();
+      if (now - heldAt > 250) {
+        held = cache.heldBytes();
+        heldAt = now;
+      }
+      return responseCacheBytes(budget, held);
+    },
     settings: { defaultRegistry: config.defaultRegistry, maxAgeSeconds: config.maxAgeSeconds },
+  });
+  cache.onHeld(() => {
+    heldAt = -Infinity;
+    handler.ctx.responses.trim();
+    const heldNow = cache.heldBytes();
+    if (heldNow > budget.budgetBytes) logger.warn('loaded snapshots exceed the memory budget; the response cache keeps its minimum', { heldMb: Math.round(heldNow / MIB), budgetMb: Math.round(budget.budgetBytes / MIB) });
+  });
+  logger.info('memory budget', {
+    budgetMb: Math.round(budget.budgetBytes / MIB),
+    ...(budget.limit ? { limitMb: Math.round(budget.limit.bytes / MIB), limitFrom: budget.limit.source } : {}),
+    ...(budget.responseCacheCapBytes !== undefined ? { responseCacheCapMb: Math.round(budget.responseCacheCapBytes / MIB) } : {}),
   });
   // not an ESM import: the ESM facade of node:http loads undici (~15 ms of cold start)
   const { createServer } = process.getBuiltinModule('node:http');

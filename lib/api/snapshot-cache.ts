@@ -71,7 +71,12 @@ interface UpstreamLoad {
 interface FileLoad {
   hash: string;
   value: Promise<unknown>;
+  /** estimated bytes held once parsed (PARSED_FACTOR × the object's size) */
+  bytes: number;
 }
+
+/** parsed JSON in V8 takes about this many times its text (objects, strings, hidden classes) */
+const PARSED_FACTOR = 3;
 
 interface RegistryState {
   ref: RegistryRef;
@@ -100,6 +105,7 @@ export class SnapshotCache {
   #list: { at: number; refs: RegistryRef[] } | undefined;
   #listing: Promise<RegistryRef[]> | undefined;
   readonly #listeners: Array<(ref: RegistryRef) => void> = [];
+  readonly #heldListeners: Array<() => void> = [];
 
   constructor(options: SnapshotCacheOptions) {
     this.store = options.store;
@@ -116,6 +122,30 @@ export class SnapshotCache {
   /** How many names the cache holds state for and remembers as missing (for tests and metrics). */
   sizes(): { registries: number; negative: number } {
     return { registries: this.#states.size, negative: this.#negative.size };
+  }
+
+  /**
+   * Estimated bytes held by every loaded snapshot: upstream views (the one serving and a last
+   * good one kept beside it) and parsed snapshot files. The memory budget gives the response
+   * cache what this leaves (memory-budget.ts).
+   */
+  heldBytes(): number {
+    let n = 0;
+    for (const st of this.#states.values()) {
+      if (st.upstream) n += st.upstream.view.heldBytes;
+      if (st.goodUpstream && st.goodUpstream !== st.upstream) n += st.goodUpstream.view.heldBytes;
+      for (const f of st.files.values()) n += f.bytes;
+    }
+    return n;
+  }
+
+  /** called when more snapshot bytes are held (the response cache shrinks to the budget) */
+  onHeld(listener: () => void): void {
+    this.#heldListeners.push(listener);
+  }
+
+  #onHeld(): void {
+    for (const l of this.#heldListeners) l();
   }
 
   /** called when a registry's snapshot changes or disappears (response caches drop it) */
@@ -293,7 +323,11 @@ export class SnapshotCache {
       if (view.failure) throw view.failure;
     };
     const completed = () => {
-      if (st.upstream === load) st.goodUpstream = load;
+      if (st.upstream === load) {
+        // the previous good snapshot is no longer needed as a fallback
+        st.goodUpstream = load;
+      }
+      this.#onHeld();
       if (view.skipped.length > 0) this.#log.warn('snapshot entries skipped', { registry, count: view.skipped.length, first: view.skipped[0] });
     };
     load.started = (async () => {
@@ -360,12 +394,17 @@ export class SnapshotCache {
     if (!load || load.hash !== cur.pointer.hash) {
       const pointer = cur.pointer;
       const key = pointer.objects[object];
+      const loading: FileLoad = { hash: pointer.hash, value: Promise.resolve(), bytes: 0 };
       const value = (async () => {
         const got = await this.store.get(key);
         if (got === null || got === 'not-modified') throw new RegistryError('not_found', `snapshot object ${object}.json is missing`, { where: { key } });
-        return parse(got.body, pointer);
+        loading.bytes = got.body.byteLength * PARSED_FACTOR;
+        const parsed = parse(got.body, pointer);
+        this.#onHeld();
+        return parsed;
       })();
-      load = { hash: pointer.hash, value };
+      loading.value = value;
+      load = loading;
       st.files.set(name, load);
       value.catch((e: unknown) => {
         if (st.files.get(name) === load) st.files.delete(name);

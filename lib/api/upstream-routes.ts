@@ -25,7 +25,7 @@ const SERVER_NOT_FOUND = () => problemReply(problem(404, 'Server not found'));
 
 export async function upstreamRoute(ctx: Ctx, route: UpstreamRoute, rawQuery: string, headers: IncomingHttpHeaders, url: string): Promise<Reply> {
   const reply = await answerRoute(ctx, route, rawQuery, headers);
-  if (reply.hash && ctx.anonymous) ctx.remember(url, { ref: reply.ref!, hash: reply.hash, reply: reply.reply });
+  if (reply.hash && reply.key && ctx.anonymous) ctx.remember(url, { ref: reply.ref!, hash: reply.hash, reply: reply.reply, key: reply.key });
   return reply.reply;
 }
 
@@ -34,6 +34,8 @@ interface Answered {
   /** the registry and snapshot a data reply was computed from */
   ref?: RegistryRef;
   hash?: string;
+  /** its response cache key */
+  key?: string;
 }
 
 async function answerRoute(ctx: Ctx, route: UpstreamRoute, rawQuery: string, headers: IncomingHttpHeaders): Promise<Answered> {
@@ -61,12 +63,14 @@ async function answerRoute(ctx: Ctx, route: UpstreamRoute, rawQuery: string, hea
       if (!loaded) return done(registryNotFound());
       const params = parsed.value;
       const suffix = `|L|${listParamsKey(params)}`;
-      const hit = ctx.responses.get(`${rk}|${loaded.hash}${suffix}`);
-      if (hit) return { reply: dataReply(ctx, hit), ref, hash: loaded.hash };
+      const hitKey = `${rk}|${loaded.hash}${suffix}`;
+      const hit = ctx.responses.get(hitKey);
+      if (hit) return { reply: dataReply(ctx, hit), ref, hash: loaded.hash, key: hitKey };
       const { hash, value: page } = await answer(ctx, ref, loaded, (v) => listPage(v, params));
       const response = new PreparedResponse(200, 'application/json', listBody(page.items, page.nextCursor));
-      ctx.responses.set(`${rk}|${hash}${suffix}`, response);
-      return { reply: dataReply(ctx, response), ref, hash };
+      const key = `${rk}|${hash}${suffix}`;
+      ctx.responses.set(key, response);
+      return { reply: dataReply(ctx, response), ref, hash, key };
     }
 
     case 'up-versions':
@@ -80,8 +84,9 @@ async function answerRoute(ctx: Ctx, route: UpstreamRoute, rawQuery: string, hea
         route.kind === 'up-versions'
           ? `|V|${includeDeleted ? 1 : 0}|${route.server}`
           : `|E|${includeDeleted ? 1 : 0}|${route.server}\u0000${route.version}`;
-      const hit = ctx.responses.get(`${rk}|${loaded.hash}${suffix}`);
-      if (hit) return { reply: dataReply(ctx, hit), ref, hash: loaded.hash };
+      const hitKey = `${rk}|${loaded.hash}${suffix}`;
+      const hit = ctx.responses.get(hitKey);
+      if (hit) return { reply: dataReply(ctx, hit), ref, hash: loaded.hash, key: hitKey };
       let body: Buffer | null;
       let hash: string;
       if (route.kind === 'up-versions') {
@@ -95,8 +100,9 @@ async function answerRoute(ctx: Ctx, route: UpstreamRoute, rawQuery: string, hea
       }
       if (!body) return done(SERVER_NOT_FOUND());
       const response = new PreparedResponse(200, 'application/json', body);
-      ctx.responses.set(`${rk}|${hash}${suffix}`, response);
-      return { reply: dataReply(ctx, response), ref, hash };
+      const key = `${rk}|${hash}${suffix}`;
+      ctx.responses.set(key, response);
+      return { reply: dataReply(ctx, response), ref, hash, key };
     }
   }
 }

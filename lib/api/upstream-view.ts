@@ -55,9 +55,26 @@ export class UpstreamView {
   #scanner = new EnvelopeScanner();
   #seen = 0;
   #newlinesIn: { bytes: Uint8Array; any: boolean } | undefined;
+  /** bytes of the distinct source buffers the versions point into */
+  #srcBytes = 0;
+  #lastSrc: Uint8Array | undefined;
+  /** bytes of what was derived from this view and lives as long as it (see heldBytes) */
+  derivedBytes = 0;
 
   get length(): number {
     return this.#length;
+  }
+
+  /**
+   * Estimated bytes this view keeps alive: the snapshot bytes it serves from, its columns
+   * (about 120 bytes a version with the name and version strings) and `derivedBytes`
+   * (structures built from it, e.g. the latest servers of /api/v1/servers). For the memory
+   * budget (memory-budget.ts).
+   */
+  get heldBytes(): number {
+    let own = 0;
+    for (const b of this.#own.values()) own += b.byteLength;
+    return this.#srcBytes + this.#length * 120 + own + this.derivedBytes;
   }
 
   /** all versions are present */
@@ -191,6 +208,10 @@ export class UpstreamView {
     this.#start[n] = start;
     this.#end[n] = end;
     this.#src.push(bytes);
+    if (bytes.buffer !== this.#lastSrc?.buffer || bytes.byteOffset !== this.#lastSrc.byteOffset) {
+      this.#lastSrc = bytes;
+      this.#srcBytes += bytes.byteLength;
+    }
     if (own) this.#own.set(n, own);
     this.#length = n + 1;
   }

@@ -43,6 +43,7 @@ import { publishEntries } from '../api/fixture.ts';
 import { startOtlpReceiver } from '../servers/otlp.ts';
 import { startS3Server } from '../servers/s3.ts';
 import { iterateUpstreamServers, Rng } from './generate.ts';
+import { runLoad } from './query-load.ts';
 import type { ServerResponse } from '../../lib/formats/upstream-schema.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -157,7 +158,7 @@ function searchVocabulary(toolhive: Uint8Array): string[] {
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { quick: { type: 'boolean', default: false }, servers: { type: 'string' }, runs: { type: 'string' }, duration: { type: 'string' }, rounds: { type: 'string' } },
+    options: { quick: { type: 'boolean', default: false }, servers: { type: 'string' }, runs: { type: 'string' }, duration: { type: 'string' }, rounds: { type: 'string' }, 'load-only': { type: 'boolean', default: false }, versions: { type: 'string' } },
   });
   const servers = Number(values.servers ?? 10_000);
   const runs = Number(values.runs ?? (values.quick ? 3 : 9));
@@ -168,6 +169,9 @@ export async function run(argv: string[]): Promise<void> {
   log('building dist/');
   const built = spawnSync(process.execPath, ['scripts/build.ts'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   if (built.status !== 0) throw new Error('build failed');
+  // the rows under varied load (query-load.ts): random access, distinct searches, compression
+  const load = () => runLoad({ versions: (values.versions ?? (values.quick ? '10000' : '10000,100000')).split(',').map(Number), duration, rounds });
+  if (values['load-only']) return load();
   const queryJs = join(ROOT, 'dist', 'query.js');
 
   const work = await mkdtemp(join(tmpdir(), 'mcpreg-bench-query-'));
@@ -347,7 +351,7 @@ export async function run(argv: string[]): Promise<void> {
       ['search-three-words', threeWords],
     ] as const;
     // as knative/service-query.yaml runs it: the heap limited, so that peak RSS means what it would there
-    const nodeOptions = '--max-old-space-size=192';
+    const nodeOptions = '--max-semi-space-size=2 --max-old-space-size=320';
     const searching = await coldStart([queryJs], { ...env, NODE_OPTIONS: nodeOptions }, '/v0.1/servers');
     children.push(searching.child);
     for (const [scenario, queries] of searches) {
@@ -466,6 +470,7 @@ export async function run(argv: string[]): Promise<void> {
         sync_time_added_ms: 0,
       }),
     );
+    await load();
   } finally {
     for (const c of children) await stop(c);
     store.close();
