@@ -80,6 +80,9 @@ export async function checkPrivateKey(text: string, keyLabel: string, where: Err
   if (!key || !key.isPrivateKey()) throw new RegistryError('auth_failed', `${keyLabel} holds a public key, not a private key`, { where });
 }
 
+/** the host key algorithms ssh2 verifies (its SUPPORTED_SERVER_HOST_KEY without ssh-dss) */
+const SSH2_HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+
 const TRANSIENT_SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
 
 function connectTcp(address: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<net.Socket> {
@@ -112,8 +115,14 @@ async function connect(o: GitSshOptions): Promise<Connection> {
   const name = knownHostName(remote.host, remote.port);
   const addresses = await checkedAddresses(remote.host, policy, where);
   const { Client } = await loadSsh2();
-  const forHost = o.trust.knownHosts?.filter((e) => lineMatchesHost(e, remote.host, remote.port) && e.marker !== 'cert-authority') ?? [];
-  const algorithms = hostKeyAlgorithms(forHost.filter((e) => !e.marker).map((e) => e.keyType));
+  const forHost = o.trust.knownHosts?.filter((e) => lineMatchesHost(e, remote.host, remote.port) && !e.marker) ?? [];
+  // offer only the host key algorithms of the keys known for the host (so that the server
+  // shows one of them), among those ssh2 speaks
+  const algorithms = hostKeyAlgorithms(forHost.map((e) => e.keyType)).filter((a) => SSH2_HOST_KEY_ALGORITHMS.includes(a));
+  if (forHost.length > 0 && algorithms.length === 0) {
+    const types = [...new Set(forHost.map((e) => e.keyType))].join(', ');
+    throw new RegistryError('host_key_rejected', `known_hosts has only keys of types the SSH client cannot check for ${name} (${types}); add its ssh-ed25519, ECDSA or RSA key`, { where });
+  }
 
   for (let attempt = 0; ; attempt++) {
     let socket: net.Socket;

@@ -65,6 +65,8 @@ export interface TestSshd {
   clearCommands(): void;
   /** ignore GIT_PROTOCOL from now on (true) or honour it again (false) */
   protocolV0Only(on: boolean): void;
+  /** wait 5 s before running each command from now on (true), or not (false) */
+  stall(on: boolean): void;
   /** stops the server, gives it a new host key, starts it again on the same port */
   rotateHostKey(): Promise<void>;
   /** what sshd wrote to stderr (-e), for failure messages */
@@ -121,12 +123,15 @@ export async function startSshd(): Promise<TestSshd> {
   writeFileSync(commandsLog, '');
   const wrapper = path.join(dir, 'record-and-run.sh');
   const v0Flag = path.join(dir, 'v0-only');
+  const stallFlag = path.join(dir, 'stall');
   writeFileSync(
     wrapper,
     [
       '#!/bin/sh',
       // a server that ignores GIT_PROTOCOL (as one whose sshd does not AcceptEnv it)
       `[ -f '${v0Flag}' ] && unset GIT_PROTOCOL`,
+      // a server that hangs before answering (timeout tests); the sleep ends by itself
+      `[ -f '${stallFlag}' ] && sleep 5`,
       `printf '%s\\t%s\\n' "\${GIT_PROTOCOL:-}" "$SSH_ORIGINAL_COMMAND" >> '${commandsLog}'`,
       'exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"',
       '',
@@ -203,6 +208,10 @@ export async function startSshd(): Promise<TestSshd> {
     protocolV0Only(on: boolean) {
       if (on) writeFileSync(v0Flag, '');
       else rmSync(v0Flag, { force: true });
+    },
+    stall(on: boolean) {
+      if (on) writeFileSync(stallFlag, '');
+      else rmSync(stallFlag, { force: true });
     },
     async rotateHostKey() {
       await stop();

@@ -220,6 +220,34 @@ describe('git source over SSH (real sshd on loopback)', { skip: missing ? `SKIPP
     }
   });
 
+  it('a server slower than MCPREG_FETCH_TIMEOUT → source_timeout; the sync signal → aborted; temp dir removed', async () => {
+    sshd.stall(true);
+    try {
+      const t0 = Date.now();
+      const e = await rejectsWith(src().fetch(testContext({ policy: { totalTimeoutMs: 1_000 } })), 'source_timeout');
+      assert.ok(Date.now() - t0 < 4_000, `gave up after ${Date.now() - t0} ms`);
+      assert.match(e.message, /1000 ms \(MCPREG_FETCH_TIMEOUT\)/);
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(), 300);
+      await rejectsWith(src().fetch(testContext({ signal: ac.signal })), 'aborted');
+      assert.deepEqual(readdirSync(scratch), []);
+    } finally {
+      sshd.stall(false);
+    }
+  });
+
+  it('nothing listening on the port → source_unavailable (transient), after the retries', async () => {
+    const e = await rejectsWith(src({ repository: `ssh://${sshd.user}@127.0.0.1:1${repo.bare}` }).fetch(testContext({ policy: { retries: 1 } })), 'source_unavailable');
+    assert.equal(e.message, 'connecting to [127.0.0.1]:1 failed: ECONNREFUSED');
+    assert.equal(e.transient, true);
+  });
+
+  it('known_hosts with only key types the client cannot verify for the host → host_key_rejected, saying so', async () => {
+    secretValues.deploy!.sk_only = `[127.0.0.1]:${sshd.port} sk-ssh-ed25519@openssh.com ${Buffer.concat([Buffer.from([0, 0, 0, 26]), Buffer.from('sk-ssh-ed25519@openssh.com'), Buffer.alloc(8)]).toString('base64')}\n`;
+    const e = await rejectsWith(src({ authSecret: { name: 'deploy', sshPrivateKeyKey: 'ssh-privatekey', knownHostsKey: 'sk_only' } }).fetch(testContext()), 'host_key_rejected');
+    assert.match(e.message, /only keys of types the SSH client cannot check .*sk-ssh-ed25519@openssh\.com/);
+  });
+
   it('changed host key: the server gets a new host key → host_key_rejected naming both keys; a fresh ssh-keyscan is accepted', async () => {
     const before = sshd.hostKey.fingerprint;
     await sshd.rotateHostKey();
