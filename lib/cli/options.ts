@@ -66,7 +66,7 @@ export function addSourceOptions<A extends unknown[], O extends OptionValues, G 
   return cmd
     .option('--configmap <CM[:KEY]>', 'source: a ConfigMap in the namespace, and its key (default registry.json)')
     .option('--url <URL>', 'source: a registry document over https (http with --allow-http)')
-    .option('--git <REPO>', 'source: a file in a git repository (smart HTTP)')
+    .option('--git <REPO>', 'source: a file in a git repository (https, or ssh:// and user@host:path with a deploy key)')
     .option('--branch <B>', 'with --git: the branch to follow (default main)')
     .option('--tag <T>', 'with --git: a tag')
     .option('--commit <C>', 'with --git: a commit (7 to 40 hex digits)')
@@ -83,6 +83,9 @@ export function addCredentialOptions<A extends unknown[], O extends OptionValues
     .option('--password-key <P>', 'with --auth-secret and --username-key')
     .addOption(repeatableOption('--header <NAME=VALUE|NAME>', 'NAME=VALUE: a request header; NAME: with --header-key, the header whose value comes from the Secret'))
     .option('--header-key <K>', "with --auth-secret and --header NAME: the key holding the header's value")
+    .option('--ssh-private-key-key <K>', 'with --auth-secret and an ssh --git repository: the key holding the deploy key (an unencrypted SSH private key)')
+    .option('--known-hosts-key <K>', 'with --ssh-private-key-key: the key holding known_hosts lines for the server')
+    .option('--ssh-host-key-fingerprint <SHA256:…>', 'with an ssh --git repository, instead of --known-hosts-key: the server host key fingerprint (ssh-keygen -l)')
     .option('--allow-http', 'allow a plain http:// source URL');
 }
 

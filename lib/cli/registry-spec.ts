@@ -1,5 +1,5 @@
 import { API_VERSION, MCP_REGISTRY } from '../kube/resources.ts';
-import { MCPRegistrySpec, OBJECT_NAME_PATTERN } from '../kube/mcpregistry-spec.ts';
+import { MCPRegistrySpec, OBJECT_NAME_PATTERN, SSH_REPOSITORY_PATTERN } from '../kube/mcpregistry-spec.ts';
 import type { FilterSet, FilterSpec } from '../filter/spec.ts';
 import { UsageError } from './io.ts';
 
@@ -39,6 +39,9 @@ export interface AddFlags {
   /** NAME=VALUE (a request header), or NAME (the header whose value --header-key reads from the Secret) */
   header: string[];
   headerKey?: string;
+  sshPrivateKeyKey?: string;
+  knownHostsKey?: string;
+  sshHostKeyFingerprint?: string;
   allowHttp?: boolean;
 }
 
@@ -74,6 +77,9 @@ const FLAG_OF_FIELD: [RegExp, string][] = [
   [/\.authSecret\.passwordKey$/, '--password-key'],
   [/\.authSecret\.headerName$/, '--header'],
   [/\.authSecret\.headerValueKey$/, '--header-key'],
+  [/\.authSecret\.sshPrivateKeyKey$/, '--ssh-private-key-key'],
+  [/\.authSecret\.knownHostsKey$/, '--known-hosts-key'],
+  [/^source\.git\.sshHostKeyFingerprint$/, '--ssh-host-key-fingerprint'],
   [/\.authSecret$/, '--auth-secret'],
   [/\.headers/, '--header'],
   [/^syncPolicy\.interval$/, '--interval'],
@@ -148,6 +154,8 @@ export function registryFromFlags(name: string, namespace: string | undefined, f
     ['--username-key', flags.usernameKey],
     ['--password-key', flags.passwordKey],
     ['--header-key', flags.headerKey],
+    ['--ssh-private-key-key', flags.sshPrivateKeyKey],
+    ['--known-hosts-key', flags.knownHostsKey],
   ] as const;
   if (flags.authSecret === undefined) {
     for (const [flag, value] of credentialFlags) if (value !== undefined) fail(`${flag} needs --auth-secret NAME`);
@@ -155,13 +163,30 @@ export function registryFromFlags(name: string, namespace: string | undefined, f
   }
   if ((headerNames.length > 0) !== (flags.headerKey !== undefined)) fail(headerNames.length > 0 ? `--header ${headerNames[0]} needs --header-key KEY` : '--header-key needs --header NAME (the header to send)');
   if (flags.authSecret !== undefined) {
-    const sets = [flags.tokenKey !== undefined, flags.usernameKey !== undefined || flags.passwordKey !== undefined, flags.headerKey !== undefined].filter(Boolean).length;
-    if (sets !== 1) fail(`--auth-secret needs exactly one of --token-key K, --username-key U with --password-key P, or --header NAME with --header-key K${sets > 1 ? ' (several were given)' : ''}`);
+    const sets = [flags.tokenKey !== undefined, flags.usernameKey !== undefined || flags.passwordKey !== undefined, flags.headerKey !== undefined, flags.sshPrivateKeyKey !== undefined].filter(Boolean).length;
+    if (sets !== 1) fail(`--auth-secret needs exactly one of --token-key K, --username-key U with --password-key P, --header NAME with --header-key K, or --ssh-private-key-key K${sets > 1 ? ' (several were given)' : ''}`);
     if ((flags.usernameKey === undefined) !== (flags.passwordKey === undefined)) fail(flags.usernameKey === undefined ? '--password-key needs --username-key' : '--username-key needs --password-key');
   }
   if (flags.authSecret !== undefined && source === 'configmap') fail('--auth-secret applies to --url, --git and --from-registry (a ConfigMap is read with the sync function\'s own access)');
   if (flags.authSecret !== undefined && source === 'aggregate') fail('--auth-secret applies to --url, --git and --from-registry (an aggregate reads its members\' snapshots from the store)');
   if (flags.allowHttp && (source === 'configmap' || source === 'aggregate')) fail('--allow-http applies to --url, --git and --from-registry');
+  // git over SSH: a deploy key, and a host key to check the server by (never accepted unchecked)
+  const ssh = source === 'git' && new RegExp(SSH_REPOSITORY_PATTERN).test(flags.git!.trim());
+  const sshFlags = (
+    [
+      ['--ssh-private-key-key', flags.sshPrivateKeyKey],
+      ['--known-hosts-key', flags.knownHostsKey],
+      ['--ssh-host-key-fingerprint', flags.sshHostKeyFingerprint],
+    ] as const
+  ).filter(([, v]) => v !== undefined);
+  if (!ssh && sshFlags.length > 0) fail(`${sshFlags[0]![0]} applies only to an ssh --git repository (ssh://… or user@host:path)`);
+  if (ssh) {
+    if (flags.sshPrivateKeyKey === undefined) fail('--git over SSH needs --auth-secret NAME with --ssh-private-key-key K (a deploy key)');
+    if (flags.knownHostsKey === undefined && flags.sshHostKeyFingerprint === undefined) {
+      fail('--git over SSH needs --known-hosts-key K or --ssh-host-key-fingerprint SHA256:…: a host key is never accepted unchecked');
+    }
+    if (flags.allowHttp) fail('--allow-http applies to http:// repositories, not SSH');
+  }
 
   const authSecret =
     flags.authSecret === undefined
@@ -173,6 +198,8 @@ export function registryFromFlags(name: string, namespace: string | undefined, f
           ...(flags.passwordKey !== undefined ? { passwordKey: flags.passwordKey } : {}),
           ...(headerNames[0] !== undefined ? { headerName: headerNames[0] } : {}),
           ...(flags.headerKey !== undefined ? { headerValueKey: flags.headerKey } : {}),
+          ...(flags.sshPrivateKeyKey !== undefined ? { sshPrivateKeyKey: flags.sshPrivateKeyKey } : {}),
+          ...(flags.knownHostsKey !== undefined ? { knownHostsKey: flags.knownHostsKey } : {}),
         };
   const remote = {
     ...(Object.keys(headers).length > 0 ? { headers } : {}),
@@ -208,6 +235,7 @@ export function registryFromFlags(name: string, namespace: string | undefined, f
         ...(flags.commit !== undefined ? { commit: flags.commit } : {}),
         ...(flags.path !== undefined ? { path: flags.path } : {}),
         ...gitRemote,
+        ...(flags.sshHostKeyFingerprint !== undefined ? { sshHostKeyFingerprint: flags.sshHostKeyFingerprint } : {}),
       },
     };
   }
