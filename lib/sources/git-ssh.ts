@@ -308,7 +308,8 @@ class UploadPack {
     if (request && request.byteLength > 0) this.channel.write(Buffer.from(request));
     this.channel.end();
     await this.until(() => false);
-    if (this.buf.length === 0) throw this.endedError('fetching');
+    // git-upload-pack exits 0 after a complete answer; anything else is the server's error
+    if (this.buf.length === 0 || (this.exitCode !== undefined && this.exitCode !== 0)) throw this.endedError('fetching');
     return this.buf;
   }
 
@@ -350,39 +351,51 @@ function createTransport(conn: Connection, o: GitSshOptions, budget: TransferBud
 
   const http: HttpClient = {
     async request(req: GitHttpRequest): Promise<GitHttpResponse> {
-      const failed = budget.failure();
-      if (failed) throw failed;
-      const url = new URL(req.url);
-      const method = (req.method ?? 'GET').toUpperCase();
-      const v2 = Object.entries(req.headers ?? {}).some(([k, v]) => k.toLowerCase() === 'git-protocol' && /version=2/.test(v));
-      const response = (body: Uint8Array, contentType: string): GitHttpResponse => {
-        requests.push({ method, path: url.pathname, status: 200 });
-        return { url: req.url, method, statusCode: 200, statusMessage: 'OK', headers: { 'content-type': contentType }, body: once(body) };
-      };
-      if (method === 'GET' && url.pathname.endsWith('/info/refs') && url.searchParams.get('service') === 'git-upload-pack') {
-        kept?.dismiss();
-        kept = undefined;
-        const up = await open(v2);
-        const ad = await up.advertisement();
-        kept = up;
-        return response(Buffer.concat([SERVICE_HEAD, ad]), 'application/x-git-upload-pack-advertisement');
+      try {
+        return await exchange(req);
+      } catch (e) {
+        // closing the connection on a limit, the timeout or the sync's cancellation fails what
+        // was in flight (ssh2: "Unable to exec"); that is not the server's doing
+        const failed = budget.failure();
+        if (failed) throw failed;
+        if (budget.signal.aborted) throw budget.signal.reason;
+        throw e;
       }
-      if (method === 'POST' && url.pathname.endsWith('/git-upload-pack')) {
-        const body = await collect(req.body);
-        let up = kept && kept.v2 === v2 ? kept : undefined;
-        if (kept && !up) kept.dismiss();
-        kept = undefined;
-        if (!up) {
-          up = await open(v2);
-          await up.advertisement();
-        }
-        const answer = await up.exchange(body);
-        budget.checkResponse(answer, o.where);
-        return response(asUint8(answer), 'application/x-git-upload-pack-result');
-      }
-      throw new RegistryError('unsupported', `the SSH transport serves only git-upload-pack (asked for ${method} ${url.pathname})`, { where: o.where });
     },
   };
+  async function exchange(req: GitHttpRequest): Promise<GitHttpResponse> {
+    const failed = budget.failure();
+    if (failed) throw failed;
+    const url = new URL(req.url);
+    const method = (req.method ?? 'GET').toUpperCase();
+    const v2 = Object.entries(req.headers ?? {}).some(([k, v]) => k.toLowerCase() === 'git-protocol' && /version=2/.test(v));
+    const response = (body: Uint8Array, contentType: string): GitHttpResponse => {
+      requests.push({ method, path: url.pathname, status: 200 });
+      return { url: req.url, method, statusCode: 200, statusMessage: 'OK', headers: { 'content-type': contentType }, body: once(body) };
+    };
+    if (method === 'GET' && url.pathname.endsWith('/info/refs') && url.searchParams.get('service') === 'git-upload-pack') {
+      kept?.dismiss();
+      kept = undefined;
+      const up = await open(v2);
+      const ad = await up.advertisement();
+      kept = up;
+      return response(Buffer.concat([SERVICE_HEAD, ad]), 'application/x-git-upload-pack-advertisement');
+    }
+    if (method === 'POST' && url.pathname.endsWith('/git-upload-pack')) {
+      const body = await collect(req.body);
+      let up = kept && kept.v2 === v2 ? kept : undefined;
+      if (kept && !up) kept.dismiss();
+      kept = undefined;
+      if (!up) {
+        up = await open(v2);
+        await up.advertisement();
+      }
+      const answer = await up.exchange(body);
+      budget.checkResponse(answer, o.where);
+      return response(asUint8(answer), 'application/x-git-upload-pack-result');
+    }
+    throw new RegistryError('unsupported', `the SSH transport serves only git-upload-pack (asked for ${method} ${url.pathname})`, { where: o.where });
+  }
   return {
     http,
     received: () => budget.received(),

@@ -130,9 +130,10 @@ export async function startSshd(): Promise<TestSshd> {
       '#!/bin/sh',
       // a server that ignores GIT_PROTOCOL (as one whose sshd does not AcceptEnv it)
       `[ -f '${v0Flag}' ] && unset GIT_PROTOCOL`,
-      // a server that hangs before answering (timeout tests); the sleep ends by itself
-      `[ -f '${stallFlag}' ] && sleep 5`,
       `printf '%s\\t%s\\n' "\${GIT_PROTOCOL:-}" "$SSH_ORIGINAL_COMMAND" >> '${commandsLog}'`,
+      // a server that hangs before answering (timeout tests); recorded first, so that a late
+      // session writes nothing into a later test's record; the sleep ends by itself
+      `[ -f '${stallFlag}' ] && sleep 5`,
       'exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"',
       '',
     ].join('\n'),
