@@ -11,12 +11,13 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CloudEvent, HTTP } from 'cloudevents';
-import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { ControlPlane } from '../../lib/local/control-plane/index.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { createS3Store } from '../../lib/snapshots/s3-store.ts';
 import { resolvePolicy } from '../../lib/sources/policy.ts';
-import { createSyncController } from '../../lib/sync/controller.ts';
+import { createSyncController, type SyncController } from '../../lib/sync/controller.ts';
+import { leaseName } from '../../lib/kube/lease.ts';
 import { telemetryConfigFromEnv } from '../../lib/telemetry/config.ts';
 import { instrumentStore } from '../../lib/telemetry/instrumented-store.ts';
 import { startTelemetry, type Telemetry } from '../../lib/telemetry/telemetry.ts';
@@ -42,6 +43,7 @@ describe('sync telemetry over OTLP', () => {
   let telemetry: Telemetry;
   let sync: SyncServer;
   let s3: TestS3;
+  let controller: SyncController;
   const audit: string[] = [];
 
   before(async () => {
@@ -52,7 +54,7 @@ describe('sync telemetry over OTLP', () => {
     s3 = await startS3Server();
     const config = telemetryConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, MCPREG_AUDIT: 'stdout' }, { serviceName: 'mcp-registry-sync' });
     telemetry = await startTelemetry(config, { exportIntervalMs: 60_000, auditWrite: (line) => audit.push(line) });
-    const controller = createSyncController({
+    controller = createSyncController({
       kubeConfig: cp.kubeConfig(),
       store: instrumentStore(await createS3Store(s3.storeOptions()), telemetry),
       policy: resolvePolicy({ allowPrivate: ['127.0.0.0/8'], retries: 0, totalTimeoutMs: 10_000 }),
@@ -213,6 +215,41 @@ describe('sync telemetry over OTLP', () => {
       assert.ok(!text.includes(s3.credentials.secretAccessKey), 'the S3 secret key in telemetry output');
       assert.ok(!text.includes(Buffer.from(TOKEN).toString('base64')), 'base64 token in telemetry output');
     }
+  });
+
+  test('a failed sync, its retry and a Lease held elsewhere: retries, consecutive failures and lease contention', async () => {
+    source.route('/flaky.json', { body: document, failFirst: { count: 1, status: 500 } });
+    const custom = cp.kubeConfig().makeApiClient(CustomObjectsApi);
+    await custom.createNamespacedCustomObject({
+      group: 'toolhive.stacklok.io',
+      version: 'v1alpha1',
+      namespace: NS,
+      plural: 'mcpregistries',
+      body: { apiVersion: 'toolhive.stacklok.io/v1alpha1', kind: 'MCPRegistry', metadata: { name: 'flaky' }, spec: { source: { type: 'url', url: { url: `${source.url}/flaky.json`, allowHttp: true } }, syncPolicy: { interval: '1h' } } },
+    });
+    const outcomes = async () => (await controller.syncRegistry(NS, 'flaky', 'webhook')).map((x) => x.outcome);
+    assert.deepEqual(await outcomes(), ['failed']);
+    await telemetry.flush();
+    assert.equal(latest(receiver.points(), 'mcpreg.sync.consecutive_failures', { 'mcpreg.registry': `${NS}/flaky` })?.value, 1);
+    assert.equal(latest(receiver.points(), 'mcpreg.sync.retries', { 'mcpreg.source.type': 'url' }), undefined, 'a first failure is no retry');
+    assert.deepEqual(await outcomes(), ['published']);
+    // another replica holds the registry's Lease
+    const leases = cp.kubeConfig().makeApiClient(CoordinationV1Api);
+    const now = new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+    await leases.createNamespacedLease({ namespace: 'mcp-registry', body: { metadata: { name: leaseName(NS, 'flaky') }, spec: { holderIdentity: 'another-replica', leaseDurationSeconds: 120, acquireTime: now as never, renewTime: now as never } } }).catch(async () => {
+      const current = await leases.readNamespacedLease({ namespace: 'mcp-registry', name: leaseName(NS, 'flaky') });
+      await leases.replaceNamespacedLease({ namespace: 'mcp-registry', name: leaseName(NS, 'flaky'), body: { ...current, spec: { ...current.spec, holderIdentity: 'another-replica', leaseDurationSeconds: 120, renewTime: now as never } } });
+    });
+    assert.deepEqual(await outcomes(), ['busy']);
+    await telemetry.flush();
+    const points = receiver.points();
+    assert.equal(latest(points, 'mcpreg.sync.retries', { 'mcpreg.source.type': 'url' })?.value, 1, 'the sync after the failed one');
+    assert.equal(latest(points, 'mcpreg.sync.consecutive_failures', { 'mcpreg.registry': `${NS}/flaky` })?.value, 0);
+    assert.equal(latest(points, 'mcpreg.sync.runs', { 'mcpreg.registry': `${NS}/flaky`, 'mcpreg.source.type': 'url', 'mcpreg.sync.outcome': 'failed' })?.value, 1);
+    assert.equal(latest(points, 'mcpreg.sync.runs', { 'mcpreg.registry': `${NS}/flaky`, 'mcpreg.source.type': 'url', 'mcpreg.sync.outcome': 'published' })?.value, 1);
+    assert.equal(latest(points, 'mcpreg.sync.lease.contention', { 'mcpreg.registry': `${NS}/flaky` })?.value, 1);
+    const failed = audit.map((l) => JSON.parse(l) as Record<string, string>).filter((r) => r.action === 'registry.sync' && r.resource === `mcpregistries/${NS}/flaky`);
+    assert.deepEqual(failed.map((r) => r.outcome), ['failure', 'success']);
   });
 
   test('deleting the registry removes its snapshots, with a snapshot.delete audit line', async () => {
