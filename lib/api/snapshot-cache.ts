@@ -89,6 +89,21 @@ interface RegistryState {
   files: Map<string, FileLoad>;
 }
 
+/**
+ * How a read may be answered. `stale`: a listing across registries (`/api/v1/registries`,
+ * `/api/v1/servers`) takes a pointer past its TTL as it is and revalidates it in the
+ * background, up to STALE_FACTOR × the TTL since its last check; one a published event
+ * invalidated, or older than that, is read first as always. A thousand registries' pointers
+ * would otherwise be re-read on the request path every TTL.
+ */
+export interface ReadOptions {
+  stale?: boolean;
+}
+
+const STALE_FACTOR = 5;
+/** pointer reads the background revalidation makes at once */
+const BACKGROUND_READS = 16;
+
 const POINTER_KEY = /^registries\/([^/]+)\/([^/]+)\/current\.json$/;
 
 export class SnapshotCache {
@@ -106,6 +121,9 @@ export class SnapshotCache {
   #listing: Promise<RegistryRef[]> | undefined;
   readonly #listeners: Array<(ref: RegistryRef) => void> = [];
   readonly #heldListeners: Array<() => void> = [];
+  /** registries whose pointer a listing found past its TTL, to revalidate in the background */
+  readonly #later = new Set<RegistryState>();
+  #laterRunning = 0;
 
   constructor(options: SnapshotCacheOptions) {
     this.store = options.store;
@@ -174,11 +192,15 @@ export class SnapshotCache {
   }
 
   /** The registry's current pointer (revalidated when due), or null when it has none. */
-  async current(ref: RegistryRef): Promise<Current | null> {
+  async current(ref: RegistryRef, options: ReadOptions = {}): Promise<Current | null> {
     const key = `${ref.namespace}/${ref.name}`;
     if (!this.#states.has(key) && this.#negative.has(key)) return null;
     const st = this.#state(ref);
-    if (st.current === undefined || this.#now() - st.checkedAt >= this.#ttl) {
+    const age = this.#now() - st.checkedAt;
+    if (options.stale && st.current && age >= this.#ttl && age < this.#ttl * STALE_FACTOR) {
+      // a listing across registries does not wait for this one's revalidation
+      this.#revalidateLater(st);
+    } else if (st.current === undefined || age >= this.#ttl) {
       try {
         await this.#revalidate(st);
       } catch (e) {
@@ -194,6 +216,28 @@ export class SnapshotCache {
       this.#negative.add(key);
     }
     return null;
+  }
+
+  /** queues a background revalidation (at most BACKGROUND_READS pointer reads at once) */
+  #revalidateLater(st: RegistryState): void {
+    if (st.checking) return;
+    this.#later.add(st);
+    this.#pumpLater();
+  }
+
+  #pumpLater(): void {
+    for (const st of this.#later) {
+      if (this.#laterRunning >= BACKGROUND_READS) return;
+      this.#later.delete(st);
+      if (st.checking || this.#now() - st.checkedAt < this.#ttl) continue;
+      this.#laterRunning++;
+      this.#revalidate(st)
+        .catch(() => undefined)
+        .finally(() => {
+          this.#laterRunning--;
+          this.#pumpLater();
+        });
+    }
   }
 
   #revalidate(st: RegistryState): Promise<void> {
@@ -273,8 +317,8 @@ export class SnapshotCache {
   }
 
   /** The upstream view of the registry's snapshot, started loading if needed; null when unpublished. */
-  async upstream(ref: RegistryRef): Promise<LoadedView | null> {
-    const cur = await this.current(ref);
+  async upstream(ref: RegistryRef, options: ReadOptions = {}): Promise<LoadedView | null> {
+    const cur = await this.current(ref, options);
     if (!cur) return null;
     const st = this.#state(ref);
     const hash = cur.pointer.hash;
@@ -386,8 +430,8 @@ export class SnapshotCache {
    * A snapshot file other than upstream.json, parsed once per snapshot by `parse`
    * (memoised under `name`, e.g. the ToolHive index).
    */
-  async file<T>(ref: RegistryRef, name: string, object: 'toolhive' | 'upstream', parse: (bytes: Uint8Array, pointer: SnapshotPointer) => T): Promise<{ pointer: SnapshotPointer; value: T } | null> {
-    const cur = await this.current(ref);
+  async file<T>(ref: RegistryRef, name: string, object: 'toolhive' | 'upstream', parse: (bytes: Uint8Array, pointer: SnapshotPointer) => T, options: ReadOptions = {}): Promise<{ pointer: SnapshotPointer; value: T } | null> {
+    const cur = await this.current(ref, options);
     if (!cur) return null;
     const st = this.#state(ref);
     let load = st.files.get(name);
@@ -417,8 +461,9 @@ export class SnapshotCache {
   /** Every registry with a pointer in the store (reused for `registryListTtlMs`). */
   async registries(): Promise<RegistryRef[]> {
     const list = this.#list;
-    if (list && this.#now() - list.at < this.#listTtl) return list.refs;
-    this.#listing ??= (async () => {
+    const age = list ? this.#now() - list.at : Infinity;
+    if (list && age < this.#listTtl) return list.refs;
+    const refreshing = (this.#listing ??= (async () => {
       try {
         const keys = await this.store.list('registries/');
         const refs: RegistryRef[] = [];
@@ -438,7 +483,13 @@ export class SnapshotCache {
       } finally {
         this.#listing = undefined;
       }
-    })();
-    return this.#listing;
+    })());
+    // within STALE_FACTOR × its TTL the list answers as it is while it is listed again (the
+    // listing reads every key under registries/); dropped by a published event, it is waited for
+    if (list && age < this.#listTtl * STALE_FACTOR) {
+      refreshing.catch(() => undefined);
+      return list.refs;
+    }
+    return refreshing;
   }
 }

@@ -4,7 +4,7 @@ import { dataReply, registryKey, type Ctx, type Reply } from './context.ts';
 import { PreparedResponse } from './prepared.ts';
 import { fail, ok, problem, type Outcome } from './problem.ts';
 import { loadEach, type RegistryFailure } from './registry-failures.ts';
-import { latestUpstream, loadToolhive, partialReply, upstreamItem, type LatestUpstream, type ToolhiveLoaded } from './toolhive-routes.ts';
+import { ACROSS, latestUpstream, loadToolhive, partialReply, upstreamItem, type LatestUpstream, type ToolhiveLoaded } from './toolhive-routes.ts';
 import { matchesFilter, toolhiveItem, type Facets, type ServerFilter } from './toolhive-view.ts';
 
 /**
@@ -115,7 +115,7 @@ export async function listServersPage(ctx: Ctx, allRefs: RegistryRef[], filter: 
   let more = false;
   for (let i = start; i < refs.length && !more; i += READ_AHEAD) {
     const batch = refs.slice(i, i + READ_AHEAD);
-    const { loaded, failures: failed } = await loadEach<{ pointer: SnapshotPointer }>(batch, (ref) => (format === 'toolhive' ? loadToolhive(ctx, ref) : latestUpstream(ctx, ref)), format, ctx);
+    const { loaded, failures: failed } = await loadEach<{ pointer: SnapshotPointer }>(batch, (ref) => (format === 'toolhive' ? loadToolhive(ctx, ref, ACROSS) : latestUpstream(ctx, ref, ACROSS)), format, ctx);
     failures.push(...failed);
     for (const { ref, data } of loaded) {
       if (more) break;

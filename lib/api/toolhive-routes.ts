@@ -4,6 +4,7 @@ import { assignToolhiveKeys } from '../formats/names.ts';
 import type { ServerJson } from '../formats/upstream-schema.ts';
 import type { RegistryRef } from '../snapshots/layout.ts';
 import type { SnapshotPointer } from '../snapshots/pointer.ts';
+import type { ReadOptions } from './snapshot-cache.ts';
 import type { Caller } from './auth.ts';
 import { answer, authenticate, authorize, dataReply, isReply, problemReply, readable, registryKey, registryNotFound, type Ctx, type Reply } from './context.ts';
 import type { Entry } from './entry.ts';
@@ -26,6 +27,9 @@ import { listServersPage, parsePageParams } from './toolhive-pages.ts';
 
 type ToolhiveRoute = Extract<Route, { kind: 'th-registries' | 'th-registry' | 'th-servers' | 'th-server' }>;
 type Format = 'toolhive' | 'upstream';
+
+/** reads of a listing across registries: a pointer past its TTL serves while it is revalidated (snapshot-cache.ts) */
+export const ACROSS: ReadOptions = { stale: true };
 
 /** the extra key in a response-level `_meta` naming the registry an entry comes from */
 export const SOURCE_META = 'io.toolhive.registry/source';
@@ -67,8 +71,8 @@ export interface ToolhiveLoaded {
   searched?: Map<string, SearchHit[]>;
 }
 
-export function loadToolhive(ctx: Ctx, ref: RegistryRef) {
-  return ctx.cache.file<ToolhiveLoaded>(ref, 'toolhive-index', 'toolhive', (bytes) => ({ index: indexToolhive(JSON.parse(Buffer.from(bytes).toString('utf8'))) }));
+export function loadToolhive(ctx: Ctx, ref: RegistryRef, options: ReadOptions = {}) {
+  return ctx.cache.file<ToolhiveLoaded>(ref, 'toolhive-index', 'toolhive', (bytes) => ({ index: indexToolhive(JSON.parse(Buffer.from(bytes).toString('utf8'))) }), options);
 }
 
 /** the latest visible version of each server of an upstream snapshot, with facets */
@@ -125,8 +129,8 @@ export function upstreamItem(server: LatestUpstream['servers'][number], ref: Reg
   return server.item;
 }
 
-export async function latestUpstream(ctx: Ctx, ref: RegistryRef): Promise<{ pointer: SnapshotPointer; latest: LatestUpstream } | null> {
-  const loaded = await ctx.cache.upstream(ref);
+export async function latestUpstream(ctx: Ctx, ref: RegistryRef, options: ReadOptions = {}): Promise<{ pointer: SnapshotPointer; latest: LatestUpstream } | null> {
+  const loaded = await ctx.cache.upstream(ref, options);
   if (!loaded) return null;
   const { value } = await answer(ctx, ref, loaded, latestOf);
   return { pointer: loaded.pointer, latest: value };
@@ -167,7 +171,7 @@ export async function toolhiveRoute(ctx: Ctx, route: ToolhiveRoute, rawQuery: st
   switch (route.kind) {
     case 'th-registries': {
       const refs = await readable(ctx, caller, await ctx.cache.registries());
-      const { loaded, failures } = await loadEach(refs, (ref) => ctx.cache.current(ref), 'pointer', ctx);
+      const { loaded, failures } = await loadEach(refs, (ref) => ctx.cache.current(ref, ACROSS), 'pointer', ctx);
       const infos = loaded.map(({ data }) => registryInfo(data.pointer));
       return partialReply(ctx, new PreparedResponse(200, 'application/json', Buffer.from(JSON.stringify({ registries: infos, ...(failures.length ? { errors: failures } : {}) }))), failures);
     }
@@ -201,7 +205,7 @@ async function listServers(ctx: Ctx, refs: RegistryRef[], filter: ServerFilter, 
   const hashes: string[] = [];
   const filterKey = JSON.stringify([filter.categories, filter.transports, filter.tiers, filter.tags, filter.statuses, filter.search].map((s) => (s instanceof Set ? [...s].sort() : (s ?? null))));
   // the listing is a pure function of the snapshots involved and the filter
-  const { loaded: loadedAll, failures } = await loadEach<{ pointer: SnapshotPointer }>(refs, (ref) => (format === 'toolhive' ? loadToolhive(ctx, ref) : latestUpstream(ctx, ref)), format, ctx);
+  const { loaded: loadedAll, failures } = await loadEach<{ pointer: SnapshotPointer }>(refs, (ref) => (format === 'toolhive' ? loadToolhive(ctx, ref, ACROSS) : latestUpstream(ctx, ref, ACROSS)), format, ctx);
   for (const { ref, data } of loadedAll) hashes.push(`${registryKey(ref)}@${data.pointer.hash}`);
   const cacheKey = `*|S|${format}|${filterKey}|${hashes.join(',')}`;
   const hit = failures.length === 0 ? ctx.responses.get(cacheKey) : undefined;
@@ -253,7 +257,7 @@ function withFailures(reply: Reply, failures: RegistryFailure[]): Reply {
 async function oneServer(ctx: Ctx, refs: RegistryRef[], name: string, format: Format, explicit: boolean): Promise<Reply> {
   const found: Array<{ ref: RegistryRef; body: Buffer }> = [];
   // one registry whose snapshot cannot be read leaves the others answering (registry-failures.ts)
-  const { loaded, failures } = await loadEach<{ pointer: SnapshotPointer }>(refs, (ref) => (format === 'toolhive' ? loadToolhive(ctx, ref) : latestUpstream(ctx, ref)), format, ctx);
+  const { loaded, failures } = await loadEach<{ pointer: SnapshotPointer }>(refs, (ref) => (format === 'toolhive' ? loadToolhive(ctx, ref, ACROSS) : latestUpstream(ctx, ref, ACROSS)), format, ctx);
   const broken = failures.length ? { brokenRegistries: failures } : {};
   for (const { ref, data } of loaded) {
     if (format === 'toolhive') {
