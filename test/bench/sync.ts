@@ -26,6 +26,7 @@ import { startS3Server, type TestS3 } from '../servers/s3.ts';
 import { startUpstreamApi, type Entry } from '../servers/upstream-api.ts';
 import { startGitServer, TestRepo } from '../servers/git.ts';
 import { toolhiveRegistryJson, upstreamListJson, generateUpstreamServers } from './generate.ts';
+import { BUNDLE_EXTERNALS } from '../../scripts/build-externals.ts';
 
 const CHILD_SOURCE = join(import.meta.dirname, 'sync-child.ts');
 
@@ -48,6 +49,8 @@ async function bundleChild(dir: string): Promise<string> {
     target: 'node24',
     format: 'esm',
     minify: true,
+    // as scripts/build.ts: native add-ons stay outside the bundle
+    external: BUNDLE_EXTERNALS,
     logLevel: 'warning',
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   });
