@@ -1,18 +1,24 @@
 // The query function's HTTP entry point: configuration from the environment, the snapshot
 // store, the server, and a graceful exit on SIGTERM/SIGINT. Everything else is in lib/api/.
+// The server's modules are imported once the store exists and the default registry's first
+// reads are under way (lib/api/primed-store.ts): loading them overlaps those round trips.
 import { queryConfigFromEnv } from '../../lib/api/config.ts';
-import { startQueryServer } from '../../lib/api/server.ts';
+import { primeDefaultRegistry } from '../../lib/api/primed-store.ts';
 import { isRegistryError } from '../../lib/errors.ts';
 import { createLogger } from '../../lib/log.ts';
 import { createQueryStore } from '../../lib/api/query-store.ts';
-import { telemetryConfigFromEnv } from '../../lib/telemetry/config.ts';
-import { startTelemetry } from '../../lib/telemetry/telemetry.ts';
 
 const logger = createLogger({ fields: { component: 'query' } });
 
 async function main(): Promise<void> {
   const config = queryConfigFromEnv(process.env);
-  const store = await createQueryStore(process.env);
+  const created = await createQueryStore(process.env);
+  const store = config.prefetch && config.defaultRegistry ? primeDefaultRegistry(created, config.defaultRegistry, config.prefixBytes) : created;
+  const [{ startQueryServer }, { telemetryConfigFromEnv }, { startTelemetry }] = await Promise.all([
+    import('../../lib/api/server.ts'),
+    import('../../lib/telemetry/config.ts'),
+    import('../../lib/telemetry/telemetry.ts'),
+  ]);
   const telemetry = await startTelemetry(telemetryConfigFromEnv(process.env, { serviceName: 'mcp-registry-query' }));
   const server = await startQueryServer({ store, config, logger, telemetry });
   logger.info('listening', { url: server.url, store: store.description, auth: config.auth, defaultRegistry: config.defaultRegistry ? `${config.defaultRegistry.namespace}/${config.defaultRegistry.name}` : undefined });

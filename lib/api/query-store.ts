@@ -38,6 +38,9 @@ export function readThroughStore(reader: S3Reader, full: () => Promise<SnapshotS
 }
 
 export async function createQueryStore(env: Env = process.env): Promise<SnapshotStore> {
+  // both modules load at once when S3 is asked for (cold start)
+  const readerModule = (env.MCPREG_STORE ?? '').trim().toLowerCase() === 's3' ? import('./s3-reader.ts') : undefined;
+  readerModule?.catch(() => undefined);
   const { storeConfigFromEnv, createStore } = await import('../snapshots/from-env.ts');
   const config = storeConfigFromEnv(env);
   if (config.kind !== 's3') return createStore(config);
@@ -54,6 +57,6 @@ export async function createQueryStore(env: Env = process.env): Promise<Snapshot
   if (['false', '0', 'no', 'off'].includes(direct)) return createStore(config, { credentials });
   const { kind: _kind, ...s3 } = config;
   const options: S3ReaderOptions = { ...s3, credentials };
-  const { createS3Reader } = await import('./s3-reader.ts');
+  const { createS3Reader } = await (readerModule ?? import('./s3-reader.ts'));
   return readThroughStore(await createS3Reader(options), () => createStore(config, { credentials }));
 }
