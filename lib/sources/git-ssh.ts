@@ -28,7 +28,7 @@ import { RegistryError, type ErrorWhere } from '../errors.ts';
 import { asUint8, TransferBudget, type LimitedGitHttp } from './git-transfer.ts';
 import { uploadPackCommand, type SshRemote } from './git-remote.ts';
 import { backoffDelay, sleep } from './http-fetch.ts';
-import { fingerprintOf, hostKeyAlgorithms, knownHostName, lineMatchesHost, verifyHostKey, type HostKeyVerdict, type KnownHostLine } from './known-hosts.ts';
+import { hostKeyAlgorithms, knownHostName, lineMatchesHost, verifyHostKey, type HostKeyVerdict, type KnownHostLine } from './known-hosts.ts';
 import { checkedAddresses, type ResolvedPolicy } from './policy.ts';
 import { excerpt } from './scrub.ts';
 
@@ -410,7 +410,7 @@ function createTransport(conn: Connection, o: GitSshOptions, budget: TransferBud
 
 /**
  * Connects (policy, host key, key auth), runs `fn` with an isomorphic-git transport over the
- * connection, and always closes it. `fingerprintOf` is exported for tests and messages.
+ * connection, and always closes it.
  */
 export async function withGitSsh<T>(o: GitSshOptions, fn: (client: LimitedGitHttp) => Promise<T>): Promise<T> {
   const budget = new TransferBudget(o.policy.maxBytes, o.signal);
@@ -427,4 +427,3 @@ export async function withGitSsh<T>(o: GitSshOptions, fn: (client: LimitedGitHtt
   }
 }
 
-export { fingerprintOf };

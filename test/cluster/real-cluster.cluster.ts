@@ -113,6 +113,28 @@ describe('the real kube-apiserver', { skip }, () => {
     assert.ok((listed as { items: unknown[] }).items.length >= 4);
   });
 
+  test('the git source\'s SSH rules (CEL with RE2 matches) hold on the real server: a deploy key and a host key to check, SSH fields only on ssh repositories', async () => {
+    const custom = kc(ADMIN_USER).makeApiClient(CustomObjectsApi);
+    const create = (name: string, git: Record<string, unknown>) =>
+      custom.createNamespacedCustomObject({
+        group: GROUP, version: VERSION, namespace: NS, plural: 'mcpregistries',
+        body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'MCPRegistry', metadata: { name }, spec: { source: { type: 'git', git } } },
+      });
+    const refused = async (name: string, git: Record<string, unknown>, message: RegExp) =>
+      assert.rejects(create(name, git), (e: unknown) => {
+        assert.match(String((e as { body?: unknown }).body ?? e), message);
+        return true;
+      });
+    const key = { name: 'deploy', sshPrivateKeyKey: 'ssh-privatekey' };
+    await create('ssh-known-hosts', { repository: 'git@github.com:acme/registry.git', authSecret: { ...key, knownHostsKey: 'known_hosts' } });
+    await create('ssh-fingerprint', { repository: 'ssh://git@github.com:2222/acme/registry.git', authSecret: key, sshHostKeyFingerprint: 'SHA256:+DiY3wvvV6TuJJhbpZisF/zLDA0zPMSvHdkr4UvCOqU' });
+    await refused('ssh-unchecked', { repository: 'ssh://git@github.com/acme/registry.git', authSecret: key }, /knownHostsKey or sshHostKeyFingerprint/);
+    await refused('ssh-no-key', { repository: 'git@github.com:acme/registry.git', sshHostKeyFingerprint: 'SHA256:+DiY3wvvV6TuJJhbpZisF/zLDA0zPMSvHdkr4UvCOqU' }, /needs authSecret.sshPrivateKeyKey/);
+    await refused('https-with-key', { repository: 'https://github.com/acme/registry.git', authSecret: { ...key, knownHostsKey: 'known_hosts' } }, /are for ssh repositories/);
+    // the later tests sync this namespace: leave nothing of this one there
+    for (const name of ['ssh-known-hosts', 'ssh-fingerprint']) await custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: 'mcpregistries', name });
+  });
+
   test('the knative/ RBAC of each function, bound to plain users, is accepted; without it a user may do nothing', async () => {
     const objects = kc(ADMIN_USER).makeApiClient(KubernetesObjectApi);
     const bound: Array<[string, TestUser]> = [['rbac-sync.yaml', 'mcpreg-sync'], ['rbac-source.yaml', 'mcpreg-source'], ['rbac-query.yaml', 'mcpreg-query']];
