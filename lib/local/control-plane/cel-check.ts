@@ -7,8 +7,9 @@
  *
  * The cost estimate follows Kubernetes' model (sizes from maxItems/maxLength/maxProperties or,
  * without them, what fits in a 3 MiB request; comprehensions cost their range's size times
- * their body) but is coarser than cel-go's, so only a rule far over budget (more than 100x the
- * per-CRD limit, where the real server reports "more than 100x") is rejected here.
+ * their body; a string converted from another type has no bound) but is coarser than cel-go's,
+ * so only a rule or messageExpression far over budget (more than 100x the per-CRD limit, where
+ * the real server reports "more than 100x" for the rule and the total) is rejected here.
  */
 import { Environment, type ASTNode } from '@marcbachmann/cel-js';
 import { isObject } from './objects.ts';
@@ -20,6 +21,8 @@ const parser = new Environment({ homogeneousAggregateLiterals: false, enableOpti
 export const PER_RULE_COST_LIMIT = 10_000_000;
 export const PER_CRD_COST_LIMIT = 100_000_000;
 const MAX_REQUEST_BYTES = 3 * 1024 * 1024;
+/** cel-go's size of a value it cannot bound (math.MaxUint64) */
+const UNBOUNDED = 2 ** 64 - 1;
 
 /** What CEL knows about a value: its kind, declared fields, element type and size bounds. */
 export interface CelType {
@@ -178,7 +181,8 @@ function analyse(input: string, root: ASTNode, scope: Record<string, CelType>, p
         const cost = visited.reduce((s, v) => s + v.cost, 0) + 1;
         if (name === 'has') return { type: BOOL, cost };
         if (name === 'size' || name === 'int') return { type: INT, cost };
-        if (name === 'string') return { type: STRING(), cost };
+        // cel-go has no size bound for a string converted from another type
+        if (name === 'string') return { type: visited[0]?.type.kind === 'string' ? visited[0].type : STRING(UNBOUNDED), cost };
         if (name === 'bool') return { type: BOOL, cost };
         return { type: DYN, cost };
       }
@@ -239,7 +243,10 @@ function analyse(input: string, root: ASTNode, scope: Record<string, CelType>, p
         if (n.op === '==' || n.op === '!=') cost += equalityCost(va.type, vb.type);
         if (n.op === 'in' && vb.type.kind === 'list') cost += vb.type.maxElements;
         if (['==', '!=', '<', '<=', '>', '>=', 'in'].includes(n.op)) return { type: BOOL, cost };
-        if (n.op === '+' && va.type.kind === 'string' && vb.type.kind === 'string') return { type: STRING(va.type.maxElements + vb.type.maxElements), cost };
+        if (n.op === '+' && va.type.kind === 'string' && vb.type.kind === 'string') {
+          const size = va.type.maxElements + vb.type.maxElements;
+          return { type: STRING(size), cost: cost + Math.ceil(0.1 * size) };
+        }
         return { type: va.type.kind === vb.type.kind ? va.type : DYN, cost };
       }
     }
@@ -270,6 +277,8 @@ export interface RuleCheck {
   messageExpressionError?: string;
   /** the estimated cost of the rule at its node, times the node's cardinality */
   cost: number;
+  /** the same for the messageExpression (0 without one) */
+  messageExpressionCost: number;
   usesOldSelf: boolean;
 }
 
@@ -291,7 +300,7 @@ function usesIdentifier(n: unknown, name: string): boolean {
 
 /** Checks one rule (and its messageExpression) at a schema node whose values occur `cardinality` times. */
 export function checkRule(rule: { rule: string; messageExpression?: string }, self: CelType, cardinality: number): RuleCheck {
-  const out: RuleCheck = { cost: 0, usesOldSelf: false };
+  const out: RuleCheck = { cost: 0, messageExpressionCost: 0, usesOldSelf: false };
   const scope = { self, oldSelf: self };
   const parsed = parse(rule.rule);
   if ('error' in parsed) out.ruleError = parsed.error;
@@ -311,6 +320,7 @@ export function checkRule(rule: { rule: string; messageExpression?: string }, se
       const result = analyse(rule.messageExpression, m.ast, scope, problems);
       if (problems.length) out.messageExpressionError = `messageExpression compilation failed: ${problems.join('\n')}`;
       else if (result.type.kind !== 'string' && result.type.kind !== 'dyn') out.messageExpressionError = 'messageExpression must evaluate to a string';
+      out.messageExpressionCost = result.cost * Math.max(1, cardinality);
     }
   }
   return out;

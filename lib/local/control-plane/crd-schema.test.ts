@@ -14,7 +14,7 @@ test('a sound schema with rules, defaults and list types has no errors', () => {
     type: 'object',
     'x-kubernetes-validations': [
       { rule: "!has(self.endpoint) || url(self.endpoint).getScheme() == 'https'", fieldPath: '.endpoint' },
-      { rule: 'self.env.all(e, e.name.size() < 40)', messageExpression: "'too long: ' + string(self.env.size())" },
+      { rule: 'self.env.all(e, e.name.size() < 40)', messageExpression: "self.env.size() > 5 ? 'names too long' : 'a name too long'" },
     ],
     properties: {
       endpoint: { type: 'string', maxLength: 200 },
@@ -63,6 +63,19 @@ test('CEL: a quadratic rule over unbounded lists is far over the cost budget; bo
   assert.ok(errs.some((e) => e.startsWith(`${AT}: Forbidden: x-kubernetes-validations estimated rule cost total`)));
   assert.deepEqual(fields(tags(10)), []);
   assert.ok(checkRule({ rule: 'self.all(a, a.size() < 5)' }, declType({ type: 'array', items: { type: 'string' } }, false)!, 1).cost < 1e7, 'a linear rule is within budget');
+});
+
+test('CEL: a messageExpression concatenating a converted value has no size bound, so it is over budget', () => {
+  const spec = (messageExpression: string) => root({ type: 'object', 'x-kubernetes-validations': [{ rule: 'self.n <= 10', messageExpression }], properties: { n: { type: 'integer' } } });
+  const errs = fields(spec("'at most 10, not ' + string(self.n)"));
+  assert.ok(errs.includes(`${SPEC}.x-kubernetes-validations[0].messageExpression: Forbidden: ${costMessage('estimated messageExpression cost', 1e12, 1e7)}`), errs.join('\n'));
+  assert.deepEqual(fields(spec("self.n > 20 ? 'more than 20' : 'more than 10'")), []);
+});
+
+test('rule values in messages are Go JSON (<, > and & escaped), never cut short', () => {
+  const rule = `self.n > 0 && ${'self.n < 100 && '.repeat(20)}true`;
+  const [e] = crdSchemaErrors(root({ type: 'object', 'x-kubernetes-validations': [{ rule: `${rule} &&` }], properties: { n: { type: 'integer' } } }), AT);
+  assert.ok(e?.message.startsWith(`Invalid value: {"Rule":"${rule.replaceAll('>', '\\u003e').replaceAll('<', '\\u003c').replaceAll('&', '\\u0026')} \\u0026\\u0026","Message":""`), e?.message);
 });
 
 test('defaults must be pruned, valid against their own schema and pass their rules', () => {

@@ -15,7 +15,7 @@
  */
 import { checkRule, costMessage, declType, PER_CRD_COST_LIMIT, PER_RULE_COST_LIMIT, type CelType } from './cel-check.ts';
 import { evaluateRules } from './cel.ts';
-import { fieldError, type FieldError } from './field-errors.ts';
+import { fieldError, goJson, type FieldError } from './field-errors.ts';
 import { deepEqual, isObject } from './objects.ts';
 import { compilePattern, prune, validate, validateRules, type Schema, type ValidationRule } from './schema.ts';
 
@@ -23,9 +23,10 @@ const child = (path: string, key: string) => `${path}.${key}`;
 const isSchema = (s: unknown): s is Schema => isObject(s);
 const prop = (path: string, key: string) => `${path}.properties[${key}]`;
 
-/** The internal ValidationRule as kube-apiserver prints it in an Invalid value (Go field names, no omissions). */
-function ruleValue(r: ValidationRule): Record<string, unknown> {
-  return { Rule: r.rule ?? '', Message: r.message ?? '', MessageExpression: r.messageExpression ?? '', Reason: r.reason ?? null, FieldPath: r.fieldPath ?? '', OptionalOldSelf: r.optionalOldSelf ?? null };
+/** An invalid rule, its value the internal ValidationRule as kube-apiserver prints it (Go field names, no omissions, Go's JSON). */
+function invalidRule(field: string, r: ValidationRule, detail: string): FieldError {
+  const value = { Rule: r.rule ?? '', Message: r.message ?? '', MessageExpression: r.messageExpression ?? '', Reason: r.reason ?? null, FieldPath: r.fieldPath ?? '', OptionalOldSelf: r.optionalOldSelf ?? null };
+  return { type: 'FieldValueInvalid', field, message: `Invalid value: ${goJson(value)}: ${detail}` };
 }
 
 // ---- 1. structural ----------------------------------------------------------------------
@@ -243,8 +244,13 @@ function openApiErrors(root: Schema, path: string, celEnabled: boolean): { error
         const check = checkRule(r, self, opts.cardinality);
         if (check.cost > PER_CRD_COST_LIMIT * 100) cel.push(fieldError.forbidden(child(at2, 'rule'), costMessage('estimated rule cost', check.cost, PER_RULE_COST_LIMIT)));
         costs.push({ field: child(at2, 'rule'), cost: check.cost });
-        if (check.ruleError) cel.push(fieldError.invalid(child(at2, 'rule'), ruleValue(r), check.ruleError));
-        if (check.messageExpressionError) cel.push(fieldError.invalid(child(at2, 'messageExpression'), ruleValue(r), check.messageExpressionError));
+        if (check.ruleError) cel.push(invalidRule(child(at2, 'rule'), r, check.ruleError));
+        if (check.messageExpressionError) cel.push(invalidRule(child(at2, 'messageExpression'), r, check.messageExpressionError));
+        else if (r.messageExpression) {
+          if (check.messageExpressionCost > PER_CRD_COST_LIMIT * 100)
+            cel.push(fieldError.forbidden(child(at2, 'messageExpression'), costMessage('estimated messageExpression cost', check.messageExpressionCost, PER_RULE_COST_LIMIT)));
+          costs.push({ field: child(at2, 'messageExpression'), cost: check.messageExpressionCost });
+        }
         if (check.usesOldSelf) {
           if (opts.uncorrelatable) cel.push(fieldError.invalid(child(at2, 'rule'), r.rule, `oldSelf cannot be used on the uncorrelatable portion of the schema within ${opts.uncorrelatable}`));
         } else if (r.optionalOldSelf !== undefined) cel.push(fieldError.invalid(child(at2, 'optionalOldSelf'), r.optionalOldSelf, 'may not be set if oldSelf is not used in rule'));

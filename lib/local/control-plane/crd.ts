@@ -6,7 +6,7 @@
 import { unsupportedRules } from './cel.ts';
 import { child, fieldError, index, type FieldError } from './field-errors.ts';
 import { dns1123Label, dns1123Subdomain } from './names.ts';
-import { isObject, nowTimestamp, type KubeObject } from './objects.ts';
+import { deepEqual, isObject, nowTimestamp, type KubeObject } from './objects.ts';
 import type { Column, ResourceType, VersionInfo } from './resources.ts';
 import { crdSchemaErrors } from './crd-schema.ts';
 import type { Schema } from './schema.ts';
@@ -75,6 +75,12 @@ export function validateCrd(crd: KubeObject, others: readonly ResourceType[]): F
 
   if (spec.versions.length === 0) errs.push(fieldError.required('spec.versions', 'must have at least one version'));
   const seen = new Set<string>();
+  // kube-apiserver validates a schema all versions share once, as spec.validation (its internal form)
+  const shared = spec.versions.length > 0 && spec.versions.every((v) => deepEqual(v.schema, spec.versions[0]!.schema));
+  if (shared) {
+    const root = spec.versions[0]!.schema?.openAPIV3Schema;
+    if (root) errs.push(...crdSchemaErrors(root, 'spec.validation.openAPIV3Schema'));
+  }
   spec.versions.forEach((v, i) => {
     const at = index('spec.versions', i);
     if (seen.has(v.name)) errs.push(fieldError.duplicate(child(at, 'name'), v.name));
@@ -82,7 +88,7 @@ export function validateCrd(crd: KubeObject, others: readonly ResourceType[]): F
     if (dns1123Label(v.name).length > 0) errs.push(fieldError.invalid(child(at, 'name'), v.name, 'must be a DNS-1035 label'));
     const root = v.schema?.openAPIV3Schema;
     if (!root) errs.push(fieldError.required(`${at}.schema.openAPIV3Schema`, 'schemas are required'));
-    else errs.push(...crdSchemaErrors(root, `${at}.schema.openAPIV3Schema`));
+    else if (!shared) errs.push(...crdSchemaErrors(root, `${at}.schema.openAPIV3Schema`));
     (v.additionalPrinterColumns ?? []).forEach((c, j) => {
       if (typeof c.jsonPath === 'string' && !c.jsonPath.startsWith('.'))
         errs.push(fieldError.invalid(`${at}.additionalPrinterColumns[${j}].jsonPath`, c.jsonPath, 'must be a simple json path starting with .'));

@@ -38,8 +38,14 @@ export function showValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
   if (value === null || value === undefined) return 'null';
-  const text = JSON.stringify(value);
+  // Go's json.Marshal escapes <, > and & in strings
+  const text = goJson(value);
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+/** JSON as Go's encoding/json writes it (HTML-safe: <, > and & as \u escapes). */
+export function goJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
 }
 
 const withDetail = (head: string, detail?: string) => (detail ? `${head}: ${detail}` : head);
