@@ -14,7 +14,7 @@ function parameters(query: z.ZodObject): Json[] {
   const json = z.toJSONSchema(query, { io: 'input', unrepresentable: 'any' }) as { properties: Record<string, Json & { description?: string }>; required?: string[] };
   return Object.entries(json.properties).map(([name, schema]) => {
     const { description, ...rest } = schema;
-    return { name, in: 'query', required: false, ...(description ? { description } : {}), schema: rest };
+    return { name, in: 'query', required: json.required?.includes(name) === true, ...(description ? { description } : {}), schema: rest };
   });
 }
 
@@ -132,7 +132,37 @@ export function buildOpenApi(): Json {
   paths['/events'] = {
     post: {
       summary: 'CloudEvent io.toolhive.registry.snapshot.published (binary or structured; subject namespace/name)',
-      responses: { 204: { description: 'the registry’s cache was invalidated' }, 400: problem('not a valid event') },
+      description:
+        'The sync function’s CloudEvent, as a Knative Trigger delivers it. Structured mode is the body below; binary mode sends the attributes as ce-* headers and the pointer as an application/json body. The CloudEvents SDK validates the attributes (RFC 3986 source, non-empty id).',
+      requestBody: {
+        required: true,
+        content: {
+          'application/cloudevents+json': {
+            schema: {
+              type: 'object',
+              required: ['specversion', 'id', 'source', 'type', 'subject'],
+              properties: {
+                specversion: { const: '1.0' },
+                id: { type: 'string', minLength: 1 },
+                source: { type: 'string', format: 'uri-reference', minLength: 1 },
+                type: { const: 'io.toolhive.registry.snapshot.published' },
+                subject: { type: 'string', pattern: `^${S.REGISTRY_REF}$`, description: 'namespace/name of the registry' },
+                data: { type: 'object', description: 'the new snapshot pointer; its hash (64 hex digits), when present, drops a loaded snapshot of another hash', properties: { hash: { type: 'string' } } },
+              },
+            },
+          },
+        },
+      },
+      responses: {
+        204: { description: 'the registry’s cache was invalidated' },
+        400: problem('not a valid event, another type, or a subject that is not namespace/name'),
+        401: problem('no or invalid token (MCPREG_EVENTS_TOKEN or MCPREG_EVENTS_OIDC_*)'),
+        403: problem('the token is not the sync function’s'),
+        503: problem('the token could not be checked now'),
+        413: problem('body over the event size limit'),
+        415: problem('batched CloudEvents'),
+        422: problem('data that the event type does not allow'),
+      },
     },
   };
   return {

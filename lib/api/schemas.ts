@@ -119,7 +119,11 @@ export const ListQuery = z.object({
   cursor: z.string().optional().describe('`nextCursor` of the previous page (`name:version`)'),
   limit: z.number().int().min(1).max(MAX_LIMIT).default(DEFAULT_LIMIT),
   search: z.string().optional().describe('case-insensitive substring of the server name'),
-  updated_since: z.string().meta({ format: 'date-time' }).optional().describe('only versions updated strictly after this instant (includes deleted ones)'),
+  // an empty value is no filter, as for every parameter here; JSON Schema needs the union to say so
+  updated_since: z
+    .union([z.string().meta({ format: 'date-time' }), z.literal('')])
+    .optional()
+    .describe('only versions updated strictly after this RFC 3339 instant (includes deleted ones; empty: no filter)'),
   version: z.string().optional().describe('`latest` or an exact version'),
   include_deleted: z.boolean().default(false),
 });
@@ -127,7 +131,7 @@ export const ListQuery = z.object({
 /** the filters of /api/v1/servers, which /api/v1/search shares */
 const NAMESPACE = '[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?';
 const LABEL = '[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?';
-const REGISTRY_REF = `${NAMESPACE}/${LABEL}(\\.${LABEL})*`;
+export const REGISTRY_REF = `${NAMESPACE}/${LABEL}(\\.${LABEL})*`;
 const ServerFilters = {
   registry: z
     .string()
@@ -142,7 +146,12 @@ const ServerFilters = {
 };
 
 export const SearchQuery = z.object({
-  q: z.string().min(1).max(256).describe('words to search for (required): names and titles weigh most, then tags and tool names, then descriptions; prefixes and small typos match'),
+  q: z
+    .string()
+    .max(256)
+    // at least one character that String.prototype.trim keeps (spelt out: regex engines differ on \s)
+    .regex(/[^\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/)
+    .describe('words to search for (required): names and titles weigh most, then tags and tool names, then descriptions; prefixes and small typos match'),
   ...ServerFilters,
   limit: z.number().int().min(1).max(100).default(20),
   offset: z.number().int().min(0).max(10_000).default(0),

@@ -44,9 +44,11 @@ function integer(query: URLSearchParams, name: string, min: number, max: number,
 
 function parseSearch(query: URLSearchParams): SearchParams | Reply {
   const errors: ProblemError[] = [];
-  const q = (query.get('q') ?? '').trim();
-  if (q === '') errors.push({ message: 'required: the words to search for', location: 'query.q', value: query.get('q') ?? '' });
-  else if (q.length > MAX_QUERY_LENGTH) errors.push({ message: `at most ${MAX_QUERY_LENGTH} characters`, location: 'query.q', value: q.slice(0, 40) });
+  const raw = query.get('q') ?? '';
+  const q = raw.trim();
+  if (q === '') errors.push({ message: 'required: the words to search for', location: 'query.q', value: raw });
+  // characters as /openapi.json's maxLength counts them: code points of the value as given
+  else if ([...raw].length > MAX_QUERY_LENGTH) errors.push({ message: `at most ${MAX_QUERY_LENGTH} characters`, location: 'query.q', value: q.slice(0, 40) });
   const limit = integer(query, 'limit', 1, MAX_SEARCH_LIMIT, DEFAULT_SEARCH_LIMIT, errors);
   const offset = integer(query, 'offset', 0, MAX_SEARCH_OFFSET, 0, errors);
   if (errors.length > 0) return problemReply(problem(400, `Bad request: ${errors.map((e) => `${e.location} ${e.message}`).join('; ')}`, { errors }));

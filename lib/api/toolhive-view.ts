@@ -117,11 +117,9 @@ function multi(query: URLSearchParams, name: string): Set<string> | undefined {
 
 export function parseServerFilter(query: URLSearchParams): Outcome<ServerFilter> {
   const filter: ServerFilter = {};
-  const registries = query
-    .getAll('registry')
-    .flatMap((v) => v.split(','))
-    .map((v) => v.trim())
-    .filter((v) => v !== '');
+  // exactly what /openapi.json's pattern allows: namespace/name items, comma-separated (or the
+  // parameter repeated); no spaces, no empty item, no empty value
+  const registries = query.getAll('registry').flatMap((v) => v.split(','));
   if (registries.length > 0) {
     for (const r of registries) {
       if (!parseRegistryRef(r)) {

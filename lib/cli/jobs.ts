@@ -26,7 +26,7 @@ export function jobApi(target: KubeTarget, kind: 'MCPRegistryImportJob' | 'MCPRe
         return (await api.createNamespacedCustomObject({ ...base, namespace, body: { ...object, metadata: { ...object.metadata, namespace } } })) as KubeObject;
       } catch (e) {
         if (kubeStatus(e) === 409) throw new CliFailure(`${label} "${what}" already exists in namespace "${namespace}" (a job runs once: give it a new name)`);
-        if (kubeStatus(e) === 404) throw new CliFailure(`the ${names.kind} CRD (${names.plural}.${GROUP}) is not installed on ${target.server}: kubectl apply -f crds/`);
+        if (kubeStatus(e) === 404) throw new CliFailure(`the ${names.kind} CRD (${names.plural}.${GROUP}) is not installed on ${target.server}: kubectl apply -k crds/`);
         throw kubeFailure(e, `create ${label} "${what}" in namespace "${namespace}"`, target);
       }
     },

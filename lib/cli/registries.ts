@@ -33,7 +33,7 @@ function crdMissing(e: unknown, target: KubeTarget): CliFailure | undefined {
     details = undefined;
   }
   if (details?.name) return undefined;
-  return new CliFailure(`the ${MCP_REGISTRY.kind} CRD (${MCP_REGISTRY.plural}.${GROUP}) is not installed on ${target.server}: kubectl apply -f crds/`);
+  return new CliFailure(`the ${MCP_REGISTRY.kind} CRD (${MCP_REGISTRY.plural}.${GROUP}) is not installed on ${target.server}: kubectl apply -k crds/`);
 }
 
 const notFound = (namespace: string, name: string) => new CliFailure(`mcpregistry "${name}" not found in namespace "${namespace}"`);

@@ -6,7 +6,7 @@ import { RegistryError } from '../errors.ts';
  * a cluster without Knative, a test API server) instead of the embedded control plane. This
  * module loads the kubeconfig and checks, before anything else starts, that the cluster answers
  * and has this project's CRDs; each failure is one line saying what to do. It installs nothing:
- * the CRDs are the cluster owner's (`kubectl apply -f crds/`).
+ * the CRDs are the cluster owner's (`kubectl apply -k crds/`).
  */
 
 export interface ExistingClusterOptions {
@@ -27,7 +27,7 @@ export interface ExistingCluster<T> {
   served: T[];
 }
 
-export const INSTALL_HINT = 'install them: kubectl apply -f crds/';
+export const INSTALL_HINT = 'install them: kubectl apply -k crds/';
 
 function fail(message: string, cause?: unknown): RegistryError {
   return new RegistryError('invalid_argument', message, { cause });

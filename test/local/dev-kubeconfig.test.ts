@@ -84,7 +84,7 @@ describe('mcpreg dev --kubeconfig', { timeout: 180_000 }, () => {
     await assert.rejects(start({ kubeconfig, context: 'here' }), (e: Error) => {
       assert.equal(
         e.message,
-        `the Kubernetes API at ${cp.url} (context here) lacks the CustomResourceDefinitions mcpregistries.toolhive.stacklok.io, mcpregistryexportjobs.toolhive.stacklok.io, mcpregistryimportjobs.toolhive.stacklok.io, mcpregistrysyncjobs.toolhive.stacklok.io (install them: kubectl apply -f crds/)`,
+        `the Kubernetes API at ${cp.url} (context here) lacks the CustomResourceDefinitions mcpregistries.toolhive.stacklok.io, mcpregistryexportjobs.toolhive.stacklok.io, mcpregistryimportjobs.toolhive.stacklok.io, mcpregistrysyncjobs.toolhive.stacklok.io (install them: kubectl apply -k crds/)`,
       );
       return true;
     });

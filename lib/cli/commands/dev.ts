@@ -23,7 +23,7 @@ export default defineCommand({
       .option('--api-port <PORT>', 'Kubernetes API port (default 6443)', '6443')
       .option('--data <DIR>', 'data directory (default .mcpreg): control plane state, kubeconfig,\nsnapshots, example data', '.mcpreg')
       .option('--resync-interval <DUR>', 'period of the resync tick, e.g. 30s, 5m (default 60s; 0 = only at start)', '60s')
-      .option('--kubeconfig <FILE>', 'use the cluster of this kubeconfig instead of the embedded Kubernetes API\n(its CRDs must be installed: kubectl apply -f crds/; nothing is installed)')
+      .option('--kubeconfig <FILE>', 'use the cluster of this kubeconfig instead of the embedded Kubernetes API\n(its CRDs must be installed: kubectl apply -k crds/; nothing is installed)')
       .option('--context <NAME>', 'with --kubeconfig: the context to use (default: its current context)')
       .option('--examples', 'start the example servers and apply crds/examples/ on the first start\n(the default without --kubeconfig)')
       .option('--no-examples', 'do not start the example servers nor apply crds/examples/')
