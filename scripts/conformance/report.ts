@@ -25,6 +25,8 @@ export interface Failure {
   method?: string;
   uri?: string;
   query?: Record<string, string>;
+  /** the query as sent, in order, repeats kept */
+  queryPairs?: Array<[string, string]>;
   status?: number;
   contentType?: string;
   /** the response body, as text (problem+json bodies are read for their error locations) */
@@ -46,6 +48,13 @@ export interface AllowEntry {
   query?: Record<string, string>;
   /** the problem body's errors[].location, each one of these (and at least one) */
   problemLocations?: string[];
+  /**
+   * the query parameter schemathesis names as the invalid part ("parameter `x` in query") was
+   * sent once with an empty value (`x=`)
+   */
+  emptyParameter?: boolean;
+  /** that parameter was sent more than once (`x=1&x=2`) */
+  repeatedParameter?: boolean;
 }
 
 export interface Exclusion {
@@ -77,7 +86,7 @@ export function parseAllowList(text: string, file: string): AllowList {
     if (typeof e.reason !== 'string' || e.reason.trim().length < 20) fail(`${at} (${e.id}): the reason must say why (20 characters at least)`);
     if (!Array.isArray(e.specs) || e.specs.length === 0 || e.specs.some((s) => s !== 'official' && s !== 'ours')) fail(`${at} (${e.id}): specs must list official and/or ours`);
     if (!Array.isArray(e.checks) || e.checks.length === 0 || e.checks.some((c) => typeof c !== 'string' || !CODE.test(c))) fail(`${at} (${e.id}): checks must list check codes such as ST103`);
-    if (e.status === undefined && e.contentType === undefined && e.query === undefined && e.problemLocations === undefined) fail(`${at} (${e.id}): too broad: give a status, contentType, query or problemLocations`);
+    if (e.status === undefined && e.contentType === undefined && e.query === undefined && e.problemLocations === undefined && !e.emptyParameter && !e.repeatedParameter) fail(`${at} (${e.id}): too broad: give a status, contentType, query or problemLocations`);
   });
   doc.excluded!.forEach((e, i) => {
     if (typeof e.operation !== 'string' || !/^[A-Z]+ \//.test(e.operation)) fail(`excluded[${i}]: operation must be "METHOD /path"`);
@@ -136,7 +145,9 @@ export function failuresOf(ndjson: string, spec: SpecName, target: string): Fail
         if (interaction) {
           f.method = interaction.request.method;
           f.uri = interaction.request.uri;
-          f.query = Object.fromEntries(new URL(interaction.request.uri).searchParams);
+          const params = new URL(interaction.request.uri).searchParams;
+          f.query = Object.fromEntries(params);
+          f.queryPairs = [...params];
           if (interaction.response) {
             f.status = interaction.response.status_code;
             const type = Object.entries(interaction.response.headers).find(([k]) => k.toLowerCase() === 'content-type')?.[1]?.[0];
@@ -161,6 +172,15 @@ function problemLocations(body: string | undefined): string[] {
   }
 }
 
+/** the query parameter a schemathesis message names as the invalid part, if any */
+export function invalidParameter(message: string): string | undefined {
+  return /parameter `([^`]+)` in query/.exec(message)?.[1];
+}
+
+function sent(f: Failure, name: string): string[] {
+  return (f.queryPairs ?? []).filter(([n]) => n === name).map(([, v]) => v);
+}
+
 /** The first allow-list entry that accepts this failure, if any. */
 export function allowedBy(f: Failure, list: AllowList): AllowEntry | undefined {
   if (f.code === 'error') return undefined;
@@ -174,6 +194,13 @@ export function allowedBy(f: Failure, list: AllowList): AllowEntry | undefined {
         const got = f.query?.[name];
         if (got === undefined || (want === '*' ? got === '' : got !== want)) return false;
       }
+    }
+    if (e.emptyParameter || e.repeatedParameter) {
+      const name = invalidParameter(f.message);
+      if (name === undefined) return false;
+      const values = sent(f, name);
+      if (e.emptyParameter && !(values.length === 1 && values[0] === '')) return false;
+      if (e.repeatedParameter && !(values.length > 1)) return false;
     }
     if (e.problemLocations) {
       const locations = problemLocations(f.body);

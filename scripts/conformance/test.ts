@@ -39,10 +39,11 @@ function positive(name: string, fallback: number): number {
   return n;
 }
 
-function runSt(st: string, args: string[]): Promise<number> {
+function runSt(st: string, args: string[], cwd: string): Promise<number> {
   // asynchronous: local mode answers in this process while schemathesis runs
   return new Promise((resolve, reject) => {
-    const child = spawn(st, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    // in the run's temporary directory: schemathesis writes a .schemathesis/ there
+    const child = spawn(st, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
@@ -116,13 +117,15 @@ async function main(): Promise<number> {
         '--seed', String(seed),
         '--workers', '1',
         '--request-timeout', '10',
+        // no example database: a run depends on its seed and the code only, not on earlier runs
+        '--generation-database', 'none',
         '--no-color',
         '--report', 'ndjson', '--report-ndjson-path', report,
         ...excluded,
       ];
       const t = Date.now();
       console.error(`conformance: run ${i + 1}/3: ${run.spec === 'official' ? `the official spec on ${run.target}` : 'our /openapi.json on the whole API'} (at most ${maxExamples} examples per operation, ${maxTime} s, seed ${seed})`);
-      const code = await runSt(st, args);
+      const code = await runSt(st, args, dir);
       if (!existsSync(report)) throw new Error(`conformance: schemathesis exited with ${code} and wrote no report`);
       const found = failuresOf(await readFile(report, 'utf8'), run.spec, run.target);
       console.error(`conformance: run ${i + 1} took ${Math.round((Date.now() - t) / 1000)} s, ${found.length} distinct failures`);

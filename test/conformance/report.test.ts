@@ -110,3 +110,19 @@ test('parseAllowList: every entry needs an id, a reason, specs, check codes and 
   assert.throws(() => parse([], [{ spec: 'ours', operation: '/events', reason: 'the reason for it is long enough' }]), /operation must be "METHOD \/path"/);
   assert.throws(() => parseAllowList('{}', 'f.json'), /needs "excluded" and "allowed" arrays/);
 });
+
+test('emptyParameter and repeatedParameter accept a failure only for the parameter schemathesis names, sent empty once or sent twice', async () => {
+  const list = parseAllowList(await readFile(ALLOW_LIST, 'utf8'), 'allow-list.json');
+  const accepted = (uri: string, parameter: string) => {
+    const ndjson = scenario('GET /v0.1/servers', uri, 200, 'application/json', { servers: [] }, [{ code: 'ST201', title: 'Schema-violating request accepted' }]);
+    const [f] = failuresOf(ndjson, 'official', '/');
+    return allowedBy({ ...f!, message: `Invalid data should have been rejected\nInvalid component: parameter \`${parameter}\` in query - violates \`type\`` }, list)?.id;
+  };
+  assert.equal(accepted('http://h/v0.1/servers?include_deleted=', 'include_deleted'), 'empty-parameter-is-none');
+  assert.equal(accepted('http://h/v0.1/servers?limit=&search=x', 'limit'), 'empty-parameter-is-none');
+  assert.equal(accepted('http://h/v0.1/servers?offset=1&offset=x', 'offset'), 'repeated-parameter-first-counts');
+  // the named parameter is not the empty or repeated one, or it was sent with a value: not accepted
+  assert.equal(accepted('http://h/v0.1/servers?include_deleted=&limit=abc', 'limit'), undefined);
+  assert.equal(accepted('http://h/v0.1/servers?include_deleted=maybe', 'include_deleted'), undefined);
+  assert.equal(accepted('http://h/v0.1/servers?limit=', 'include_deleted'), undefined);
+});
