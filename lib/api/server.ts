@@ -115,11 +115,6 @@ export async function startQueryServer(options: QueryServerOptions): Promise<Que
     const heldNow = cache.heldBytes();
     if (heldNow > budget.budgetBytes) logger.warn('loaded snapshots exceed the memory budget; the response cache keeps its minimum', { heldMb: Math.round(heldNow / MIB), budgetMb: Math.round(budget.budgetBytes / MIB) });
   });
-  logger.info('memory budget', {
-    budgetMb: Math.round(budget.budgetBytes / MIB),
-    ...(budget.limit ? { limitMb: Math.round(budget.limit.bytes / MIB), limitFrom: budget.limit.source } : {}),
-    ...(budget.responseCacheCapBytes !== undefined ? { responseCacheCapMb: Math.round(budget.responseCacheCapBytes / MIB) } : {}),
-  });
   // not an ESM import: the ESM facade of node:http loads undici (~15 ms of cold start)
   const { createServer } = process.getBuiltinModule('node:http');
   const server = createServer({ keepAlive: true, requestTimeout: 60_000, headersTimeout: 20_000 }, handler);
@@ -131,6 +126,12 @@ export async function startQueryServer(options: QueryServerOptions): Promise<Que
       server.off('error', reject);
       resolve();
     });
+  });
+  // once listening: a server that cannot start says only why (mcpreg dev's one-line errors)
+  logger.info('memory budget', {
+    budgetMb: Math.round(budget.budgetBytes / MIB),
+    ...(budget.limit ? { limitMb: Math.round(budget.limit.bytes / MIB), limitFrom: budget.limit.source } : {}),
+    ...(budget.responseCacheCapBytes !== undefined ? { responseCacheCapMb: Math.round(budget.responseCacheCapBytes / MIB) } : {}),
   });
   const port = (server.address() as AddressInfo).port;
   const host = options.host ?? '127.0.0.1';
