@@ -125,11 +125,20 @@ async function connect(o: GitSshOptions): Promise<Connection> {
   }
 
   for (let attempt = 0; ; attempt++) {
-    let socket: net.Socket;
-    try {
-      socket = await connectTcp(addresses[0]!, remote.port, policy.connectTimeoutMs, o.signal);
-    } catch (e) {
-      if (o.signal.aborted) throw o.signal.reason;
+    // every address passed the policy; the first that accepts a connection is used
+    let socket: net.Socket | undefined;
+    let failure: unknown;
+    for (const address of addresses) {
+      try {
+        socket = await connectTcp(address, remote.port, policy.connectTimeoutMs, o.signal);
+        break;
+      } catch (e) {
+        if (o.signal.aborted) throw o.signal.reason;
+        failure = e;
+      }
+    }
+    if (!socket) {
+      const e = failure;
       const code = (e as { code?: string }).code ?? 'error';
       const err =
         code === 'SSH_CONNECT_TIMEOUT'
@@ -197,23 +206,45 @@ async function connect(o: GitSshOptions): Promise<Connection> {
 const FLUSH = Buffer.from('0000');
 const SERVICE_HEAD = Buffer.from('001e# service=git-upload-pack\n0000');
 
-/** The length of the advertisement at the start of `buf` (through its flush-pkt), or -1 while incomplete. */
-export function advertisementLength(buf: Buffer): number {
-  let at = 0;
-  while (at + 4 <= buf.length) {
-    const head = buf.toString('latin1', at, at + 4);
-    if (!/^[0-9a-f]{4}$/i.test(head)) return -2;
-    const len = parseInt(head, 16);
-    if (len === 0) return at + 4;
-    if (len < 4) return -2;
-    at += len;
+/**
+ * Finds where the advertisement ends (through its flush-pkt) in a stream fed chunk by chunk,
+ * in one pass: pkt-line headers are read, payloads skipped, nothing is copied. `end` is the
+ * advertisement's length once its flush-pkt has arrived; `bad` when the stream is not pkt-lines.
+ */
+export class AdvertisementScanner {
+  end = -1;
+  bad = false;
+  private header = '';
+  private skip = 0;
+  private offset = 0;
+
+  feed(chunk: Uint8Array): void {
+    let i = 0;
+    while (i < chunk.length && this.end < 0 && !this.bad) {
+      if (this.skip > 0) {
+        const n = Math.min(this.skip, chunk.length - i);
+        this.skip -= n;
+        i += n;
+        continue;
+      }
+      this.header += String.fromCharCode(chunk[i]!);
+      i++;
+      if (this.header.length < 4) continue;
+      const len = /^[0-9a-f]{4}$/i.test(this.header) ? parseInt(this.header, 16) : -1;
+      this.header = '';
+      if (len === 0) this.end = this.offset + i;
+      else if (len < 4) this.bad = true; // not hex, or a delimiter an advertisement does not hold
+      else this.skip = len - 4;
+    }
+    this.offset += i;
   }
-  return -1;
 }
 
 /** One exec channel running git-upload-pack: its output as it arrives, its stderr, how it ended. */
 class UploadPack {
-  private buf: Buffer = Buffer.alloc(0);
+  /** output not yet taken, as it arrived (joined once when taken: no copying per chunk) */
+  private chunks: Buffer[] = [];
+  private scanner: AdvertisementScanner | undefined = new AdvertisementScanner();
   private stderr = '';
   private ended = false;
   private exitCode: number | undefined;
@@ -235,7 +266,8 @@ class UploadPack {
         channel.destroy();
         return this.notify();
       }
-      this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+      this.chunks.push(chunk);
+      this.scanner?.feed(chunk);
       this.notify();
     });
     channel.stderr.on('data', (chunk: Buffer) => {
@@ -295,22 +327,25 @@ class UploadPack {
   }
 
   async advertisement(): Promise<Buffer> {
-    await this.until(() => advertisementLength(this.buf) !== -1);
-    const n = advertisementLength(this.buf);
-    if (n === -2) throw new RegistryError('source_unavailable', `the server at ${this.o.remote.display} did not answer in git's pkt-line format`, { where: this.o.where });
-    if (n === -1) throw this.endedError('reading the ref advertisement');
-    const ad = this.buf.subarray(0, n);
-    this.buf = this.buf.subarray(n);
-    return ad;
+    const scanner = this.scanner!;
+    await this.until(() => scanner.end >= 0 || scanner.bad);
+    if (scanner.bad) throw new RegistryError('source_unavailable', `the server at ${this.o.remote.display} did not answer in git's pkt-line format`, { where: this.o.where });
+    if (scanner.end < 0) throw this.endedError('reading the ref advertisement');
+    const all = Buffer.concat(this.chunks);
+    this.scanner = undefined;
+    this.chunks = all.length > scanner.end ? [all.subarray(scanner.end)] : [];
+    return all.subarray(0, scanner.end);
   }
 
   async exchange(request: Uint8Array | undefined): Promise<Buffer> {
     if (request && request.byteLength > 0) this.channel.write(Buffer.from(request));
     this.channel.end();
     await this.until(() => false);
+    const answer = Buffer.concat(this.chunks);
+    this.chunks = [];
     // git-upload-pack exits 0 after a complete answer; anything else is the server's error
-    if (this.buf.length === 0 || (this.exitCode !== undefined && this.exitCode !== 0)) throw this.endedError('fetching');
-    return this.buf;
+    if (answer.length === 0 || (this.exitCode !== undefined && this.exitCode !== 0)) throw this.endedError('fetching');
+    return answer;
   }
 
   /** Ends a channel whose advertisement was all that was needed: a flush-pkt says "nothing wanted". */

@@ -67,6 +67,8 @@ export interface TestSshd {
   protocolV0Only(on: boolean): void;
   /** wait 5 s before running each command from now on (true), or not (false) */
   stall(on: boolean): void;
+  /** resolves once no new command has been recorded for `quietMs` (sessions a client gave up on may still start late) */
+  settle(quietMs?: number, timeoutMs?: number): Promise<void>;
   /** stops the server, gives it a new host key, starts it again on the same port */
   rotateHostKey(): Promise<void>;
   /** what sshd wrote to stderr (-e), for failure messages */
@@ -213,6 +215,16 @@ export async function startSshd(): Promise<TestSshd> {
     stall(on: boolean) {
       if (on) writeFileSync(stallFlag, '');
       else rmSync(stallFlag, { force: true });
+    },
+    async settle(quietMs = 1_000, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      let seen = -1;
+      for (;;) {
+        const n = readFileSync(commandsLog, 'utf8').length;
+        if (n === seen || Date.now() > deadline) return;
+        seen = n;
+        await new Promise((r) => setTimeout(r, quietMs));
+      }
     },
     async rotateHostKey() {
       await stop();

@@ -233,6 +233,7 @@ describe('git source over SSH (real sshd on loopback)', { skip: missing ? `SKIPP
       assert.deepEqual(readdirSync(scratch), []);
     } finally {
       sshd.stall(false);
+      await sshd.settle();
     }
   });
 
