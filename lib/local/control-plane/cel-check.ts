@@ -208,6 +208,11 @@ function analyse(input: string, root: ASTNode, scope: Record<string, CelType>, p
         if (!KNOWN_FUNCTIONS.has(name)) problems.push(compileFailure(input, n.pos, `undeclared reference to '${name}' (in container '')`));
         const t = visit(target, vars);
         const visited = args.map((a) => visit(a, vars));
+        if (STRING_ONLY.has(name) && args.length === 1) {
+          const [tk, ak] = [t.type.kind, visited[0]!.type.kind];
+          if ((SCALARS.has(tk) && tk !== 'string') || (SCALARS.has(ak) && ak !== 'string'))
+            problems.push(compileFailure(input, n.pos, `found no matching overload for '${name}' applied to '${tk}.(${ak})'`));
+        }
         const scan = STRING_SCANS.has(name) && t.type.kind === 'string' ? Math.ceil(0.1 * t.type.maxElements) : 0;
         const cost = t.cost + visited.reduce((s, v) => s + v.cost, 0) + 1 + scan;
         if (['startsWith', 'endsWith', 'contains', 'matches', 'isSorted', 'isURL', 'isIP', 'isCIDR', 'isQuantity', 'isSemver'].includes(name)) return { type: BOOL, cost };
@@ -239,6 +244,7 @@ function analyse(input: string, root: ASTNode, scope: Record<string, CelType>, p
       default: {
         const [a, b] = n.args as [ASTNode, ASTNode];
         const [va, vb] = [visit(a, vars), visit(b, vars)];
+        if (!operandsMatch(n.op, va.type.kind, vb.type.kind)) problems.push(compileFailure(input, n.pos, `found no matching overload for '_${n.op}_' applied to '(${va.type.kind}, ${vb.type.kind})'`));
         let cost = va.cost + vb.cost + 1;
         if (n.op === '==' || n.op === '!=') cost += equalityCost(va.type, vb.type);
         if (n.op === 'in' && vb.type.kind === 'list') cost += vb.type.maxElements;
@@ -263,6 +269,40 @@ function analyse(input: string, root: ASTNode, scope: Record<string, CelType>, p
     return DYN;
   };
   return visit(root, scope);
+}
+
+const SCALARS = new Set<CelType['kind']>(['string', 'int', 'double', 'bool']);
+const NUMBERS = new Set<CelType['kind']>(['int', 'double']);
+/** string methods whose receiver and argument must both be strings */
+const STRING_ONLY = new Set(['startsWith', 'endsWith', 'contains', 'matches']);
+
+/**
+ * Whether CEL has an overload of the operator for two operand kinds, when both are known
+ * scalars (anything involving dyn, lists, maps or objects is left to the evaluator). Ordering
+ * compares int with double; equality and arithmetic want the same kind.
+ */
+function operandsMatch(op: string, a: CelType['kind'], b: CelType['kind']): boolean {
+  if (!SCALARS.has(a) || !SCALARS.has(b)) return true;
+  switch (op) {
+    case '==':
+    case '!=':
+      return a === b || (NUMBERS.has(a) && NUMBERS.has(b));
+    case '<':
+    case '<=':
+    case '>':
+    case '>=':
+      return a === b || (NUMBERS.has(a) && NUMBERS.has(b));
+    case '+':
+      return a === b && a !== 'bool';
+    case '-':
+    case '*':
+    case '/':
+      return a === b && NUMBERS.has(a);
+    case '%':
+      return a === b && a === 'int';
+    default:
+      return true;
+  }
 }
 
 function equalityCost(a: CelType, b: CelType): number {

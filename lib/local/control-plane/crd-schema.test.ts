@@ -114,3 +114,29 @@ test('list-map keys, properties with additionalProperties, root metadata, unique
   assert.deepEqual(fields(root({ type: 'object', 'x-kubernetes-preserve-unknown-fields': false })), [`${SPEC}.x-kubernetes-preserve-unknown-fields: Invalid value: false: must be true or undefined`]);
   assert.deepEqual(fields({ type: 'object', additionalProperties: { type: 'string' } }), [`${AT}.additionalProperties: Forbidden: must not be used at the root`]);
 });
+
+test('value validations (anyOf, allOf, oneOf, not) only validate: no types, descriptions or rules; the root ones name declared fields only', () => {
+  const PORT = `${SPEC}.properties[port]`;
+  assert.deepEqual(fields(root({ type: 'object', properties: { port: { anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^[a-z]+$' }] } } })).sort(), [
+    `${PORT}.anyOf[0].type: Forbidden: must be empty to be structural`,
+    `${PORT}.anyOf[1].type: Forbidden: must be empty to be structural`,
+    `${PORT}.type: Required value: must not be empty for specified object fields`,
+  ]);
+  assert.deepEqual(fields(root({ type: 'object', properties: { port: { 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }] } } })), [], 'the int-or-string pattern');
+  assert.deepEqual(fields(root({ type: 'string', allOf: [{ description: 'doc', minLength: 1 }] })), [`${SPEC}.allOf[0].description: Forbidden: must be empty to be structural`]);
+  assert.deepEqual(fields(root({ type: 'object', oneOf: [{ 'x-kubernetes-validations': [{ rule: 'true' }] }] })), [`${SPEC}.oneOf[0].x-kubernetes-validations: Forbidden: must be empty to be structural`]);
+  assert.deepEqual(fields({ type: 'object', properties: { spec: { type: 'object' } }, anyOf: [{ properties: { status: { maxProperties: 1 } } }] }), [
+    `${AT}.properties[status]: Required value: because it is defined in ${AT}.anyOf[0].properties[status]`,
+  ]);
+  assert.deepEqual(fields(root({ type: 'object', anyOf: [{ properties: { undeclared: { minLength: 1 } } }] })), [], 'below the root, as kube-apiserver, not checked');
+});
+
+test('CEL: operands of different types fail compilation; int and double may be ordered', () => {
+  const spec = (rule: string) => fields(root({ type: 'object', 'x-kubernetes-validations': [{ rule }], properties: { name: { type: 'string' }, n: { type: 'integer' }, r: { type: 'number' }, on: { type: 'boolean' } } }));
+  assert.match(spec('self.name == 1').join(), /found no matching overload for '_==_' applied to '\(string, int\)'/);
+  assert.match(spec("self.n > 'a'").join(), /'_>_' applied to '\(int, string\)'/);
+  assert.match(spec('self.n + 1.0 > 2.0').join(), /'_\+_' applied to '\(int, double\)'/);
+  assert.match(spec('self.name.startsWith(1)').join(), /'startsWith' applied to 'string.\(int\)'/);
+  assert.match(spec("self.on == 'true'").join(), /'\(bool, string\)'/);
+  for (const ok of ['self.name.size() > 1.5', 'self.r > 1', "self.name + 'x' == 'ax'", 'self.n % 2 == 0', "dyn(self.n) == 'a' || true"]) assert.deepEqual(spec(ok), [], ok);
+});

@@ -43,8 +43,7 @@ function structuralErrors(root: Schema, path: string): FieldError[] {
       if (level === 'root') errs.push(fieldError.forbidden(child(at, 'additionalProperties'), 'must not be used at the root'));
       if (isObject(s.additionalProperties)) walk(s.additionalProperties as Schema, child(at, 'additionalProperties'), 'field', depth + 1);
     }
-    if (typeof s.pattern === 'string' && compilePattern(s.pattern) === null)
-      errs.push(fieldError.invalid(child(at, 'pattern'), s.pattern, 'must be a valid regular expression'));
+    errs.push(...valueValidationErrors(s, at, isIntOrStringAnyOf(s), isIntOrStringAllOf(s)));
     const embedded = s['x-kubernetes-embedded-resource'] === true;
     if (embedded && s.type !== 'object') {
       if (!s.type) errs.push(fieldError.required(child(at, 'type'), 'must be object if x-kubernetes-embedded-resource is true'));
@@ -73,7 +72,72 @@ function structuralErrors(root: Schema, path: string): FieldError[] {
     return undefined;
   };
   walk(root, path, 'root', 0);
+  errs.push(...completenessErrors(root, root, path, path));
   return errs;
+}
+
+const INT_OR_STRING_ANY_OF = [{ type: 'integer' }, { type: 'string' }];
+const isIntOrStringAnyOf = (s: Schema) => deepEqual(s.anyOf, INT_OR_STRING_ANY_OF);
+const isIntOrStringAllOf = (s: Schema) => (s.allOf?.length ?? 0) >= 1 && deepEqual(s.allOf![0]!.anyOf, INT_OR_STRING_ANY_OF);
+
+/** What the value validations (anyOf, allOf, oneOf, not) of a node may not say: they validate, never declare. */
+function valueValidationErrors(s: Schema, at: string, skipAnyOf: boolean, skipFirstAllOfAnyOf: boolean): FieldError[] {
+  const errs: FieldError[] = [];
+  if (typeof s.pattern === 'string' && compilePattern(s.pattern) === null) errs.push(fieldError.invalid(child(at, 'pattern'), s.pattern, 'must be a valid regular expression'));
+  if (!skipAnyOf) (s.anyOf ?? []).forEach((v, i) => errs.push(...nestedErrors(v, `${at}.anyOf[${i}]`, false)));
+  (s.allOf ?? []).forEach((v, i) => errs.push(...nestedErrors(v, `${at}.allOf[${i}]`, skipFirstAllOfAnyOf && i === 0)));
+  (s.oneOf ?? []).forEach((v, i) => errs.push(...nestedErrors(v, `${at}.oneOf[${i}]`, false)));
+  if (s.not) errs.push(...nestedErrors(s.not, child(at, 'not'), false));
+  return errs;
+}
+
+const NESTED_FORBIDDEN: [keyof Schema | 'title', (v: unknown) => boolean, string][] = [
+  ['type', (v) => typeof v === 'string' && v !== '', 'must be empty to be structural'],
+  ['additionalProperties', (v) => v !== undefined && v !== null, 'must be undefined to be structural'],
+  ['default', (v) => v !== undefined && v !== null, 'must be undefined to be structural'],
+  ['title', (v) => typeof v === 'string' && v !== '', 'must be empty to be structural'],
+  ['description', (v) => typeof v === 'string' && v !== '', 'must be empty to be structural'],
+  ['nullable', (v) => v === true, 'must be false to be structural'],
+  ['x-kubernetes-preserve-unknown-fields', (v) => v === true, 'must be false to be structural'],
+  ['x-kubernetes-embedded-resource', (v) => v === true, 'must be false to be structural'],
+  ['x-kubernetes-int-or-string', (v) => v === true, 'must be false to be structural'],
+  ['x-kubernetes-list-map-keys', (v) => Array.isArray(v) && v.length > 0, 'must be empty to be structural'],
+  ['x-kubernetes-list-type', (v) => v !== undefined && v !== null, 'must be undefined to be structural'],
+  ['x-kubernetes-map-type', (v) => v !== undefined && v !== null, 'must be undefined to be structural'],
+  ['x-kubernetes-validations', (v) => Array.isArray(v) && v.length > 0, 'must be empty to be structural'],
+];
+
+function nestedErrors(v: Schema, at: string, skipAnyOf: boolean): FieldError[] {
+  if (!isSchema(v)) return [fieldError.typeInvalid(at, v, 'must be a schema object')];
+  const errs = valueValidationErrors(v, at, skipAnyOf, false);
+  if (v.items) errs.push(...nestedErrors(v.items, child(at, 'items'), false));
+  for (const [k, sub] of Object.entries(v.properties ?? {})) errs.push(...nestedErrors(sub, prop(at, k), false));
+  const raw = v as Record<string, unknown>;
+  for (const [key, present, message] of NESTED_FORBIDDEN) if (present(raw[key])) errs.push(fieldError.forbidden(child(at, key), message));
+  if (v.properties?.metadata !== undefined) errs.push(fieldError.forbidden(prop(at, 'metadata'), 'must not be specified in a nested context'));
+  return errs;
+}
+
+/**
+ * Every property and items a value validation names must be declared by the schema itself.
+ * kube-apiserver checks this from the root's value validations down (not those of nested nodes).
+ */
+function completenessErrors(v: Schema, s: Schema, sPath: string, vPath: string): FieldError[] {
+  const nested = (n: Schema, target: Schema | undefined, tp: string, np: string): FieldError[] => {
+    if (!isSchema(n)) return [];
+    if (!target) return [fieldError.required(tp, `because it is defined in ${np}`)];
+    return [
+      ...completenessErrors(n, target, tp, np),
+      ...(n.items ? nested(n.items, target.items, child(tp, 'items'), child(np, 'items')) : []),
+      ...Object.entries(n.properties ?? {}).flatMap(([k, sub]) => nested(sub, target.properties?.[k], prop(tp, k), prop(np, k))),
+    ];
+  };
+  return [
+    ...(v.not ? nested(v.not, s, sPath, child(vPath, 'not')) : []),
+    ...(v.allOf ?? []).flatMap((n, i) => nested(n, s, sPath, `${vPath}.allOf[${i}]`)),
+    ...(v.anyOf ?? []).flatMap((n, i) => nested(n, s, sPath, `${vPath}.anyOf[${i}]`)),
+    ...(v.oneOf ?? []).flatMap((n, i) => nested(n, s, sPath, `${vPath}.oneOf[${i}]`)),
+  ];
 }
 
 // ---- 2. defaults --------------------------------------------------------------------------
