@@ -5,7 +5,7 @@ import { PreparedResponse } from './prepared.ts';
 import { fail, ok, problem, type Outcome } from './problem.ts';
 import { loadEach, type RegistryFailure } from './registry-failures.ts';
 import { ACROSS, latestUpstream, loadToolhive, partialReply, upstreamItem, type LatestUpstream, type ToolhiveLoaded } from './toolhive-routes.ts';
-import { matchesFilter, toolhiveItem, type Facets, type ServerFilter } from './toolhive-view.ts';
+import { facetIndex, filterServers, matchesFilter, toolhiveItem, type Facets, type ServerFilter } from './toolhive-view.ts';
 
 /**
  * `/api/v1/servers?limit=N[&cursor=…]`: the cross-registry listing in pages, so that a
@@ -81,15 +81,20 @@ interface Listed {
   body: () => Buffer;
 }
 
-/** a registry's servers in listing order, with how to serialise each */
-function listedOf(ref: RegistryRef, data: unknown, format: 'toolhive' | 'upstream'): Listed[] {
+/**
+ * a registry's servers in listing order, with how to serialise each; with a `search`, only
+ * those the substring index finds for it (toolhive-view.ts filterServers: the scan's answer)
+ */
+function listedOf(ref: RegistryRef, data: unknown, format: 'toolhive' | 'upstream', filter: ServerFilter): Listed[] {
   if (format === 'toolhive') {
     const t = (data as { value: ToolhiveLoaded }).value;
     const rk = registryKey(ref);
-    return t.index.servers.map((s) => ({ key: s.key, facets: s.facets, body: () => Buffer.from(JSON.stringify(toolhiveItem(s, rk))) }));
+    const servers = filter.search === undefined ? t.index.servers : filterServers(t.index.servers, filter, () => (t.substring ??= facetIndex(t.index.servers)));
+    return servers.map((s) => ({ key: s.key, facets: s.facets, body: () => Buffer.from(JSON.stringify(toolhiveItem(s, rk))) }));
   }
   const latest = (data as { latest: LatestUpstream }).latest;
-  return latest.servers.map((s) => ({ key: s.entry.name, facets: s.facets, body: () => upstreamItem(s, ref) }));
+  const servers = filter.search === undefined ? latest.servers : filterServers(latest.servers, filter, () => (latest.substring ??= facetIndex(latest.servers)));
+  return servers.map((s) => ({ key: s.entry.name, facets: s.facets, body: () => upstreamItem(s, ref, latest) }));
 }
 
 /** index of the first server after `key` in a list sorted by key */
@@ -119,7 +124,7 @@ export async function listServersPage(ctx: Ctx, allRefs: RegistryRef[], filter: 
     failures.push(...failed);
     for (const { ref, data } of loaded) {
       if (more) break;
-      const list = listedOf(ref, data, format);
+      const list = listedOf(ref, data, format, filter);
       const from = cursor && compareRef(ref, cursor) === 0 ? after(list, cursor.key) : 0;
       for (let j = from; j < list.length; j++) {
         const s = list[j]!;

@@ -13,7 +13,8 @@ import { problem } from './problem.ts';
 import { loadEach, type RegistryFailure } from './registry-failures.ts';
 import type { Route } from './router.ts';
 import { parseRegistryRef } from './router.ts';
-import { categoriesOf, indexToolhive, matchesFilter, parseServerFilter, toolhiveItem, answersTo, type Facets, type ServerFilter, type ToolhiveIndex } from './toolhive-view.ts';
+import { categoriesOf, facetIndex, filterServers, indexToolhive, matchesFilter, parseServerFilter, toolhiveItem, answersTo, type Facets, type ServerFilter, type ToolhiveIndex } from './toolhive-view.ts';
+import type { SubstringIndex } from './substring-index.ts';
 import { MORE, type Answer } from './upstream-query.ts';
 import type { UpstreamView } from './upstream-view.ts';
 import type { SearchHit, ServerSearchIndex } from '../search/server-index.ts';
@@ -69,6 +70,8 @@ export interface ToolhiveLoaded {
   search?: Promise<ServerSearchIndex>;
   /** ranked hits of recent searches by query and filters, so that paging does not search again */
   searched?: Map<string, SearchHit[]>;
+  /** substring index of the servers for `search=` on /api/v1/servers, built on the first one */
+  substring?: SubstringIndex;
 }
 
 export function loadToolhive(ctx: Ctx, ref: RegistryRef, options: ReadOptions = {}) {
@@ -78,6 +81,10 @@ export function loadToolhive(ctx: Ctx, ref: RegistryRef, options: ReadOptions = 
 /** the latest visible version of each server of an upstream snapshot, with facets */
 export interface LatestUpstream {
   servers: Array<{ entry: Entry; facets: Facets; key: string; item?: Buffer }>;
+  /** substring index of the servers for `search=`, built on the first one */
+  substring?: SubstringIndex;
+  /** the view it was derived from (its heldBytes counts what this holds) */
+  view: UpstreamView;
 }
 
 const latestCache = new WeakMap<UpstreamView, LatestUpstream>();
@@ -112,19 +119,24 @@ function latestOf(view: UpstreamView): Answer<LatestUpstream> {
       servers: picked.map((entry) => {
         const parsed = JSON.parse(Buffer.from(entry.bytes).toString('utf8')) as { server: ServerJson };
         const key = keys.get(entry.name) ?? entry.name;
-        return { entry, key, facets: upstreamFacets(parsed.server, key) };
+        const facets = upstreamFacets(parsed.server, key);
+        // the facets' strings and the server's object, for the memory budget
+        view.derivedBytes += 2 * (facets.text.length + facets.names.join('').length + facets.tags.join('').length) + 200;
+        return { entry, key, facets };
       }),
+      view,
     };
     latestCache.set(view, latest);
   }
   return latest;
 }
 
-export function upstreamItem(server: LatestUpstream['servers'][number], ref: RegistryRef): Buffer {
+export function upstreamItem(server: LatestUpstream['servers'][number], ref: RegistryRef, latest: LatestUpstream): Buffer {
   if (!server.item) {
     const value = JSON.parse(Buffer.from(server.entry.bytes).toString('utf8')) as { server: unknown; _meta: Record<string, unknown> };
     value._meta = { ...value._meta, [SOURCE_META]: { namespace: ref.namespace, name: ref.name } };
     server.item = Buffer.from(JSON.stringify(value));
+    latest.view.derivedBytes += server.item.byteLength;
   }
   return server.item;
 }
@@ -216,7 +228,7 @@ async function listServers(ctx: Ctx, refs: RegistryRef[], filter: ServerFilter, 
     const rk = registryKey(ref);
     if (format === 'toolhive') {
       const t = (data as unknown as { value: ToolhiveLoaded }).value;
-      const matching = isUnfiltered(filter) ? t.index.servers : t.index.servers.filter((s) => matchesFilter(s.facets, filter));
+      const matching = isUnfiltered(filter) ? t.index.servers : filterServers(t.index.servers, filter, () => (t.substring ??= facetIndex(t.index.servers)));
       if (matching.length === 0) continue;
       if (isUnfiltered(filter)) {
         t.all ??= Buffer.from(t.index.servers.map((s) => JSON.stringify(toolhiveItem(s, rk))).join(','));
@@ -225,11 +237,9 @@ async function listServers(ctx: Ctx, refs: RegistryRef[], filter: ServerFilter, 
       total += matching.length;
     } else {
       const latest = (data as unknown as { latest: LatestUpstream }).latest;
-      for (const s of latest.servers) {
-        if (!matchesFilter(s.facets, filter)) continue;
-        parts.push(upstreamItem(s, ref));
-        total++;
-      }
+      const matching = isUnfiltered(filter) ? latest.servers : filterServers(latest.servers, filter, () => (latest.substring ??= facetIndex(latest.servers)));
+      for (const s of matching) parts.push(upstreamItem(s, ref, latest));
+      total += matching.length;
     }
   }
   const errors = failures.length ? `,"errors":${JSON.stringify(failures)}` : '';
@@ -265,7 +275,7 @@ async function oneServer(ctx: Ctx, refs: RegistryRef[], name: string, format: Fo
       for (const s of t.index.servers) if (answersTo(s, name)) found.push({ ref, body: Buffer.from(JSON.stringify(toolhiveItem(s, registryKey(ref)))) });
     } else {
       const latest = (data as unknown as { latest: LatestUpstream }).latest;
-      for (const s of latest.servers) if (s.entry.name === name || s.key === name) found.push({ ref, body: upstreamItem(s, ref) });
+      for (const s of latest.servers) if (s.entry.name === name || s.key === name) found.push({ ref, body: upstreamItem(s, ref, latest) });
     }
   }
   if (explicit && loaded.length === 0) {

@@ -1,5 +1,6 @@
 import { compareKeys, type Entry } from './entry.ts';
 import { formatCursor, type Cursor, type ListParams } from './params.ts';
+import { SubstringIndex } from './substring-index.ts';
 import type { UpstreamView } from './upstream-view.ts';
 
 /**
@@ -59,8 +60,70 @@ export function matches(view: UpstreamView, i: number, p: ListParams): boolean {
   return passes(view, i, p) && (p.search === undefined || view.name(i).toLowerCase().includes(p.search));
 }
 
+/** the distinct names of a complete view, indexed for substring search */
+interface NameIndex {
+  index: SubstringIndex;
+  /** first version of each name id; first[id + 1] ends it (one more entry than names) */
+  first: Uint32Array;
+}
+
+const nameIndexes = new WeakMap<UpstreamView, NameIndex>();
+
+/** built on the first search of a complete view (once per snapshot), counted in its heldBytes */
+function nameIndex(view: UpstreamView): NameIndex {
+  let ni = nameIndexes.get(view);
+  if (ni) return ni;
+  const names: string[] = [];
+  const first: number[] = [];
+  let last: string | undefined;
+  for (let i = 0; i < view.length; i++) {
+    const name = view.name(i);
+    if (name === last) continue;
+    last = name;
+    names.push(name.toLowerCase());
+    first.push(i);
+  }
+  first.push(view.length);
+  ni = { index: SubstringIndex.build(names), first: Uint32Array.from(first) };
+  view.derivedBytes += ni.index.bytes + ni.first.byteLength + names.length * 48;
+  nameIndexes.set(view, ni);
+  return ni;
+}
+
+/** GET /servers with `search`, on a complete view: the names from the index, then their versions */
+function searchPage(view: UpstreamView, p: ListParams & { search: string }): Page {
+  const { index, first } = nameIndex(view);
+  const start = p.cursor ? afterCursor(view, p.cursor) : 0;
+  // the name holding version `start` is the first that may contribute
+  let lo = 0;
+  let hi = first.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (first[mid + 1]! <= start) lo = mid + 1;
+    else hi = mid;
+  }
+  const items: Entry[] = [];
+  if (p.limit > 0)
+    index.each(p.search, lo, (id) => {
+      const end = first[id + 1]!;
+      for (let i = Math.max(start, first[id]!); i < end && items.length < p.limit; i++) {
+        if (passes(view, i, p) && view.valid(i)) items.push(view.entry(i));
+      }
+      return items.length < p.limit;
+    });
+  const last = items[items.length - 1];
+  return items.length === p.limit && last ? { items, nextCursor: formatCursor(last.name, last.version) } : { items };
+}
+
 /** GET /servers: rows after the cursor that pass every filter, at most `limit` of them. */
 export function listPage(view: UpstreamView, p: ListParams): Answer<Page> {
+  // a search on a loaded snapshot answers from the name index (scanPage is its reference)
+  if (p.search !== undefined && view.complete) return searchPage(view, { ...p, search: p.search });
+  return scanPage(view, p);
+}
+
+/** listPage by scanning every version after the cursor (also the reference for the index's answers) */
+export function scanPage(view: UpstreamView, p: ListParams): Answer<Page> {
   if (!view.complete && !view.answersFromPrefix) return MORE;
   const n = view.length;
   const items: Entry[] = [];

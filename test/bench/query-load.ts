@@ -22,7 +22,7 @@
  * cgroup). Experiments: LOAD_ENV (JSON of more variables), LOAD_NODE_OPTIONS (e.g. --cpu-prof),
  * LOAD_MIX (shares: pages,latest,versions,search,api-search), LOAD_ENCODED (share accepting
  * gzip/br), LOAD_QUERY_JS (run the sources instead of dist/), LOAD_PROBE (print 40 sample
- * requests), LOAD_ONLY_DEFAULTS (skip the limited row).
+ * requests), LOAD_ONLY_DEFAULTS (skip the limited row), LOAD_SKIP_RANDOM (no random-access rows).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -239,7 +239,7 @@ export async function runLoad(options: LoadOptions): Promise<void> {
         ['random-access', {}, RSS_TARGET_MB[versions] ?? null],
         ['random-access-limited', { MCPREG_MEMORY_LIMIT_MB: String(deployed.limitMb) }, deployed.limitMb],
       ];
-      for (const [scenario, extra, target] of variants) {
+      for (const [scenario, extra, target] of process.env.LOAD_SKIP_RANDOM ? [] : variants) {
         const ours: AutocannonResult[] = [];
         const floors: AutocannonResult[] = [];
         const rss: number[] = [];
@@ -295,6 +295,67 @@ export async function runLoad(options: LoadOptions): Promise<void> {
           }),
         );
         if (process.env.LOAD_ONLY_DEFAULTS) break;
+      }
+
+      // distinct searches: every request a term never asked before (no cache can answer it)
+      {
+        const q = await start(queryJs, env, '/v0.1/servers');
+        children.push(q.child);
+        const tail = await get(`${q.url}/v0.1/servers?cursor=${encodeURIComponent(lastName)}`);
+        if (tail.status !== 200) throw new Error(`warm-up failed: ${tail.status}`);
+        const rows: Array<[string, (term: string) => string]> = [
+          ['search-distinct-upstream', (term) => `/v0.1/servers?search=${encodeURIComponent(term)}`],
+          ['search-distinct-api', (term) => `/api/v1/servers?search=${encodeURIComponent(term)}&limit=30`],
+        ];
+        for (const [scenario, pathOf] of rows) {
+          // the first search of the snapshot builds the index: timed on its own
+          const firstSearch = await get(`${q.url}${pathOf(nextTerm())}`);
+          if (firstSearch.status !== 200) throw new Error(`${scenario}: ${firstSearch.status} ${firstSearch.body.toString().slice(0, 200)}`);
+          const second = await get(`${q.url}${pathOf(nextTerm())}`);
+          const sizes: number[] = [];
+          for (let i = 0; i < 50; i++) sizes.push((await get(`${q.url}${pathOf(nextTerm())}`)).body.length);
+          const before = termAt;
+          const ours: AutocannonResult[] = [];
+          const floors: AutocannonResult[] = [];
+          const distinct = { url: q.url, connections: 32, duration: options.duration, pipelining: 1, requests: [{ method: 'GET', path: '/v0.1/servers', setupRequest: (req: Record<string, unknown>) => ({ ...req, path: pathOf(nextTerm()) }) }] };
+          for (let k = 0; k < options.rounds; k++) {
+            const runOurs = async () => ours.push(await autocannon(distinct));
+            const runFloor = async () => floors.push(await autocannon({ url: `${bare.url}/`, connections: 32, duration: options.duration, pipelining: 1 }));
+            if (k % 2 === 0) {
+              await runFloor();
+              await runOurs();
+            } else {
+              await runOurs();
+              await runFloor();
+            }
+          }
+          for (const m of ours) if (m.non2xx > 0 || m.errors + m.timeouts > m.requests.total / 1000) throw new Error(`${scenario}: ${m.non2xx} non-2xx, ${m.errors} errors, ${m.timeouts} timeouts`);
+          console.log(
+            JSON.stringify({
+              scenario,
+              ...common,
+              example: pathOf(terms[before]!),
+              distinct_terms: terms.length,
+              repeated: termAt > terms.length,
+              first_search_ms: round(firstSearch.ms),
+              second_search_ms: round(second.ms),
+              median_body_bytes: median(sizes),
+              rps: round(median(ours.map((m) => m.requests.average))),
+              rps_runs: ours.map((m) => round(m.requests.average)),
+              target_rps: 5000,
+              floor_rps: round(median(floors.map((m) => m.requests.average))),
+              p99_ms: median(ours.map((m) => m.latency.p99)),
+              max_p99_ms: Math.max(...ours.map((m) => m.latency.p99)),
+              target_p99_ms: 20,
+              floor_p99_ms: median(floors.map((m) => m.latency.p99)),
+              peak_rss_mb: rssMb(q.child.pid!).peak,
+              connections: 32,
+              rounds: options.rounds,
+              duration_s: options.duration,
+            }),
+          );
+        }
+        await stop(q.child);
       }
     }
   } finally {

@@ -1,0 +1,133 @@
+/**
+ * `search=` answered from the substring index must be the scan's answer, exactly: on the real
+ * fixtures (the upstream registry's servers, ToolHive's registry.json) and on generated data,
+ * for fragments of names, words of descriptions, tags, one- and two-letter queries, queries
+ * found nowhere, and non-ASCII text; on the upstream list also with cursors, limits and the
+ * other filters.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SubstringIndex } from '../../lib/api/substring-index.ts';
+import { listPage, scanPage, MORE, type Page } from '../../lib/api/upstream-query.ts';
+import { viewOf, type UpstreamView } from '../../lib/api/upstream-view.ts';
+import { parseListParams } from '../../lib/api/params.ts';
+import { facetIndex, filterServers, indexToolhive, matchesFilter, parseServerFilter, type ToolhiveServer } from '../../lib/api/toolhive-view.ts';
+import { FIXTURES, fixtureEntries } from './fixture.ts';
+import { generateToolhiveRegistry, generateUpstreamServers, Rng } from '../bench/generate.ts';
+import type { ServerResponse } from '../../lib/formats/upstream-schema.ts';
+
+function sorted(entries: ServerResponse[]): ServerResponse[] {
+  return entries.sort((a, b) => (a.server.name === b.server.name ? (a.server.version < b.server.version ? -1 : 1) : a.server.name < b.server.name ? -1 : 1));
+}
+
+/** queries drawn from the texts themselves (every length from 1 to 12), plus some found nowhere */
+function queriesFrom(texts: string[], count: number, seed: number): string[] {
+  const rng = new Rng(seed);
+  const out = new Set<string>(['', 'a', 'io', 'mcp', 'zzzq', 'é', 'ü', '/', '-', '.', 'server', 'xyz-not-there', 'github.com/']);
+  while (out.size < count) {
+    const t = rng.pick(texts);
+    const len = rng.int(1, 12);
+    const at = rng.int(0, Math.max(0, t.length - len));
+    out.add(t.slice(at, at + len).toLowerCase());
+    if (rng.chance(0.1)) out.add(`${t.slice(at, at + len).toLowerCase()}q~`);
+  }
+  return [...out].filter((q) => q !== '');
+}
+
+test('the substring index finds exactly the texts that include the query', () => {
+  const rng = new Rng(3);
+  const alphabet = 'abcde-./éü日本';
+  const texts = Array.from({ length: 3000 }, () => Array.from({ length: rng.int(0, 40) }, () => rng.pick([...alphabet])).join(''));
+  const index = SubstringIndex.build(texts);
+  assert.equal(index.size, texts.length);
+  let nonEmpty = 0;
+  for (const q of queriesFrom(texts.filter((t) => t.length > 0), 2000, 4)) {
+    const expected = texts.flatMap((t, id) => (t.includes(q) ? [id] : []));
+    assert.deepEqual(index.search(q), expected, `query ${JSON.stringify(q)}`);
+    if (expected.length > 0) nonEmpty++;
+  }
+  assert.ok(nonEmpty > 1000, `most queries found something (${nonEmpty})`);
+});
+
+function pageOf(a: Page | typeof MORE): { names: string[]; nextCursor?: string } {
+  assert.notEqual(a, MORE);
+  const p = a as Page;
+  return { names: p.items.map((e) => `${e.name}@${e.version}`), ...(p.nextCursor ? { nextCursor: p.nextCursor } : {}) };
+}
+
+function compareUpstream(view: UpstreamView, entries: ServerResponse[], seed: number, queries: number): number {
+  const names = [...new Set(entries.map((e) => e.server.name))];
+  const rng = new Rng(seed);
+  let hits = 0;
+  for (const q of queriesFrom(names, queries, seed)) {
+    const variants = [
+      `search=${encodeURIComponent(q)}`,
+      `search=${encodeURIComponent(q.toUpperCase())}&limit=5`,
+      `search=${encodeURIComponent(q)}&limit=100&include_deleted=true`,
+      `search=${encodeURIComponent(q)}&version=latest&limit=7`,
+    ];
+    const e = rng.pick(entries);
+    variants.push(`search=${encodeURIComponent(q)}&cursor=${encodeURIComponent(`${e.server.name}:${e.server.version}`)}&limit=3`);
+    variants.push(`search=${encodeURIComponent(q)}&cursor=${encodeURIComponent(rng.pick(names))}`);
+    for (const query of variants) {
+      const parsed = parseListParams(new URLSearchParams(query));
+      assert.ok(parsed.ok, query);
+      const indexed = pageOf(listPage(view, parsed.value));
+      assert.deepEqual(indexed, pageOf(scanPage(view, parsed.value)), query);
+      // and a page followed by its next page is still the scan's
+      if (indexed.nextCursor) {
+        const next = parseListParams(new URLSearchParams(`${query.replace(/&cursor=[^&]*/, '')}&cursor=${encodeURIComponent(indexed.nextCursor)}`));
+        assert.ok(next.ok);
+        assert.deepEqual(pageOf(listPage(view, next.value)), pageOf(scanPage(view, next.value)), `${query} then ${indexed.nextCursor}`);
+      }
+      if (indexed.names.length > 0) hits++;
+    }
+  }
+  return hits;
+}
+
+test('upstream search= from the name index equals the scan: real fixtures', () => {
+  const entries = fixtureEntries();
+  const view = viewOf(Buffer.from(JSON.stringify({ servers: entries, metadata: { count: entries.length } })));
+  const hits = compareUpstream(view, entries, 11, 300);
+  assert.ok(hits > 300, `queries found versions (${hits})`);
+});
+
+test('upstream search= from the name index equals the scan: 8,000 generated versions', () => {
+  const entries = sorted(generateUpstreamServers(8000, { seed: 9 }));
+  const view = viewOf(Buffer.from(JSON.stringify({ servers: entries, metadata: { count: entries.length } })));
+  const hits = compareUpstream(view, entries, 12, 200);
+  assert.ok(hits > 500, `queries found versions (${hits})`);
+});
+
+function compareFacets(servers: ToolhiveServer[], seed: number, queries: number): number {
+  const texts = servers.flatMap((s) => [...s.facets.names, s.facets.text, ...s.facets.tags]).filter((t) => t.length > 0);
+  const index = facetIndex(servers);
+  let hits = 0;
+  for (const q of queriesFrom(texts, queries, seed)) {
+    for (const query of [`search=${encodeURIComponent(q)}`, `search=${encodeURIComponent(q)}&tag=database,search`, `search=${encodeURIComponent(q)}&transport=stdio`]) {
+      const parsed = parseServerFilter(new URLSearchParams(query));
+      assert.ok(parsed.ok, query);
+      const expected = servers.filter((s) => matchesFilter(s.facets, parsed.value)).map((s) => s.key);
+      assert.deepEqual(filterServers(servers, parsed.value, () => index).map((s) => s.key), expected, query);
+      if (expected.length > 0) hits++;
+    }
+  }
+  return hits;
+}
+
+test('/api/v1/servers search= from the index equals the scan: the real ToolHive registry', () => {
+  const doc = JSON.parse(readFileSync(join(FIXTURES, 'toolhive-registry.2026-02-20.json'), 'utf8'));
+  const { servers } = indexToolhive(doc);
+  assert.ok(servers.length > 50);
+  const hits = compareFacets(servers, 21, 500);
+  assert.ok(hits > 400, `queries found servers (${hits})`);
+});
+
+test('/api/v1/servers search= from the index equals the scan: 1,500 generated ToolHive entries', () => {
+  const { servers } = indexToolhive(generateToolhiveRegistry(1500, { seed: 8 }));
+  const hits = compareFacets(servers, 22, 200);
+  assert.ok(hits > 400, `queries found servers (${hits})`);
+});
