@@ -83,7 +83,12 @@ describe('the real kube-apiserver', { skip }, () => {
     tmp = await tempStore();
     admin = await kubeconfigFile(ADMIN_USER, tmp.dir);
     const core = kc(ADMIN_USER).makeApiClient(CoreV1Api);
-    for (const name of [NS, 'mcp-registry']) await core.createNamespace({ body: { metadata: { name } } });
+    // another file of the suite may have made mcp-registry already (the cluster is shared)
+    for (const name of [NS, 'mcp-registry']) {
+      await core.createNamespace({ body: { metadata: { name } } }).catch((e: { code?: number }) => {
+        if (e.code !== 409) throw e;
+      });
+    }
   });
   after(async () => {
     await tmp?.cleanup();
