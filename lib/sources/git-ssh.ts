@@ -31,6 +31,7 @@ import { backoffDelay, sleep } from './http-fetch.ts';
 import { hostKeyAlgorithms, knownHostName, lineMatchesHost, verifyHostKey, type HostKeyVerdict, type KnownHostLine } from './known-hosts.ts';
 import { checkedAddresses, type ResolvedPolicy } from './policy.ts';
 import { excerpt } from './scrub.ts';
+import { outgoing } from '../telemetry/outgoing.ts';
 
 type Ssh2 = typeof import('ssh2');
 let loaded: Promise<Ssh2> | undefined;
@@ -368,6 +369,10 @@ function once(bytes: Uint8Array): AsyncIterableIterator<Uint8Array> {
   })();
 }
 
+function spanAttrs(remote: SshRemote) {
+  return { 'network.protocol.name': 'ssh', 'server.address': remote.host, 'server.port': remote.port, 'url.path': remote.path.slice(0, 200), 'mcpreg.source': 'git' };
+}
+
 function createTransport(conn: Connection, o: GitSshOptions, budget: TransferBudget): LimitedGitHttp & { dispose(): void } {
   const requests: LimitedGitHttp['requests'] = [];
   const channels = new Set<UploadPack>();
@@ -387,7 +392,8 @@ function createTransport(conn: Connection, o: GitSshOptions, budget: TransferBud
   const http: HttpClient = {
     async request(req: GitHttpRequest): Promise<GitHttpResponse> {
       try {
-        return await exchange(req);
+        const phase = (req.method ?? 'GET').toUpperCase() === 'GET' ? 'advertise' : 'upload-pack';
+        return await outgoing().child('git-upload-pack', { ...spanAttrs(o.remote), 'mcpreg.git.request': phase }, () => exchange(req));
       } catch (e) {
         // closing the connection on a limit, the timeout or the sync's cancellation fails what
         // was in flight (ssh2: "Unable to exec"); that is not the server's doing
@@ -449,7 +455,9 @@ function createTransport(conn: Connection, o: GitSshOptions, budget: TransferBud
  */
 export async function withGitSsh<T>(o: GitSshOptions, fn: (client: LimitedGitHttp) => Promise<T>): Promise<T> {
   const budget = new TransferBudget(o.policy.maxBytes, o.signal);
-  const conn = await connect({ ...o, signal: budget.signal });
+  // a client span for the connection (TCP, handshake, host key, key auth) and one per
+  // git-upload-pack exchange, as for each HTTP request; host and path only
+  const conn = await outgoing().child('ssh connect', spanAttrs(o.remote), () => connect({ ...o, signal: budget.signal }));
   const onAbort = () => conn.close();
   budget.signal.addEventListener('abort', onAbort, { once: true });
   const transport = createTransport(conn, o, budget);
