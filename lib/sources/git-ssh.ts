@@ -189,7 +189,7 @@ async function connect(o: GitSshOptions): Promise<Connection> {
       }
       const level = (e as { level?: string }).level;
       if (level === 'client-authentication') {
-        throw new RegistryError('auth_failed', `the SSH server ${name} refused the key in ${o.keyLabel} for user ${remote.user} (publickey authentication failed)`, { where });
+        throw new RegistryError('auth_failed', `the SSH server ${name} refused the deploy key (${o.keyLabel}) for user ${remote.user}: publickey authentication failed`, { where });
       }
       if (level === 'client-timeout') {
         throw new RegistryError('source_timeout', `the SSH handshake with ${name} did not finish in time (MCPREG_FETCH_CONNECT_TIMEOUT)`, { where, transient: true });

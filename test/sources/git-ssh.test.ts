@@ -180,7 +180,7 @@ describe('git source over SSH (real sshd on loopback)', { skip: missing ? `SKIPP
     const e = await rejectsWith(src({ authSecret: { name: 'wrong', sshPrivateKeyKey: 'ssh-privatekey', knownHostsKey: 'known_hosts' } }).fetch(testContext()), 'auth_failed');
     assert.equal(
       e.message,
-      `the SSH server [127.0.0.1]:${sshd.port} refused the key in key "ssh-privatekey" of Secret wrong for user ${sshd.user} (publickey authentication failed)`,
+      `the SSH server [127.0.0.1]:${sshd.port} refused the deploy key (key "ssh-privatekey" of Secret wrong) for user ${sshd.user}: publickey authentication failed`,
     );
     noSecretIn(e);
     assert.deepEqual(sshd.commands(), []);

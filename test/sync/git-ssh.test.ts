@@ -139,7 +139,7 @@ describe('git sources over SSH, synced on the embedded control plane', { skip: m
     const w = condition(await get('wrong-key'), 'SourceAvailable');
     assert.equal(w?.status, 'False');
     assert.equal(w?.reason, 'AuthFailed');
-    assert.match(w!.message, new RegExp(`refused the key in key "ssh-privatekey" of Secret wrong-key for user ${sshd.user} \\(publickey authentication failed\\)`));
+    assert.match(w!.message, new RegExp(`refused the deploy key \\(key "ssh-privatekey" of Secret wrong-key\\) for user ${sshd.user}: publickey authentication failed`));
     assert.match(w!.message, new RegExp(`127\\.0\\.0\\.1:${sshd.port}`), 'names the server');
     await noKeyIn('wrong-key');
 
