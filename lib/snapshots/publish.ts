@@ -23,7 +23,8 @@ import type { SnapshotStore } from './store.ts';
  *  4. Check that the objects step 2 reused still exist and rewrite any that vanished: a
  *     concurrent prune may have removed an old snapshot from the history. (Objects written in
  *     step 2 are young and not in the history the winning pointer replaced, so no prune takes
- *     them.)
+ *     them.) The pointer is written by now: a store failure here is counted
+ *     (`objectsUnverified`), not thrown.
  */
 
 /** What the caller decides; identity, hash, object keys and history are filled in here. */
@@ -54,6 +55,11 @@ export interface PublishResult {
   objectsWritten: number;
   /** snapshot objects that already existed */
   objectsReused: number;
+  /**
+   * reused objects whose presence could not be confirmed after the pointer was written (the
+   * store failed both the check and the rewrite): the publish stands, the caller may warn
+   */
+  objectsUnverified: number;
 }
 
 const HASH = /^[0-9a-f]{64}$/;
@@ -147,15 +153,23 @@ export async function publishSnapshot(store: SnapshotStore, ref: RegistryRef, in
   const body = encoder.encode(`${JSON.stringify(pointer, null, 2)}\n`);
   const etag = await writePointer(store, ref, key, body, input.expectedPointerEtag);
 
-  // 4. heal a reused object that a concurrent prune removed meanwhile
+  // 4. heal a reused object that a concurrent prune removed meanwhile. The pointer is written,
+  // so the publish has happened whatever the store does now: a check that fails is answered by
+  // writing the object again, and a failure of both is reported, never thrown (a thrown error
+  // would make the sync report the old snapshot while this one is served)
+  let objectsUnverified = 0;
   await Promise.all(
     reused.map(async ([objectKey, fileBody]) => {
-      if (await store.exists(objectKey)) return;
-      await store.put(objectKey, fileBody, { contentType: 'application/json' });
-      objectsWritten++;
+      if (await store.exists(objectKey).catch(() => false)) return;
+      try {
+        await store.put(objectKey, fileBody, { contentType: 'application/json' });
+        objectsWritten++;
+      } catch {
+        objectsUnverified++;
+      }
     }),
   );
-  return { pointer, etag, objectsWritten, objectsReused };
+  return { pointer, etag, objectsWritten, objectsReused, objectsUnverified };
 }
 
 /**

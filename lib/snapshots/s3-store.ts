@@ -1,6 +1,7 @@
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { finished, type Readable } from 'node:stream';
 import type { LookupFunction } from '../sources/policy.ts';
 import { RegistryError } from '../errors.ts';
 import { normalisePrefix, validateKey, validatePrefix } from './keys.ts';
@@ -43,6 +44,38 @@ export interface S3StoreOptions {
 
 export type S3Store = SnapshotStore & { readonly client: S3Client; close(): void };
 
+/**
+ * The whole body of a GET. The SDK's requestTimeout ends when the headers arrive, and its
+ * stream reader waits only for 'end' or 'error': a body that stalls, or a connection that
+ * closes part-way without an 'error' (Node does that for a keep-alive socket cut mid-body),
+ * would be waited for forever, and with it the sync (found by the chaos run, test/faults/).
+ * Here the body must arrive within the request timeout too, and ending early is an error.
+ */
+function readBody(body: Readable & { transformToByteArray(): Promise<Uint8Array> }, timeoutMs: number): Promise<Uint8Array> {
+  if (typeof body.on !== 'function') return body.transformToByteArray();
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const timer = setTimeout(() => body.destroy(Object.assign(new Error(`the object's body did not arrive within ${timeoutMs} ms`), { name: 'TimeoutError', code: 'ETIMEDOUT' })), timeoutMs);
+    body.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+    });
+    // an http.IncomingMessage whose connection closed before the end: 'aborted', 'close', no 'error'
+    const cut = () => {
+      if ((body as { complete?: boolean }).complete === false) body.destroy(Object.assign(new Error('the connection closed before the whole object arrived'), { code: 'ECONNRESET' }));
+    };
+    body.once('aborted', cut);
+    body.once('close', cut);
+    finished(body, (e) => {
+      clearTimeout(timer);
+      if (!e) return resolve(Buffer.concat(chunks, size));
+      const code = (e as NodeJS.ErrnoException).code;
+      reject(code === 'ERR_STREAM_PREMATURE_CLOSE' ? Object.assign(new Error('the connection closed before the whole object arrived'), { code: 'ECONNRESET', cause: e }) : e);
+    });
+  });
+}
+
 /** `bucket` must look like a bucket name. */
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -69,11 +102,12 @@ export async function createS3Store(options: S3StoreOptions): Promise<S3Store> {
   // import as its `default` export only
   const sdk = ('S3Client' in loaded ? loaded : (loaded as unknown as { default: typeof loaded }).default) as typeof loaded;
 
+  const requestTimeoutMs = options.requestTimeoutMs ?? 120_000;
   const config: S3ClientConfig = {
     maxAttempts: options.maxAttempts ?? 3,
     requestHandler: {
       connectionTimeout: options.connectTimeoutMs ?? 5_000,
-      requestTimeout: options.requestTimeoutMs ?? 120_000,
+      requestTimeout: requestTimeoutMs,
       throwOnRequestTimeout: true,
       ...(options.lookup ? { httpAgent: new HttpAgent({ keepAlive: true, lookup: options.lookup }), httpsAgent: new HttpsAgent({ keepAlive: true, lookup: options.lookup }) } : {}),
     },
@@ -107,7 +141,7 @@ export async function createS3Store(options: S3StoreOptions): Promise<S3Store> {
           new sdk.GetObjectCommand({ Bucket: bucket, Key, ...(getOptions.ifNoneMatch ? { IfNoneMatch: getOptions.ifNoneMatch } : {}), ...(Range ? { Range } : {}) }),
         );
         if (!out.Body) throw new RegistryError('store_unavailable', 'S3 returned no body', { where: { key }, transient: true });
-        const body = await out.Body.transformToByteArray();
+        const body = await readBody(out.Body as unknown as Readable & { transformToByteArray(): Promise<Uint8Array> }, requestTimeoutMs);
         const object: StoredObject = { body, etag: out.ETag ?? '' };
         if (out.ContentType) object.contentType = out.ContentType;
         // `bytes 0-262143/20966820`: a part; a server that ignored the Range sent everything

@@ -278,6 +278,9 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
     },
   });
   objectsWritten += published.objectsWritten + 1;
+  if (published.objectsUnverified > 0) {
+    log.warn('published, but reused snapshot objects could not be checked or rewritten', { registry: `${ref.namespace}/${ref.name}`, hash: hash.slice(0, 12), objects: published.objectsUnverified });
+  }
   const samePublished = previous?.hash === hash;
   log.info(samePublished ? 'pointer refreshed' : 'snapshot published', {
     registry: `${ref.namespace}/${ref.name}`,

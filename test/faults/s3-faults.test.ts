@@ -11,6 +11,7 @@ import { readPointer, readSnapshotFile } from '../../lib/snapshots/read.ts';
 import { hashOf, pointerFields } from '../../lib/snapshots/store-contract.ts';
 import { RegistryError } from '../../lib/errors.ts';
 import { startS3Server, type TestS3 } from '../servers/s3.ts';
+import type { FaultKind } from '../servers/s3-faults.ts';
 
 let s3: TestS3;
 let store: S3Store;
@@ -37,7 +38,7 @@ beforeEach(async () => {
   store = await open();
 });
 
-async function injected(kind: 'status' | 'timeout' | 'reset' | 'slow' | 'lost-response'): Promise<number> {
+async function injected(kind: FaultKind): Promise<number> {
   return (await s3.faultState()).injected[kind];
 }
 
@@ -93,14 +94,52 @@ test('a snapshot file GET cut mid-body is not served as a truncated file', async
   }
 });
 
+test('a GET whose body stalls after the headers fails within the request timeout instead of waiting forever', { timeout: 20_000 }, async () => {
+  // the SDK's requestTimeout ends at the headers: a stalled body hung the sync for good (the
+  // registry stayed "running" in that process and was never synced again; found by the chaos run)
+  store.close();
+  store = await open({ requestTimeoutMs: 500 });
+  const published = await publishSnapshot(store, ref, { hash: hashOf('st'), files: files('st', 50_000), pointer: pointerFields(), expectedPointerEtag: null });
+  await s3.fault({ kind: 'stall', method: 'GET', key: 'toolhive\\.json$' });
+  const started = Date.now();
+  await assert.rejects(readSnapshotFile(store, published.pointer, 'toolhive'), (e: unknown) => {
+    assert.ok(e instanceof RegistryError, String(e));
+    assert.equal(e.code, 'store_unavailable', e.message);
+    assert.equal(e.transient, true);
+    return true;
+  });
+  assert.ok(Date.now() - started < 5_000, `gave up after ${Date.now() - started} ms`);
+  assert.equal((await s3.faultState()).pending.length, 0, 'the stall was injected');
+  // the next read, on a fresh connection, gets the whole file
+  assert.deepEqual(Buffer.from((await readSnapshotFile(store, published.pointer, 'toolhive')).body), Buffer.from(files('st', 50_000).toolhive));
+});
+
+test('a GET cut mid-body on a connection that served a slow response before fails instead of waiting forever', { timeout: 20_000 }, async () => {
+  // Node ends such a response with 'aborted' and 'close' but no 'error', which the SDK's reader never sees
+  store.close();
+  store = await open({ requestTimeoutMs: 1_000 });
+  const published = await publishSnapshot(store, ref, { hash: hashOf('sr'), files: files('sr', 50_000), pointer: pointerFields(), expectedPointerEtag: null });
+  await s3.fault({ kind: 'slow', method: 'GET', key: 'current\\.json$', delayMs: 50, chunkBytes: 256 }, { kind: 'reset', method: 'GET', key: 'toolhive\\.json$' });
+  const read = await readPointer(store, ref);
+  const started = Date.now();
+  const got = await readSnapshotFile(store, read!.pointer, 'toolhive').then(
+    (o) => o,
+    (e: unknown) => e,
+  );
+  assert.ok(got instanceof RegistryError && got.transient, `a transient error, got ${String(got)}`);
+  assert.ok(Date.now() - started < 5_000, `gave up after ${Date.now() - started} ms`);
+  assert.equal(published.pointer.hash, read?.pointer.hash);
+});
+
 test('a slow read still returns the whole file', async () => {
   const published = await publishSnapshot(store, ref, { hash: hashOf('s'), files: files('s', 4_000), pointer: pointerFields(), expectedPointerEtag: null });
+  const before = await injected('slow');
   await s3.fault({ kind: 'slow', method: 'GET', key: 'toolhive\\.json$', delayMs: 50, chunkBytes: 1024 });
   const started = Date.now();
   const got = await readSnapshotFile(store, published.pointer, 'toolhive');
   assert.ok(Date.now() - started >= 200, `slow: ${Date.now() - started} ms`);
   assert.deepEqual(Buffer.from(got.body), Buffer.from(files('s', 4_000).toolhive));
-  assert.equal(await injected('slow'), 1);
+  assert.equal((await injected('slow')) - before, 1);
 });
 
 test('a pointer PUT that succeeded but whose answer was lost is a successful publish, not a lost race', async () => {
@@ -142,6 +181,20 @@ test('a pointer PUT that never reached the store (503 on every attempt) still fa
   assert.equal((await readPointer(store, ref))?.pointer.hash, hashOf('u1'));
 });
 
+test('republishing a snapshot from the history: existence checks failing after the pointer write do not fail the publish', async () => {
+  // step 4 of publishSnapshot checks the reused objects again after the pointer is written; it
+  // threw on a store error there, so the sync reported the old snapshot while this one was served
+  const a = await publishSnapshot(store, ref, { hash: hashOf('h-a'), files: files('h-a'), pointer: pointerFields({ syncedAt: '2026-01-01T00:00:00Z' }), expectedPointerEtag: null });
+  const b = await publishSnapshot(store, ref, { hash: hashOf('h-b'), files: files('h-b'), pointer: pointerFields({ syncedAt: '2026-01-02T00:00:00Z' }), expectedPointerEtag: a.etag });
+  // the two existence checks before the pointer write pass; every HEAD after it fails (3 attempts each)
+  await s3.fault({ kind: 'status', status: 500, method: 'HEAD', after: 2, count: 6 });
+  const again = await publishSnapshot(store, ref, { hash: hashOf('h-a'), files: files('h-a'), pointer: pointerFields({ syncedAt: '2026-01-03T00:00:00Z' }), expectedPointerEtag: b.etag, mayExist: true });
+  assert.equal((await s3.faultState()).pending.length, 0, 'the checks after the pointer write met the faults');
+  assert.equal(again.objectsReused, 2);
+  assert.equal(again.objectsUnverified, 0, 'the objects were written again instead');
+  assert.equal((await readPointer(store, ref))?.pointer.hash, hashOf('h-a'));
+});
+
 test('a first pointer PUT (If-None-Match) whose answer was lost is a successful publish too', async () => {
   await s3.fault({ kind: 'lost-response', method: 'PUT', key: 'current\\.json$' });
   const published = await publishSnapshot(store, ref, { hash: hashOf('n1'), files: files('n1'), pointer: pointerFields(), expectedPointerEtag: null });
@@ -165,4 +218,18 @@ test('fault rules match method and key, count down, and refuse unknown kinds', a
   await publishSnapshot(store, ref, { hash: hashOf('m'), files: files('m'), pointer: pointerFields(), expectedPointerEtag: null });
   assert.equal((await s3.faultState()).pending[0]?.count, 2, 'no request matched');
   await assert.rejects(s3.fault({ kind: 'nope' as 'status' }), /unknown fault kind/);
+  await assert.rejects(s3.fault({ kind: 'status', after: -1 }), /after must be a non-negative integer/);
+});
+
+test('a rule with after lets that many matching requests through, then applies', async () => {
+  await publishSnapshot(store, ref, { hash: hashOf('af'), files: files('af'), pointer: pointerFields(), expectedPointerEtag: null });
+  const before = await injected('status');
+  // the store retries a 500, so each read is up to three requests: let two reads through, fail all attempts of the third
+  await s3.fault({ kind: 'status', status: 500, method: 'GET', key: 'current\\.json$', after: 2, count: 3 });
+  assert.equal((await readPointer(store, ref))?.pointer.hash, hashOf('af'));
+  assert.equal((await s3.faultState()).pending[0]?.after, 1, 'one request let through');
+  assert.equal((await readPointer(store, ref))?.pointer.hash, hashOf('af'));
+  assert.equal((await injected('status')) - before, 0, 'nothing injected yet');
+  await assert.rejects(readPointer(store, ref), (e: unknown) => e instanceof RegistryError && e.code === 'store_unavailable');
+  assert.equal((await injected('status')) - before, 3);
 });

@@ -21,7 +21,8 @@ import { FaultRules, type FaultRule } from './s3-faults.ts';
  *    `x-amz-content-sha256` header, not the bytes.)
  *
  * 3. Faults on demand (`faults`, rules of s3-faults.ts): 500/503, timeouts, resets mid-body,
- *    slow responses, a PUT done but its answer lost. Applied after the signature check.
+ *    bodies that stall, slow responses, a PUT done but its answer lost. Applied after the
+ *    signature check.
  *
  * Requests are forwarded unchanged (method, path, headers including Host, and the body as a
  * stream); responses stream back. Path-style requests only.
@@ -209,6 +210,26 @@ export async function startConditionalFront(options: FrontOptions): Promise<Fron
               sent += part.length;
               res.write(part);
               if (sent >= half) cut();
+            });
+            return;
+          }
+          if (fault?.kind === 'stall') {
+            // the headers and half the body, then nothing: the socket stays open (until `ms`)
+            const half = Math.floor(Number(up.headers['content-length'] ?? 0) / 2);
+            res.writeHead(up.statusCode ?? 502, up.headers);
+            res.flushHeaders();
+            let sent = 0;
+            up.on('data', (chunk: Buffer) => {
+              if (sent >= half) return;
+              const part = chunk.subarray(0, half - sent);
+              sent += part.length;
+              res.write(part);
+            });
+            const timer = fault.ms === undefined ? undefined : setTimeout(() => res.destroy(), fault.ms);
+            res.on('close', () => {
+              clearTimeout(timer);
+              up.destroy();
+              resolveForward();
             });
             return;
           }
