@@ -44,15 +44,23 @@ export function newRegistryModel(rng: Rng): RegistryModel {
 }
 
 /** What the step did to the source, for the log. */
-export type Change = 'add-server' | 'add-version' | 'remove-version' | 'remove-server' | 'edit' | 'same';
+export type Change = 'add-server' | 'add-version' | 'remove-version' | 'remove-server' | 'edit' | 'same' | 'revert';
 
-/** Changes the source (1–3 edits, or none) and records the new revision. */
+/** Changes the source (1–3 edits, none, or back to an earlier revision) and records the new revision. */
 export function changeRegistry(m: RegistryModel, rng: Rng): Change[] {
   const revision = m.revisions.length;
   const done: Change[] = [];
   if (rng.chance(0.1)) {
     m.revisions.push(snapshot(m.current));
     return ['same'];
+  }
+  if (m.revisions.length > 2 && rng.chance(0.08)) {
+    // a rollback (a ConfigMap restored, a document reverted): content published before, in the pointer's history
+    const back = m.revisions[m.revisions.length - 1 - rng.int(1, Math.min(3, m.revisions.length - 1))]!;
+    m.current = new Map();
+    for (const e of back) m.current.set(e.name, (m.current.get(e.name) ?? new Map<string, string>()).set(e.version, e.description));
+    m.revisions.push(snapshot(m.current));
+    return ['revert'];
   }
   const edits = rng.int(1, 3);
   for (let i = 0; i < edits; i++) {

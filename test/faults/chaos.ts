@@ -147,10 +147,12 @@ function drawFault(rng: Rng): FaultRule {
   const targets: Array<{ method?: string; key?: string }> =
     kind === 'lost-response'
       ? [{ method: 'PUT', key: 'current\\.json$' }, { method: 'PUT', key: 'snapshots/' }, { method: 'PUT' }]
-      : kind === 'slow' || kind === 'reset'
+      : kind === 'slow' || kind === 'reset' || kind === 'stall'
         ? [{ method: 'GET', key: 'current\\.json$' }, { method: 'GET', key: 'snapshots/' }, { method: 'GET' }]
         : [{ method: 'GET', key: 'current\\.json$' }, { method: 'PUT', key: 'current\\.json$' }, { method: 'PUT', key: 'snapshots/' }, { method: 'HEAD' }, { method: 'GET' }, {}];
   const rule: FaultRule = { kind, ...rng.pick(targets), count: rng.int(1, 3) };
+  // part-way through the sync: the first matching requests pass
+  if (rng.chance(0.4)) rule.after = rng.int(1, 3);
   if (kind === 'status') rule.status = rng.pick([500, 503]);
   if (kind === 'timeout') rule.ms = 2_000;
   if (kind === 'slow') {
@@ -180,7 +182,7 @@ export function drawPlan(rng: Rng, syncMs: number): StepPlan {
 }
 
 function describePlan(step: number, p: StepPlan, changes: string[]): string {
-  const faults = p.faults.map((f) => `${f.kind}${f.status ? ` ${f.status}` : ''} ${f.method ?? '*'} ${f.key ?? '*'} ×${f.count}`).join('; ');
+  const faults = p.faults.map((f) => `${f.kind}${f.status ? ` ${f.status}` : ''} ${f.method ?? '*'} ${f.key ?? '*'} ×${f.count}${f.after ? ` after ${f.after}` : ''}`).join('; ');
   const kube = p.kube ? `API ${p.kube.kind} at ${p.kube.atMs} ms${p.kube.forMs ? ` for ${p.kube.forMs} ms` : ''}` : '';
   const kill = p.killAtMs !== null ? `kill -9 at ${p.killAtMs} ms` : '';
   return `step ${step}: ${p.registry.name} (${p.registry.source}) ${changes.join('+')}, via ${p.delivery}${faults ? `; S3 ${faults}` : ''}${kube ? `; ${kube}` : ''}${kill ? `; ${kill}` : ''}`;
