@@ -127,6 +127,27 @@ export async function createS3Store(options: S3StoreOptions): Promise<S3Store> {
   );
 
   const full = (key: string) => prefix + validateKey(key);
+  // Every call is bounded as a whole, retries included: the SDK's requestTimeout ends at the
+  // response headers, and a body it reads itself (a listing, a batch delete's answer) that
+  // stalls would be waited for forever (the chaos run's prune hung on a stalled listing).
+  const callLimitMs = (options.maxAttempts ?? 3) * (requestTimeoutMs + (options.connectTimeoutMs ?? 5_000)) + 1_000;
+  const within = async <T>(call: (abortSignal: AbortSignal) => Promise<T>): Promise<T> => {
+    const abort = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await new Promise<T>((resolve, reject) => {
+        timer = setTimeout(() => {
+          const e = Object.assign(new Error(`S3 call did not finish within ${callLimitMs} ms`), { name: 'TimeoutError', code: 'ETIMEDOUT' });
+          abort.abort(e);
+          reject(e);
+        }, callLimitMs);
+        // a synchronous throw (a bad key) rejects this promise and clears the timer too
+        call(abort.signal).then(resolve, reject);
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 
   const store: S3Store = {
     description: where,
@@ -137,9 +158,8 @@ export async function createS3Store(options: S3StoreOptions): Promise<S3Store> {
       try {
         const range = getOptions.range;
         const Range = range ? `bytes=${Math.max(0, range.start)}-${range.end === undefined ? '' : Math.max(range.start, range.end - 1)}` : undefined;
-        const out = await client.send(
-          new sdk.GetObjectCommand({ Bucket: bucket, Key, ...(getOptions.ifNoneMatch ? { IfNoneMatch: getOptions.ifNoneMatch } : {}), ...(Range ? { Range } : {}) }),
-        );
+        const out = await within((abortSignal) => client.send(
+          new sdk.GetObjectCommand({ Bucket: bucket, Key, ...(getOptions.ifNoneMatch ? { IfNoneMatch: getOptions.ifNoneMatch } : {}), ...(Range ? { Range } : {}) }), { abortSignal }));
         if (!out.Body) throw new RegistryError('store_unavailable', 'S3 returned no body', { where: { key }, transient: true });
         const body = await readBody(out.Body as unknown as Readable & { transformToByteArray(): Promise<Uint8Array> }, requestTimeoutMs);
         const object: StoredObject = { body, etag: out.ETag ?? '' };
@@ -167,7 +187,7 @@ export async function createS3Store(options: S3StoreOptions): Promise<S3Store> {
         throw new RegistryError('invalid_argument', 'ifMatch and ifNoneMatch cannot be combined', { where: { key } });
       }
       try {
-        const out = await client.send(
+        const out = await within((abortSignal) => client.send(
           new sdk.PutObjectCommand({
             Bucket: bucket,
             Key,
@@ -176,8 +196,7 @@ export async function createS3Store(options: S3StoreOptions): Promise<S3Store> {
             ...(putOptions.contentType ? { ContentType: putOptions.contentType } : {}),
             ...(putOptions.ifMatch !== undefined ? { IfMatch: putOptions.ifMatch } : {}),
             ...(putOptions.ifNoneMatch !== undefined ? { IfNoneMatch: putOptions.ifNoneMatch } : {}),
-          }),
-        );
+          }), { abortSignal }));
         return { etag: out.ETag ?? '' };
       } catch (e) {
         const status = s3Status(e);
@@ -199,7 +218,7 @@ export async function createS3Store(options: S3StoreOptions): Promise<S3Store> {
 
     async exists(key: string): Promise<boolean> {
       try {
-        await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: full(key) }));
+        await within((abortSignal) => client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: full(key) }), { abortSignal }));
         return true;
       } catch (e) {
         if (s3Status(e) === 404 && !isBucketMissing(e)) return false;
@@ -217,9 +236,8 @@ export async function createS3Store(options: S3StoreOptions): Promise<S3Store> {
       let ContinuationToken: string | undefined;
       try {
         do {
-          const page = await client.send(
-            new sdk.ListObjectsV2Command({ Bucket: bucket, Prefix: prefix + listPrefix, ...(ContinuationToken ? { ContinuationToken } : {}) }),
-          );
+          const page = await within((abortSignal) => client.send(
+            new sdk.ListObjectsV2Command({ Bucket: bucket, Prefix: prefix + listPrefix, ...(ContinuationToken ? { ContinuationToken } : {}) }), { abortSignal }));
           for (const item of page.Contents ?? []) {
             if (!item.Key?.startsWith(prefix)) continue;
             out.push({ key: item.Key.slice(prefix.length), size: item.Size ?? 0, lastModified: item.LastModified ?? new Date(0) });
@@ -239,9 +257,8 @@ export async function createS3Store(options: S3StoreOptions): Promise<S3Store> {
         const batch = all.slice(start, start + 1000);
         let errors;
         try {
-          const out = await client.send(
-            new sdk.DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
-          );
+          const out = await within((abortSignal) => client.send(
+            new sdk.DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }), { abortSignal }));
           errors = (out.Errors ?? []).filter((err) => err.Code !== 'NoSuchKey');
         } catch (e) {
           s3Failure(e, { key: batch[0]!.slice(prefix.length), where });

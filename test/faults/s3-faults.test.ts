@@ -114,6 +114,20 @@ test('a GET whose body stalls after the headers fails within the request timeout
   assert.deepEqual(Buffer.from((await readSnapshotFile(store, published.pointer, 'toolhive')).body), Buffer.from(files('st', 50_000).toolhive));
 });
 
+test('a listing whose answer stalls fails within a bound instead of waiting forever', { timeout: 20_000 }, async () => {
+  // the SDK reads a listing's XML itself: prune hung on it after a publish, so the sync never
+  // answered and its status stayed Syncing (found by the chaos run: seed 1688105732, step 12)
+  store.close();
+  store = await createS3Store({ ...s3.storeOptions(), prefix: `f${++prefix}/`, maxAttempts: 1, requestTimeoutMs: 500, connectTimeoutMs: 500 });
+  await store.put('a/one.json', files('l').toolhive);
+  await s3.fault({ kind: 'stall', method: 'GET' });
+  const started = Date.now();
+  await assert.rejects(store.list('a/'), (e: unknown) => e instanceof RegistryError && e.code === 'store_unavailable' && e.transient === true);
+  assert.ok(Date.now() - started < 6_000, `gave up after ${Date.now() - started} ms`);
+  assert.equal((await s3.faultState()).pending.length, 0, 'the listing met the stall');
+  assert.deepEqual(await store.list('a/'), ['a/one.json']);
+});
+
 test('a GET cut mid-body on a connection that served a slow response before fails instead of waiting forever', { timeout: 20_000 }, async () => {
   // Node ends such a response with 'aborted' and 'close' but no 'error', which the SDK's reader never sees
   store.close();
