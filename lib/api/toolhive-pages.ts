@@ -4,7 +4,7 @@ import { dataReply, registryKey, type Ctx, type Reply } from './context.ts';
 import { PreparedResponse } from './prepared.ts';
 import { fail, ok, problem, type Outcome } from './problem.ts';
 import { loadEach, type RegistryFailure } from './registry-failures.ts';
-import { ACROSS, latestUpstream, loadToolhive, partialReply, upstreamItem, type LatestUpstream, type ToolhiveLoaded } from './toolhive-routes.ts';
+import { ACROSS, latestUpstream, listingDigest, loadToolhive, partialReply, upstreamItem, type LatestUpstream, type ToolhiveLoaded } from './toolhive-routes.ts';
 import { facetIndex, filterServers, matchesFilter, toolhiveItem, type Facets, type ServerFilter } from './toolhive-view.ts';
 
 /**
@@ -114,7 +114,8 @@ export async function listServersPage(ctx: Ctx, allRefs: RegistryRef[], filter: 
   const cursor = page.cursor;
   let start = 0;
   if (cursor) while (start < refs.length && compareRef(refs[start]!, cursor) < 0) start++;
-  const items: Buffer[] = [];
+  const items: Listed[] = [];
+  const touched: string[] = [];
   const failures: RegistryFailure[] = [];
   let last: PageCursor | undefined;
   let more = false;
@@ -124,6 +125,7 @@ export async function listServersPage(ctx: Ctx, allRefs: RegistryRef[], filter: 
     failures.push(...failed);
     for (const { ref, data } of loaded) {
       if (more) break;
+      touched.push(`${registryKey(ref)}@${data.pointer.hash}`);
       const list = listedOf(ref, data, format, filter);
       const from = cursor && compareRef(ref, cursor) === 0 ? after(list, cursor.key) : 0;
       for (let j = from; j < list.length; j++) {
@@ -133,20 +135,26 @@ export async function listServersPage(ctx: Ctx, allRefs: RegistryRef[], filter: 
           more = true;
           break;
         }
-        items.push(s.body());
+        items.push(s);
         last = { namespace: ref.namespace, name: ref.name, key: s.key };
       }
     }
   }
+  // the page is a pure function of the snapshots it read, the filter and the cursor
+  const filterKey = JSON.stringify([filter.categories, filter.transports, filter.tiers, filter.tags, filter.statuses, filter.search].map((f) => (f instanceof Set ? [...f].sort() : (f ?? null))));
+  const key = failures.length === 0 ? `*|P|${format}|${page.limit}|${listingDigest([filterKey, cursor ? encodeCursor(cursor) : '', ...touched])}` : undefined;
+  const hit = key ? ctx.responses.get(key) : undefined;
+  if (hit) return dataReply(ctx, hit, 'Accept');
   const parts: Buffer[] = [Buffer.from('{"servers":[')];
-  items.forEach((b, i) => {
+  items.forEach((s, i) => {
     if (i > 0) parts.push(Buffer.from(','));
-    parts.push(b);
+    parts.push(s.body());
   });
   const next = more && last ? `,"nextCursor":${JSON.stringify(encodeCursor(last))}` : '';
   const errors = failures.length ? `,"errors":${JSON.stringify(failures)}` : '';
   parts.push(Buffer.from(`],"metadata":{"count":${items.length}${next}}${errors}}`));
   const response = new PreparedResponse(200, 'application/json', Buffer.concat(parts));
   if (failures.length > 0) return partialReply(ctx, response, failures, 'Accept');
+  if (key) ctx.responses.set(key, response);
   return dataReply(ctx, response, 'Accept');
 }

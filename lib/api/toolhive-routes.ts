@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { readExtension } from '../formats/toolhive-extension.ts';
 import { assignToolhiveKeys } from '../formats/names.ts';
@@ -28,6 +29,11 @@ import { listServersPage, parsePageParams } from './toolhive-pages.ts';
 
 type ToolhiveRoute = Extract<Route, { kind: 'th-registries' | 'th-registry' | 'th-servers' | 'th-server' }>;
 type Format = 'toolhive' | 'upstream';
+
+/** a short key for the response cache from the (registry, snapshot) parts a listing was built from */
+export function listingDigest(parts: readonly string[]): string {
+  return createHash('sha256').update(parts.join(',')).digest('base64url');
+}
 
 /** reads of a listing across registries: a pointer past its TTL serves while it is revalidated (snapshot-cache.ts) */
 export const ACROSS: ReadOptions = { stale: true };
@@ -184,8 +190,14 @@ export async function toolhiveRoute(ctx: Ctx, route: ToolhiveRoute, rawQuery: st
     case 'th-registries': {
       const refs = await readable(ctx, caller, await ctx.cache.registries());
       const { loaded, failures } = await loadEach(refs, (ref) => ctx.cache.current(ref, ACROSS), 'pointer', ctx);
+      // a pure function of the pointers: kept under a digest of them (a thousand registries' answer is built once per change)
+      const key = failures.length === 0 ? `*|R|${listingDigest(loaded.map(({ ref, data }) => `${registryKey(ref)}@${data.pointer.hash}@${data.pointer.syncedAt}`))}` : undefined;
+      const hit = key ? ctx.responses.get(key) : undefined;
+      if (hit) return dataReply(ctx, hit);
       const infos = loaded.map(({ data }) => registryInfo(data.pointer));
-      return partialReply(ctx, new PreparedResponse(200, 'application/json', Buffer.from(JSON.stringify({ registries: infos, ...(failures.length ? { errors: failures } : {}) }))), failures);
+      const response = new PreparedResponse(200, 'application/json', Buffer.from(JSON.stringify({ registries: infos, ...(failures.length ? { errors: failures } : {}) })));
+      if (key) ctx.responses.set(key, response);
+      return partialReply(ctx, response, failures);
     }
     case 'th-registry': {
       const denied = await authorize(ctx, caller, route.registry);
