@@ -91,10 +91,11 @@ interface RegistryState {
 
 /**
  * How a read may be answered. `stale`: a listing across registries (`/api/v1/registries`,
- * `/api/v1/servers`) takes a pointer past its TTL as it is and revalidates it in the
- * background, up to STALE_FACTOR × the TTL since its last check; one a published event
- * invalidated, or older than that, is read first as always. A thousand registries' pointers
- * would otherwise be re-read on the request path every TTL.
+ * `/api/v1/servers`) is as fresh as the registry list it walks: a pointer checked within the
+ * longer of the pointer and list TTLs is taken as it is; past that it is revalidated in the
+ * background and still taken, up to STALE_FACTOR × that TTL since its last check; one a
+ * published event invalidated, or older than that, is read first as always. A thousand
+ * registries' pointers would otherwise be re-read on the request path every TTL.
  */
 export interface ReadOptions {
   stale?: boolean;
@@ -197,9 +198,10 @@ export class SnapshotCache {
     if (!this.#states.has(key) && this.#negative.has(key)) return null;
     const st = this.#state(ref);
     const age = this.#now() - st.checkedAt;
-    if (options.stale && st.current && age >= this.#ttl && age < this.#ttl * STALE_FACTOR) {
+    const listing = Math.max(this.#ttl, this.#listTtl);
+    if (options.stale && st.current && age >= this.#ttl && age < listing * STALE_FACTOR) {
       // a listing across registries does not wait for this one's revalidation
-      this.#revalidateLater(st);
+      if (age >= listing) this.#revalidateLater(st);
     } else if (st.current === undefined || age >= this.#ttl) {
       try {
         await this.#revalidate(st);
@@ -229,7 +231,7 @@ export class SnapshotCache {
     for (const st of this.#later) {
       if (this.#laterRunning >= BACKGROUND_READS) return;
       this.#later.delete(st);
-      if (st.checking || this.#now() - st.checkedAt < this.#ttl) continue;
+      if (st.checking || this.#now() - st.checkedAt < Math.max(this.#ttl, this.#listTtl)) continue;
       this.#laterRunning++;
       this.#revalidate(st)
         .catch(() => undefined)

@@ -2,8 +2,9 @@
  * Listings across registries (`/api/v1/registries`, `/api/v1/servers`) do not wait for the
  * pointer reads of every registry whose TTL ran out: they answer from the pointers they have
  * and revalidate them in the background, so a thousand registries do not put a thousand
- * store reads on the request path every TTL. Bounded: past 5 × the TTL since a pointer's
- * last check the listing reads it first, as a single-registry request always does. The store
+ * store reads on the request path every TTL. A listing is as fresh as the registry list (here
+ * both TTLs are 200 ms). Bounded: past 5 × the TTL since a pointer's last check the listing
+ * reads it first, as a single-registry request always does. The store
  * is real (filesystem), its pointer reads held back on demand to show who waits.
  */
 import { after, before, test } from 'node:test';
@@ -59,7 +60,7 @@ before(async () => {
   store = t.store;
   cleanup = t.cleanup;
   for (const name of ['a', 'b', 'c']) await publishEntries(store, { namespace: 'team', name }, entries.slice(0, 10));
-  api = await startQuery({ store: gated(store), env: { MCPREG_POINTER_TTL: `${TTL_MS}ms` } });
+  api = await startQuery({ store: gated(store), env: { MCPREG_POINTER_TTL: `${TTL_MS}ms`, MCPREG_REGISTRY_LIST_TTL: `${TTL_MS}ms` } });
 });
 after(async () => {
   release();

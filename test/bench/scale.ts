@@ -11,13 +11,15 @@
  *   `api_requests` as the control plane received them (counted by an HTTP proxy in front of it,
  *   as in deploy.ts), `peak_rss_mb` of the sync process (VmHWM), every registry Ready after.
  * - `scale-ping-none-due`: pings when nothing is due (each registry synced, interval 1h):
- *   `wall_ms` (median and max of `pings`), `api_requests` and `lists` per ping. Targets:
+ *   `wall_ms` (median and max of `pings`), `api_requests` and `lists` per ping, against
+ *   `floor_ms`: the same lists made directly through the same proxy. Targets:
  *   ≤ 200 ms and ≤ 2 list calls of registries and their sources (`registry_lists`; the job
  *   kinds' own sweeps are counted apart as `job_lists`).
  * - `scale-query-registries` / `scale-query-servers`: `/api/v1/registries` and
  *   `/api/v1/servers?limit=100` across every registry: `cold_ms` (spawn → first 200, a fresh
  *   process each), then warm p99 (autocannon, 8 connections, `duration` s; target ≤ 100 ms),
- *   `bytes`, and `peak_rss_mb` of the query process.
+ *   `bytes`, and `peak_rss_mb` of the query process; `floor_rps` / `floor_p99_ms` of a bare
+ *   node:http server returning the same bytes, alternating with ours.
  *
  * The sync and query functions run with the NODE_OPTIONS of their knative/ Services.
  */
@@ -30,7 +32,7 @@ import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, setHeaderOptions } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 import { startHttpServer } from '../servers/http.ts';
 import { startS3Server } from '../servers/s3.ts';
@@ -38,6 +40,16 @@ import { startKube } from '../harness/kube.ts';
 import { toolhiveRegistryJson } from './generate.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
+/** the floor of the query rows: the plainest node:http server returning the same bytes (as in query.ts) */
+const BARE_SERVER = `
+const { createServer } = require('node:http');
+const { readFileSync } = require('node:fs');
+const body = readFileSync(process.env.BODY_FILE);
+createServer((req, res) => {
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+  res.end(body);
+}).listen(Number(process.env.PORT), '127.0.0.1');
+`;
 const require = createRequire(import.meta.url);
 const G = 'toolhive.stacklok.io';
 const PER_NAMESPACE = 10;
@@ -307,6 +319,30 @@ export async function run(argv: string[]): Promise<void> {
       if (r.status !== 204) throw new Error(`ping answered ${r.status}`);
       perPing.push(proxy.counts);
     }
+    // the floor: the same lists, made directly from here through the same proxy (pages of 500, as the sync function asks)
+    const direct = via(kc, proxy.url);
+    const directCustom = direct.makeApiClient(CustomObjectsApi);
+    const directCore = direct.makeApiClient(CoreV1Api);
+    const listAll = async (plural: string) => {
+      let cont: string | undefined;
+      do {
+        const page = (await directCustom.listClusterCustomObject({ group: G, version: 'v1alpha1', plural, limit: 500, ...(cont ? { _continue: cont } : {}) })) as { metadata?: { continue?: string } };
+        cont = page.metadata?.continue || undefined;
+      } while (cont);
+    };
+    const floors: number[] = [];
+    // (counts of the pings are kept above; the floor's go to a fresh count)
+    proxy.reset();
+    for (let i = 0; i < pings; i++) {
+      const f0 = performance.now();
+      await Promise.all([
+        listAll('mcpregistries'),
+        listAll('mcpregistrysyncjobs'),
+        directCore.listConfigMapForAllNamespaces({ labelSelector: `${G}/registry-source=true` }, setHeaderOptions('Accept', 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json')),
+      ]);
+      await Promise.all([listAll('mcpregistryimportjobs'), listAll('mcpregistryexportjobs')]);
+      floors.push(performance.now() - f0);
+    }
     const last = perPing.at(-1)!;
     const registryLists = (last.lists.mcpregistries ?? 0) + (last.lists.configmaps ?? 0);
     const jobLists = (last.lists.mcpregistrysyncjobs ?? 0) + (last.lists.mcpregistryimportjobs ?? 0) + (last.lists.mcpregistryexportjobs ?? 0);
@@ -317,6 +353,8 @@ export async function run(argv: string[]): Promise<void> {
         wall_ms: round(median(walls)),
         max_wall_ms: round(Math.max(...walls)),
         walls_ms: walls.map(round),
+        floor_ms: round(median(floors)),
+        ratio: Math.round((median(walls) / median(floors)) * 100) / 100,
         api_requests: last.total,
         gets: last.gets,
         writes: last.writes,
@@ -337,6 +375,8 @@ export async function run(argv: string[]): Promise<void> {
     const queryNodeOptions = knativeValue('service-query.yaml', 'NODE_OPTIONS') ?? '';
     const queryEnv = { ...storeEnv, NODE_OPTIONS: queryNodeOptions };
     const queryJs = join(ROOT, 'dist', 'query.js');
+    const bareFile = join(work, 'bare.cjs');
+    await writeFile(bareFile, BARE_SERVER);
     const autocannon = require('autocannon') as Autocannon;
     for (const [scenario, path] of [
       ['scale-query-registries', '/api/v1/registries'],
@@ -352,8 +392,24 @@ export async function run(argv: string[]): Promise<void> {
       children.push(warm.child);
       const sample = await request(`${warm.url}${path}`);
       const body = JSON.parse(sample.body.toString('utf8')) as { registries?: unknown[]; servers?: unknown[]; total?: number };
+      // the floor: a bare node:http server returning the same bytes, alternating with ours
+      const bodyFile = join(work, `${scenario}.json`);
+      await writeFile(bodyFile, sample.body);
+      const bare = await spawnUntil([bareFile], { BODY_FILE: bodyFile }, '/');
       const results: AutocannonResult[] = [];
-      for (let round = 0; round < 2; round++) results.push(await autocannon({ url: `${warm.url}${path}`, connections: 8, duration, pipelining: 1 }));
+      const floors: AutocannonResult[] = [];
+      for (let round = 0; round < 2; round++) {
+        const ours = () => autocannon({ url: `${warm.url}${path}`, connections: 8, duration, pipelining: 1 });
+        const floor = () => autocannon({ url: `${bare.url}/`, connections: 8, duration, pipelining: 1 });
+        if (round % 2 === 0) {
+          floors.push(await floor());
+          results.push(await ours());
+        } else {
+          results.push(await ours());
+          floors.push(await floor());
+        }
+      }
+      await stop(bare.child);
       for (const m of results) if (m.non2xx > 0 || m.errors > 0) throw new Error(`${scenario}: ${m.non2xx} non-2xx, ${m.errors} errors`);
       process.stdout.write(
         JSON.stringify({
@@ -369,6 +425,8 @@ export async function run(argv: string[]): Promise<void> {
           p99_ms: median(results.map((m) => m.latency.p99)),
           max_p99_ms: Math.max(...results.map((m) => m.latency.p99)),
           max_ms: Math.max(...results.map((m) => m.latency.max)),
+          floor_rps: round(median(floors.map((m) => m.requests.average))),
+          floor_p99_ms: median(floors.map((m) => m.latency.p99)),
           peak_rss_mb: peakRssMb(warm.child.pid!),
           connections: 8,
           duration_s: duration,
