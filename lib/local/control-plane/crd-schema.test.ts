@@ -140,3 +140,24 @@ test('CEL: operands of different types fail compilation; int and double may be o
   assert.match(spec("self.on == 'true'").join(), /'\(bool, string\)'/);
   for (const ok of ['self.name.size() > 1.5', 'self.r > 1', "self.name + 'x' == 'ax'", 'self.n % 2 == 0', "dyn(self.n) == 'a' || true"]) assert.deepEqual(spec(ok), [], ok);
 });
+
+test('JSON Schema CRDs do not support ($ref, definitions, patternProperties, tuple items, type null, unknown types) is named, and nothing structural is reported beside it', () => {
+  assert.deepEqual(fields(root({ $ref: '#/definitions/Spec' } as Schema)), [`${SPEC}.$ref: Forbidden: $ref is not supported`], 'no "type must not be empty": kube-apiserver cannot build the structural schema');
+  assert.deepEqual(fields({ type: 'object', definitions: { S: { type: 'object' } }, properties: { spec: { type: 'object' } } } as Schema), [`${AT}.definitions: Forbidden: definitions is not supported`]);
+  assert.deepEqual(fields(root({ type: 'object', patternProperties: { '^x-': { type: 'string' } } } as Schema)), [`${SPEC}.patternProperties: Forbidden: patternProperties is not supported`]);
+  assert.deepEqual(fields(root({ type: 'array', items: [{ type: 'string' }] } as unknown as Schema)), [`${SPEC}.items: Forbidden: items must be a schema object and not an array`]);
+  assert.deepEqual(fields(root({ type: 'null' } as unknown as Schema)).sort(), [
+    `${SPEC}.type: Forbidden: type cannot be set to null, use nullable as an alternative`,
+    `${SPEC}.type: Unsupported value: "null": supported values: "array", "boolean", "integer", "number", "object", "string"`,
+  ]);
+  assert.deepEqual(fields(root({ type: 'object', 'x-kubernetes-embedded-resource': true })), [
+    `${SPEC}.properties: Required value: must not be empty if x-kubernetes-embedded-resource is true without x-kubernetes-preserve-unknown-fields`,
+  ]);
+});
+
+test('with a status subresource the root may say only what still applies once status is cut out', () => {
+  const s: Schema = { type: 'object', minProperties: 1, properties: { spec: { type: 'object' }, status: { type: 'object' } } };
+  assert.match(crdSchemaErrors(s, AT, { statusSubresource: true })[0]?.message ?? '', /only \[Description Type .* XValidations\] fields are allowed at the root of the schema if the status subresource is enabled$/);
+  assert.deepEqual(crdSchemaErrors(s, AT), []);
+  assert.deepEqual(crdSchemaErrors({ ...s, minProperties: undefined, description: 'd', required: ['spec'] } as Schema, AT, { statusSubresource: true }), []);
+});

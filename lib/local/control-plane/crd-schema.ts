@@ -52,6 +52,11 @@ function structuralErrors(root: Schema, path: string): FieldError[] {
       const where = { root: 'at the root', items: 'for specified array items', field: 'for specified object fields' }[level];
       errs.push(fieldError.required(child(at, 'type'), `must not be empty ${where}`));
     }
+    if (embedded && s.additionalProperties !== undefined && s.additionalProperties !== null) errs.push(fieldError.forbidden(child(at, 'additionalProperties'), 'must not be used if x-kubernetes-embedded-resource is set'));
+    if (s['x-kubernetes-int-or-string'] && s['x-kubernetes-preserve-unknown-fields']) errs.push(fieldError.invalid(child(at, 'x-kubernetes-preserve-unknown-fields'), true, 'must be false if x-kubernetes-int-or-string is true'));
+    if (s['x-kubernetes-int-or-string'] && embedded) errs.push(fieldError.invalid(child(at, 'x-kubernetes-embedded-resource'), true, 'must be false if x-kubernetes-int-or-string is true'));
+    if (embedded && !s['x-kubernetes-preserve-unknown-fields'] && Object.keys(s.properties ?? {}).length === 0)
+      errs.push(fieldError.required(child(at, 'properties'), 'must not be empty if x-kubernetes-embedded-resource is true without x-kubernetes-preserve-unknown-fields'));
     if (level === 'root' && s.type && s.type !== 'object') errs.push(fieldError.invalid(child(at, 'type'), s.type, 'must be object at the root'));
     const checkMeta = level === 'root' || embedded;
     for (const k of ['kind', 'apiVersion'] as const) {
@@ -166,6 +171,41 @@ function defaultErrors(root: Schema, path: string): FieldError[] {
 
 // ---- 3. the OpenAPI walk, with CEL ---------------------------------------------------------
 
+const OPENAPI_TYPES = ['array', 'boolean', 'integer', 'number', 'object', 'string'];
+const UNSUPPORTED: [string, string][] = [
+  ['id', 'id is not supported'],
+  ['additionalItems', 'additionalItems is not supported'],
+  ['patternProperties', 'patternProperties is not supported'],
+  ['definitions', 'definitions is not supported'],
+  ['dependencies', 'dependencies is not supported'],
+  ['$ref', '$ref is not supported'],
+];
+
+/** JSON Schema that CRDs do not support (kube-apiserver's per-node OpenAPI v3 check). */
+function unsupportedKeywords(s: Schema, at: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const raw = s as Record<string, unknown>;
+  if (typeof s.type === 'string' && (s.type as string) !== '' && !OPENAPI_TYPES.includes(s.type)) errs.push(fieldError.notSupported(child(at, 'type'), s.type, OPENAPI_TYPES));
+  for (const [key, message] of UNSUPPORTED) {
+    const v = raw[key];
+    const present = key === 'patternProperties' || key === 'definitions' ? isObject(v) && Object.keys(v).length > 0 : v !== undefined && v !== null && v !== '';
+    if (present) errs.push(fieldError.forbidden(child(at, key), message));
+  }
+  if ((s.type as string) === 'null') errs.push(fieldError.forbidden(child(at, 'type'), 'type cannot be set to null, use nullable as an alternative'));
+  if (Array.isArray(raw.items)) errs.push(fieldError.forbidden(child(at, 'items'), 'items must be a schema object and not an array'));
+  return errs;
+}
+
+/** Whether kube-apiserver can build its structural schema at all (else it checks neither structure, defaults nor CEL). */
+function structurable(s: unknown): boolean {
+  if (!isSchema(s)) return true;
+  const raw = s as Record<string, unknown>;
+  if (['id', '$schema', '$ref', 'patternProperties', 'dependencies', 'additionalItems', 'definitions'].some((k) => raw[k] !== undefined && raw[k] !== null && raw[k] !== '')) return false;
+  if (Array.isArray(raw.items) || s['x-kubernetes-preserve-unknown-fields'] === false) return false;
+  const children = [s.items, s.not, ...(s.allOf ?? []), ...(s.anyOf ?? []), ...(s.oneOf ?? []), ...Object.values(s.properties ?? {}), isObject(s.additionalProperties) ? s.additionalProperties : undefined];
+  return children.every(structurable);
+}
+
 const LIST_TYPES = ['atomic', 'set', 'map'];
 const REASONS = ['FieldValueDuplicate', 'FieldValueForbidden', 'FieldValueInvalid', 'FieldValueRequired'];
 
@@ -204,9 +244,10 @@ function openApiErrors(root: Schema, path: string, celEnabled: boolean): { error
   const costs: RuleCost[] = [];
   const cel: FieldError[] = [];
   /** returns the schema errors at this node and below; CEL errors go to `cel` */
-  const walk = (s: Schema, at: string, opts: { root: boolean; insideMeta: boolean; noDefaults?: string; uncorrelatable?: string; cardinality: number; type: CelType | undefined }): FieldError[] => {
+  const walk = (s: Schema, at: string, opts: { root: boolean; insideMeta: boolean; noDefaults?: string; uncorrelatable?: string; cardinality: number; type: CelType | undefined; noCel?: boolean }): FieldError[] => {
     const errs: FieldError[] = [];
     if (!isSchema(s)) return errs;
+    errs.push(...unsupportedKeywords(s, at));
     if (s.default !== undefined && opts.noDefaults) errs.push(fieldError.forbidden(child(at, 'default'), `must not be set ${opts.noDefaults}`));
     if (s.uniqueItems === true) errs.push(fieldError.forbidden(child(at, 'uniqueItems'), 'uniqueItems cannot be set to true since the runtime complexity becomes quadratic'));
     const ap = s.additionalProperties;
@@ -231,7 +272,11 @@ function openApiErrors(root: Schema, path: string, celEnabled: boolean): { error
         }),
       );
     }
-    if (s.items) {
+    // value validations are walked too, without CEL (rules there are a structural error)
+    const nested = { ...opts, root: false, noCel: true, type: undefined };
+    if (s.not) errs.push(...walk(s.not, child(at, 'not'), nested));
+    for (const [k, list] of [['allOf', s.allOf], ['oneOf', s.oneOf], ['anyOf', s.anyOf]] as const) (list ?? []).forEach((v, i) => errs.push(...walk(v, `${at}.${k}[${i}]`, nested)));
+    if (isSchema(s.items)) {
       const uncorrelatable = opts.uncorrelatable ?? (s['x-kubernetes-list-type'] !== 'map' ? at : undefined);
       errs.push(...walk(s.items, child(at, 'items'), { ...opts, root: false, ...(uncorrelatable ? { uncorrelatable } : {}), cardinality: opts.cardinality * (opts.type?.maxElements ?? 1), type: opts.type?.kind === 'list' ? opts.type.elem : undefined }));
     }
@@ -300,7 +345,7 @@ function openApiErrors(root: Schema, path: string, celEnabled: boolean): { error
       }
     });
     // CEL is compiled only where the schema at this level and below is sound
-    if (rules.length > 0 && errs.length === 0 && celEnabled) {
+    if (rules.length > 0 && errs.length === 0 && celEnabled && !opts.noCel) {
       const self = opts.type ?? declType(s, opts.root);
       rules.forEach((r, i) => {
         const at2 = `${at}.x-kubernetes-validations[${i}]`;
@@ -326,15 +371,37 @@ function openApiErrors(root: Schema, path: string, celEnabled: boolean): { error
   return { errors: [...errors, ...cel], costs };
 }
 
+/** The root of a schema whose status is a subresource may say only what still applies once status is cut out. */
+const ROOT_WITH_STATUS: [string, string][] = [
+  ['description', 'Description'], ['type', 'Type'], ['format', 'Format'], ['title', 'Title'], ['maximum', 'Maximum'], ['exclusiveMaximum', 'ExclusiveMaximum'],
+  ['minimum', 'Minimum'], ['exclusiveMinimum', 'ExclusiveMinimum'], ['maxLength', 'MaxLength'], ['minLength', 'MinLength'], ['pattern', 'Pattern'],
+  ['maxItems', 'MaxItems'], ['minItems', 'MinItems'], ['uniqueItems', 'UniqueItems'], ['multipleOf', 'MultipleOf'], ['required', 'Required'], ['items', 'Items'],
+  ['properties', 'Properties'], ['externalDocs', 'ExternalDocs'], ['example', 'Example'], ['x-kubernetes-preserve-unknown-fields', 'XPreserveUnknownFields'], ['x-kubernetes-validations', 'XValidations'],
+];
+
+function statusRootErrors(root: Schema, path: string): FieldError[] {
+  const raw = root as Record<string, unknown>;
+  const zero = (v: unknown) => v === undefined || v === null || v === false || v === '' || v === 0 || (Array.isArray(v) && v.length === 0) || (isObject(v) && Object.keys(v).length === 0);
+  if (root.type !== undefined && root.type !== 'object') return [fieldError.invalid(`${path}.type`, root.type, 'only "object" is allowed as the type at the root of the schema if the status subresource is enabled')];
+  const allowed = new Set(ROOT_WITH_STATUS.map(([k]) => k));
+  if (Object.entries(raw).some(([k, v]) => !allowed.has(k) && !zero(v))) {
+    // the value is kube-apiserver's internal schema struct, which only the real server can print
+    return [{ type: 'FieldValueInvalid', field: path, message: `Invalid value: …: only [${ROOT_WITH_STATUS.map(([, g]) => g).join(' ')}] fields are allowed at the root of the schema if the status subresource is enabled` }];
+  }
+  return [];
+}
+
 /** Every error kube-apiserver reports for one version's schema at `path` (…schema.openAPIV3Schema). */
-export function crdSchemaErrors(root: Schema, path: string): FieldError[] {
+export function crdSchemaErrors(root: Schema, path: string, options: { statusSubresource?: boolean } = {}): FieldError[] {
   const errs: FieldError[] = [];
   if (!isSchema(root)) return [fieldError.required(path, 'schemas are required')];
+  if (options.statusSubresource) errs.push(...statusRootErrors(root, path));
   if (root.nullable) errs.push(fieldError.forbidden(child(path, 'nullable'), 'nullable cannot be true at the root'));
-  const structural = structuralErrors(root, path);
+  const canStructure = structurable(root);
+  const structural = canStructure ? structuralErrors(root, path) : [];
   errs.push(...structural);
   let celEnabled = false;
-  if (structural.length === 0) {
+  if (canStructure && structural.length === 0) {
     const defaults = defaultErrors(root, path);
     errs.push(...defaults);
     celEnabled = defaults.length === 0;

@@ -79,7 +79,8 @@ export function validateCrd(crd: KubeObject, others: readonly ResourceType[]): F
   const shared = spec.versions.length > 0 && spec.versions.every((v) => deepEqual(v.schema, spec.versions[0]!.schema));
   if (shared) {
     const root = spec.versions[0]!.schema?.openAPIV3Schema;
-    if (root) errs.push(...crdSchemaErrors(root, 'spec.validation.openAPIV3Schema'));
+    const statusSubresource = spec.versions.some((v) => isObject(v.subresources) && v.subresources.status !== undefined && v.subresources.status !== null);
+    if (root) errs.push(...crdSchemaErrors(root, 'spec.validation.openAPIV3Schema', { statusSubresource }));
   }
   spec.versions.forEach((v, i) => {
     const at = index('spec.versions', i);
@@ -88,7 +89,7 @@ export function validateCrd(crd: KubeObject, others: readonly ResourceType[]): F
     if (dns1123Label(v.name).length > 0) errs.push(fieldError.invalid(child(at, 'name'), v.name, 'must be a DNS-1035 label'));
     const root = v.schema?.openAPIV3Schema;
     if (!root) errs.push(fieldError.required(`${at}.schema.openAPIV3Schema`, 'schemas are required'));
-    else if (!shared) errs.push(...crdSchemaErrors(root, `${at}.schema.openAPIV3Schema`));
+    else if (!shared) errs.push(...crdSchemaErrors(root, `${at}.schema.openAPIV3Schema`, { statusSubresource: isObject(v.subresources) && v.subresources.status !== undefined && v.subresources.status !== null }));
     (v.additionalPrinterColumns ?? []).forEach((c, j) => {
       if (typeof c.jsonPath === 'string' && !c.jsonPath.startsWith('.'))
         errs.push(fieldError.invalid(`${at}.additionalPrinterColumns[${j}].jsonPath`, c.jsonPath, 'must be a simple json path starting with .'));
