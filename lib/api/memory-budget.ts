@@ -21,7 +21,7 @@ export const MIB = 1024 * 1024;
 /** what a loaded query function uses before caching anything: Node, V8 and the bundle */
 export const RUNTIME_RESERVE = 64 * MIB;
 /** the share of the rest that the caches may hold; the remainder is headroom for garbage */
-export const BUDGET_SHARE = 0.6;
+export const BUDGET_SHARE = 0.45;
 /** the budget when no limit is known */
 export const DEFAULT_BUDGET = 48 * MIB;
 /** the response cache never shrinks below this, even when the snapshots fill the budget */

@@ -86,3 +86,28 @@ test('the response cache follows a moving bound, counts compressed variants when
   cache.set('x4', new PreparedResponse(200, 'application/json', Buffer.alloc(7000, 32)));
   assert.ok(cache.has('x1'));
 });
+
+test('large bodies: variants decode to the body, ETags as for small ones, compressed once per content', async () => {
+  const { LARGE_BYTES, largeVariantStats, prepareResponse } = await import('./prepared.ts');
+  const body = Buffer.from(JSON.stringify({ servers: Array.from({ length: 30_000 }, (_, i) => ({ name: `io.github.acme/server-${i}`, description: `MCP server number ${i * 7919}` })) }));
+  assert.ok(body.length > LARGE_BYTES);
+  const a = await prepareResponse(200, 'application/json', body);
+  const same = new PreparedResponse(200, 'application/json', body);
+  assert.equal(a.etag, same.etag, 'the sliced hash is the same tag');
+  assert.equal(a.etagFor('br'), `${a.etag.slice(0, -1)}-br"`);
+  assert.equal(a.etagFor('gzip'), `${a.etag.slice(0, -1)}-gz"`);
+  const [br, gz] = await Promise.all([a.variant('br'), a.variant('gzip')]);
+  assert.deepEqual(brotliDecompressSync(br), body);
+  assert.deepEqual(gunzipSync(gz), body);
+  assert.ok(br.length < body.length / 4);
+  const before = largeVariantStats();
+  // the same body again (a large answer rebuilt for the same snapshot): no second compression
+  const b = await prepareResponse(200, 'application/json', Buffer.from(body));
+  assert.equal(await b.variant('br'), br, 'the remembered bytes, not a new compression');
+  assert.deepEqual(largeVariantStats(), before);
+  // another large body is its own entry
+  const other = await prepareResponse(200, 'application/json', Buffer.concat([body, Buffer.from(' ')]));
+  assert.notEqual(other.etag, a.etag);
+  assert.deepEqual(brotliDecompressSync(await other.variant('br')), Buffer.concat([body, Buffer.from(' ')]));
+  assert.equal(largeVariantStats().entries, before.entries + 1);
+});

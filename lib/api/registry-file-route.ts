@@ -3,7 +3,7 @@ import { DEFAULT_REGISTRY_VERSION } from '../formats/registry-conversion.ts';
 import { TOOLHIVE_UPSTREAM_FILE_SCHEMA_URL } from '../formats/upstream-schema.ts';
 import type { RegistryRef } from '../snapshots/layout.ts';
 import { authenticate, authorize, dataReply, isReply, problemReply, registryKey, registryNotFound, type Ctx, type Reply } from './context.ts';
-import { PreparedResponse } from './prepared.ts';
+import { mapSliced, prepareResponse, type PreparedResponse } from './prepared.ts';
 import { problem } from './problem.ts';
 import { latestUpstream } from './toolhive-routes.ts';
 
@@ -47,7 +47,7 @@ async function toolhiveFile(ctx: Ctx, ref: RegistryRef): Promise<PreparedRespons
   if (hit) return hit;
   const got = await ctx.cache.store.get(cur.pointer.objects.toolhive);
   if (got === null || got === 'not-modified') return null;
-  const response = new PreparedResponse(200, 'application/json', Buffer.from(got.body));
+  const response = await prepareResponse(200, 'application/json', Buffer.from(got.body));
   ctx.responses.set(key, response);
   return response;
 }
@@ -60,13 +60,17 @@ async function upstreamFile(ctx: Ctx, ref: RegistryRef): Promise<PreparedRespons
   if (hit) return hit;
   const head = JSON.stringify({ $schema: TOOLHIVE_UPSTREAM_FILE_SCHEMA_URL, version: DEFAULT_REGISTRY_VERSION, meta: { last_updated: data.pointer.syncedAt } });
   const parts: Buffer[] = [Buffer.from(`${head.slice(0, -1)},"data":{"servers":[`)];
-  data.latest.servers.forEach((s, i) => {
-    if (i > 0) parts.push(Buffer.from(','));
+  // a slice of servers per event-loop turn: a large registry must not stall other requests
+  const servers = await mapSliced(data.latest.servers, (s) => {
     const { server } = JSON.parse(Buffer.from(s.entry.bytes).toString('utf8')) as { server: unknown };
-    parts.push(Buffer.from(JSON.stringify(server)));
+    return Buffer.from(JSON.stringify(server));
+  });
+  servers.forEach((b, i) => {
+    if (i > 0) parts.push(Buffer.from(','));
+    parts.push(b);
   });
   parts.push(Buffer.from(']}}'));
-  const response = new PreparedResponse(200, 'application/json', Buffer.concat(parts));
+  const response = await prepareResponse(200, 'application/json', Buffer.concat(parts));
   ctx.responses.set(key, response);
   return response;
 }

@@ -9,7 +9,7 @@ import type { ReadOptions } from './snapshot-cache.ts';
 import type { Caller } from './auth.ts';
 import { answer, authenticate, authorize, dataReply, isReply, problemReply, readable, registryKey, registryNotFound, type Ctx, type Reply } from './context.ts';
 import type { Entry } from './entry.ts';
-import { PreparedResponse } from './prepared.ts';
+import { PreparedResponse, mapSliced, prepareResponse } from './prepared.ts';
 import { problem } from './problem.ts';
 import { loadEach, type RegistryFailure } from './registry-failures.ts';
 import type { Route } from './router.ts';
@@ -242,21 +242,22 @@ async function listServers(ctx: Ctx, refs: RegistryRef[], filter: ServerFilter, 
       const t = (data as unknown as { value: ToolhiveLoaded }).value;
       const matching = isUnfiltered(filter) ? t.index.servers : filterServers(t.index.servers, filter, () => (t.substring ??= facetIndex(t.index.servers)));
       if (matching.length === 0) continue;
+      // large listings are serialised a slice per event-loop turn (others keep being answered)
       if (isUnfiltered(filter)) {
-        t.all ??= Buffer.from(t.index.servers.map((s) => JSON.stringify(toolhiveItem(s, rk))).join(','));
+        t.all ??= Buffer.from((await mapSliced(t.index.servers, (s) => JSON.stringify(toolhiveItem(s, rk)))).join(','));
         parts.push(t.all);
-      } else parts.push(Buffer.from(matching.map((s) => JSON.stringify(toolhiveItem(s, rk))).join(',')));
+      } else parts.push(Buffer.from((await mapSliced(matching, (s) => JSON.stringify(toolhiveItem(s, rk)))).join(',')));
       total += matching.length;
     } else {
       const latest = (data as unknown as { latest: LatestUpstream }).latest;
       const matching = isUnfiltered(filter) ? latest.servers : filterServers(latest.servers, filter, () => (latest.substring ??= facetIndex(latest.servers)));
-      for (const s of matching) parts.push(upstreamItem(s, ref, latest));
+      for (const item of await mapSliced(matching, (s) => upstreamItem(s, ref, latest))) parts.push(item);
       total += matching.length;
     }
   }
   const errors = failures.length ? `,"errors":${JSON.stringify(failures)}` : '';
   const body = format === 'toolhive' ? joinItems('{"servers":[', parts, `],"total":${total}${errors}}`) : joinItems('{"servers":[', parts, `],"metadata":{"count":${total}}${errors}}`);
-  const response = new PreparedResponse(200, 'application/json', body);
+  const response = await prepareResponse(200, 'application/json', body);
   if (failures.length > 0) return partialReply(ctx, response, failures, 'Accept');
   ctx.responses.set(cacheKey, response);
   return dataReply(ctx, response, 'Accept');

@@ -22,7 +22,8 @@
  * cgroup). Experiments: LOAD_ENV (JSON of more variables), LOAD_NODE_OPTIONS (e.g. --cpu-prof),
  * LOAD_MIX (shares: pages,latest,versions,search,api-search), LOAD_ENCODED (share accepting
  * gzip/br), LOAD_QUERY_JS (run the sources instead of dist/), LOAD_PROBE (print 40 sample
- * requests), LOAD_ONLY_DEFAULTS (skip the limited row), LOAD_SKIP_RANDOM (no random-access rows).
+ * requests), LOAD_ONLY_DEFAULTS (skip the limited row), LOAD_SKIP_RANDOM, LOAD_SKIP_SEARCH (leave rows out), LOAD_COMPRESSION (the compression row
+ * below 100k versions too).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -298,7 +299,7 @@ export async function runLoad(options: LoadOptions): Promise<void> {
       }
 
       // distinct searches: every request a term never asked before (no cache can answer it)
-      {
+      if (!process.env.LOAD_SKIP_SEARCH) {
         const q = await start(queryJs, env, '/v0.1/servers');
         children.push(q.child);
         const tail = await get(`${q.url}/v0.1/servers?cursor=${encodeURIComponent(lastName)}`);
@@ -355,6 +356,54 @@ export async function runLoad(options: LoadOptions): Promise<void> {
             }),
           );
         }
+        await stop(q.child);
+      }
+
+      // compression: small requests while large new representations are compressed
+      if (versions >= 100_000 || process.env.LOAD_COMPRESSION) {
+        const q = await start(queryJs, env, '/v0.1/servers');
+        children.push(q.child);
+        const tail = await get(`${q.url}/v0.1/servers?cursor=${encodeURIComponent(lastName)}`);
+        if (tail.status !== 200) throw new Error(`warm-up failed: ${tail.status}`);
+        // the ToolHive and upstream views of the snapshot parsed (not what is measured)
+        for (const path of ['/api/v1/servers?search=zzzz-none', '/api/v1/servers?format=upstream&search=zzzz-none']) if ((await get(`${q.url}${path}`)).status !== 200) throw new Error(`warm-up ${path} failed`);
+        const small = `${q.url}/v0.1/servers?limit=5`;
+        const smallEncoded = { 'accept-encoding': 'gzip, br' };
+        if ((await get(small, smallEncoded)).status !== 200) throw new Error('small request failed');
+        const large = [`/registries/${ref.namespace}/${ref.name}/registry.json`, '/api/v1/servers?format=upstream', '/api/v1/servers'];
+        const smallLoad = () => autocannon({ url: small, headers: smallEncoded, connections: 32, duration: options.duration, pipelining: 1 });
+        const alone = await smallLoad();
+        const during = smallLoad();
+        const bigs: Array<{ path: string; encoding: string; ms: number; bytes: number; identity_bytes?: number }> = [];
+        const started = performance.now();
+        for (let pass = 0; performance.now() - started < options.duration * 1000 - 500 && pass < 2; pass++) {
+          for (const path of large) {
+            for (const encoding of ['br', 'gzip']) {
+              const r = await get(`${q.url}${path}`, { 'accept-encoding': encoding });
+              if (r.status !== 200) throw new Error(`${path}: ${r.status}`);
+              bigs.push({ path, encoding: String(r.headers['content-encoding'] ?? 'identity'), ms: round(r.ms), bytes: r.body.length });
+            }
+          }
+        }
+        const withLarge = await during;
+        const identity = await get(`${q.url}${large[1]}`);
+        console.log(
+          JSON.stringify({
+            scenario: 'compression-stall',
+            ...common,
+            large_identity_mb: round(identity.body.length / 1024 / 1024),
+            small_path: '/v0.1/servers?limit=5',
+            p99_alone_ms: alone.latency.p99,
+            p99_during_ms: withLarge.latency.p99,
+            max_during_ms: withLarge.latency.max,
+            rps_alone: round(alone.requests.average),
+            rps_during: round(withLarge.requests.average),
+            large_requests: bigs,
+            peak_rss_mb: rssMb(q.child.pid!).peak,
+            connections: 32,
+            duration_s: options.duration,
+          }),
+        );
         await stop(q.child);
       }
     }
