@@ -11,6 +11,8 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { EXPECTED_FILE, differences, loadCorpus, runCorpus, type CorpusResults } from './broken-crds.ts';
 import { clusterFromEnv } from './real-apiserver.ts';
+import { workloadCrds } from '../../lib/deploy/workload-crds.ts';
+import { ApiextensionsV1Api } from '@kubernetes/client-node';
 
 const cluster = clusterFromEnv();
 const skip = cluster ? false : 'needs the real kube-apiserver: run npm run test:cluster';
@@ -28,4 +30,12 @@ test('the broken-CRD corpus: the real kube-apiserver rejects each broken CRD and
   if (record) return;
   const expected = JSON.parse(await readFile(EXPECTED_FILE, 'utf8')) as CorpusResults;
   assert.deepEqual(differences(expected, results), []);
+});
+
+test('the ToolHive workload CRDs we generate (lib/deploy/workload-crds.ts, applied by local mode and the deploy tests) are accepted by the real kube-apiserver', { skip, timeout: 60_000 }, async () => {
+  const ext = cluster!.kubeConfig(cluster!.adminToken, 'cluster-admin').makeApiClient(ApiextensionsV1Api);
+  for (const crd of workloadCrds()) {
+    await ext.createCustomResourceDefinition({ body: crd });
+    await ext.deleteCustomResourceDefinition({ name: crd.metadata!.name! });
+  }
 });

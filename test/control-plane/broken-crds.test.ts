@@ -13,6 +13,7 @@ import { loadAllYaml, KubernetesObjectApi, type KubernetesObject } from '@kubern
 import { startControlPlane, type ControlPlane } from '../../lib/local/control-plane/index.ts';
 import { EXPECTED_FILE, comparable, differences, loadCorpus, runCorpus, type CorpusResults } from '../cluster/broken-crds.ts';
 import { CRDS_DIR, readCrds } from '../harness/kube.ts';
+import { workloadCrds } from '../../lib/deploy/workload-crds.ts';
 
 let cp: ControlPlane;
 before(async () => {
@@ -28,9 +29,10 @@ test('the embedded control plane answers the broken-CRD corpus as the real kube-
   assert.deepEqual(differences(expected, results, comparable), []);
 });
 
-test('our own CRDs and every example are still accepted', async () => {
+test('our own CRDs (crds/ and the ToolHive workload CRDs of lib/deploy) and every example are still accepted', async () => {
   const objects = cp.kubeConfig().makeApiClient(KubernetesObjectApi);
   for (const crd of await readCrds()) await objects.create(crd as KubernetesObject);
+  for (const crd of workloadCrds()) await objects.create(crd as KubernetesObject);
   const dir = join(CRDS_DIR, 'examples');
   for (const f of (await readdir(dir)).filter((x) => x.endsWith('.yaml')).sort()) {
     for (const doc of loadAllYaml(await readFile(join(dir, f), 'utf8')) as (KubernetesObject | null)[]) {
