@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- query [--quick] [--servers N] [--runs N] [--duration S]`: the query
+ * `npm run bench -- query [--quick] [--servers N] [--runs N] [--duration S] [--cold-start-only]`: the query
  * function's headline numbers, one JSON line per scenario on stdout.
  *
  * Data: N server names (default 10 000, about 3 versions each, from generate.ts shaped after
@@ -158,7 +158,7 @@ function searchVocabulary(toolhive: Uint8Array): string[] {
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { quick: { type: 'boolean', default: false }, servers: { type: 'string' }, runs: { type: 'string' }, duration: { type: 'string' }, rounds: { type: 'string' }, 'load-only': { type: 'boolean', default: false }, versions: { type: 'string' } },
+    options: { quick: { type: 'boolean', default: false }, servers: { type: 'string' }, runs: { type: 'string' }, duration: { type: 'string' }, rounds: { type: 'string' }, 'load-only': { type: 'boolean', default: false }, 'cold-start-only': { type: 'boolean', default: false }, versions: { type: 'string' } },
   });
   const servers = Number(values.servers ?? 10_000);
   const runs = Number(values.runs ?? (values.quick ? 3 : 9));
@@ -281,6 +281,8 @@ export async function run(argv: string[]): Promise<void> {
         walls_ms: otlpWalls.map((x) => round(x)),
       }),
     );
+
+    if (values['cold-start-only']) return;
 
     // throughput on the warm function, against a bare server returning the same bytes
     const autocannon = require('autocannon') as Autocannon;
