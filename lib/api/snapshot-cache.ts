@@ -192,6 +192,22 @@ export class SnapshotCache {
     return st.current.pointer.hash;
   }
 
+  /**
+   * For a listing across registries (`stale` reads), without I/O: the pointer when `current(ref,
+   * { stale: true })` would answer it without waiting (a background revalidation is queued as
+   * it would be), undefined when that call would have to read.
+   */
+  currentForListing(ref: RegistryRef): SnapshotPointer | undefined {
+    const st = this.#states.get(`${ref.namespace}/${ref.name}`);
+    if (!st?.current) return undefined;
+    const age = this.#now() - st.checkedAt;
+    if (age < this.#ttl) return st.current.pointer;
+    const listing = Math.max(this.#ttl, this.#listTtl);
+    if (age >= listing * STALE_FACTOR) return undefined;
+    if (age >= listing) this.#revalidateLater(st);
+    return st.current.pointer;
+  }
+
   /** The registry's current pointer (revalidated when due), or null when it has none. */
   async current(ref: RegistryRef, options: ReadOptions = {}): Promise<Current | null> {
     const key = `${ref.namespace}/${ref.name}`;

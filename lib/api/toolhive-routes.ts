@@ -189,6 +189,12 @@ export async function toolhiveRoute(ctx: Ctx, route: ToolhiveRoute, rawQuery: st
   switch (route.kind) {
     case 'th-registries': {
       const refs = await readable(ctx, caller, await ctx.cache.registries());
+      // the fast path: every pointer in hand (no I/O, no promise per registry) and the answer kept
+      const known = refs.map((ref) => ctx.cache.currentForListing(ref));
+      if (known.every((p) => p !== undefined)) {
+        const kept = ctx.responses.get(`*|R|${listingDigest(known.map((p, i) => `${registryKey(refs[i]!)}@${p!.hash}@${p!.syncedAt}`))}`);
+        if (kept) return dataReply(ctx, kept);
+      }
       const { loaded, failures } = await loadEach(refs, (ref) => ctx.cache.current(ref, ACROSS), 'pointer', ctx);
       // a pure function of the pointers: kept under a digest of them (a thousand registries' answer is built once per change)
       const key = failures.length === 0 ? `*|R|${listingDigest(loaded.map(({ ref, data }) => `${registryKey(ref)}@${data.pointer.hash}@${data.pointer.syncedAt}`))}` : undefined;
