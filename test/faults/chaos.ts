@@ -16,7 +16,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp as copy, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,13 +121,22 @@ export const REGISTRIES: RegistryDef[] = [
   { name: 'url-four', source: 'url' },
 ];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
+/**
+ * A free port below the kernel's ephemeral range (32768+ on Linux): the processes started here
+ * listen a while after the port is picked (and the sync function again after each kill), and a
+ * port from the ephemeral range could meanwhile go to another test's server, which would then
+ * answer our health checks and events.
+ */
+async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const s = createServer()
+        .once('error', () => resolve(false))
+        .listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -226,6 +235,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const rng = new Rng(options.seed);
   const counts = emptyCounts();
   const dir = await mkdtemp(join(tmpdir(), 'mcpreg-chaos-'));
+  // the run's own copy of the bundles: a rebuild of dist/ meanwhile (npm run build, merging)
+  // would otherwise make a restarted sync process fail to load its chunks
+  const dist = join(dir, 'dist');
+  await copy(join(ROOT, 'dist'), dist, { recursive: true, filter: (src: string) => !src.endsWith('.map') });
+  const syncBundle = join(dist, 'sync.js');
+  const queryBundle = join(dist, 'query.js');
   const syncLogPath = join(dir, 'sync.log');
   const recordPath = join(dir, 'steps.log');
 
@@ -239,9 +254,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   let failure: ChaosFailure | undefined;
   const kubeDir = join(dir, 'kube');
 
+  let threw = false;
   try {
     s3 = await startS3Server();
-    cp = await startKube({ dataDir: kubeDir, namespaces: [NS, 'mcp-registry'] });
+    // stopped and started again on the same port: one outside the ephemeral range (freePort)
+    cp = await startKube({ port: await freePort(), dataDir: kubeDir, namespaces: [NS, 'mcp-registry'] });
     const cpPort = cp.port;
     const token = cp.tokenFor();
     const kc: KubeConfig = kubeConfigObject(cp.url, 'admin', token);
@@ -269,7 +286,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // the query function
     const queryPort = await freePort();
     const queryUrl = `http://127.0.0.1:${queryPort}`;
-    query = spawn(process.execPath, [QUERY_BUNDLE], {
+    query = spawn(process.execPath, [queryBundle], {
       env: { PATH: process.env.PATH, ...s3Env, PORT: String(queryPort), MCPREG_POINTER_TTL: `${POINTER_TTL_MS}ms`, MCPREG_REGISTRY_LIST_TTL: `${POINTER_TTL_MS}ms`, MCPREG_PREFETCH: 'false', MCPREG_S3_REQUEST_TIMEOUT_MS: '3000' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -281,7 +298,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const syncPort = await freePort();
     const syncUrl = `http://127.0.0.1:${syncPort}`;
     const startSync = (): ChildProcess => {
-      const child = spawn(process.execPath, [SYNC_BUNDLE], {
+      const child = spawn(process.execPath, [syncBundle], {
         env: {
           PATH: process.env.PATH,
           ...s3Env,
@@ -635,6 +652,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       }
     }
     counts.faultsInjected = (await s3.faultState()).injected;
+  } catch (e) {
+    threw = true;
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\n(the sync function's log and the steps run are kept in ${dir})`, { cause: e });
   } finally {
     for (const child of [sync, query]) {
       if (child && child.exitCode === null && child.signalCode === null) {
@@ -648,7 +668,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await proxy?.stop();
     await cp?.stop();
     await s3?.stop();
-    if (!failure) await rm(dir, { recursive: true, force: true });
+    if (!failure && !threw) await rm(dir, { recursive: true, force: true });
   }
   return { seed: options.seed, counts, durationMs: Date.now() - started, ...(failure ? { failure } : {}) };
 }
