@@ -335,7 +335,7 @@ export async function runLoad(options: LoadOptions): Promise<void> {
             JSON.stringify({
               scenario,
               ...common,
-              example: pathOf(terms[before]!),
+              example: pathOf(terms[before % terms.length]!),
               distinct_terms: terms.length,
               repeated: termAt > terms.length,
               first_search_ms: round(firstSearch.ms),
