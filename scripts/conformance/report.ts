@@ -119,22 +119,34 @@ function bodyText(content: { $base64?: string; string?: string } | undefined): s
 
 /** The failures of one run, from its NDJSON text (one event per line), deduplicated. */
 export function failuresOf(ndjson: string, spec: SpecName, target: string): Failure[] {
+  const collect = failureCollector(spec, target);
+  for (const line of ndjson.split('\n')) collect.line(line);
+  return collect.failures();
+}
+
+/**
+ * The same, line by line: a run's report grows by megabytes a second (every interaction is in
+ * it), so the runner streams it; lines without a failure or an error are skipped unparsed.
+ */
+export function failureCollector(spec: SpecName, target: string): { line(text: string): void; failures(): Failure[] } {
   const out = new Map<string, Failure>();
   const add = (f: Failure) => {
     const key = JSON.stringify([f.operation, f.code, f.status, f.contentType, f.uri, f.message]);
     if (!out.has(key)) out.set(key, f);
   };
-  for (const line of ndjson.split('\n')) {
-    if (line.trim() === '') continue;
+  const line = (text: string) => {
+    if (text.trim() === '') return;
+    if (!text.includes('"failure"') && !text.includes('Error"')) return;
+    const line = text;
     const event = JSON.parse(line) as Record<string, unknown>;
     const [kind] = Object.keys(event);
     const value = event[kind!] as Record<string, unknown>;
     if (kind === 'NonFatalError' || kind === 'FatalError') {
       const info = (value.info ?? {}) as { title?: string; message?: string };
       add({ spec, target, operation: typeof value.label === 'string' ? value.label : '(run)', code: 'error', title: info.title ?? kind, message: info.message ?? JSON.stringify(value).slice(0, 500) });
-      continue;
+      return;
     }
-    if (kind !== 'ScenarioFinished') continue;
+    if (kind !== 'ScenarioFinished') return;
     const { recorder } = value as unknown as ScenarioFinished;
     for (const [caseId, checks] of Object.entries(recorder.checks ?? {})) {
       const interaction = recorder.interactions?.[caseId];
@@ -159,8 +171,8 @@ export function failuresOf(ndjson: string, spec: SpecName, target: string): Fail
         add(f);
       }
     }
-  }
-  return [...out.values()];
+  };
+  return { line, failures: () => [...out.values()] };
 }
 
 function problemLocations(body: string | undefined): string[] {
