@@ -29,6 +29,7 @@ const LARGE_BROTLI_QUALITY = 3;
 const LARGE_GZIP_LEVEL = 4;
 export const LARGE_VARIANTS_BYTES = 16 * 1024 * 1024;
 const HASH_SLICE = 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 function tagOf(body: Uint8Array): string {
   return createHash('sha256').update(body).digest('base64url').slice(0, 27);
@@ -116,6 +117,37 @@ function compressLarge(tag: string, encoding: 'br' | 'gzip', body: Buffer): Prom
   return pending;
 }
 
+/**
+ * Large answers by the response-cache key that produced them (keys carry the snapshot hashes):
+ * a large answer does not fit the response cache, so without this every request would build
+ * its tens of MB again only to find its compressed bytes remembered. With it, a request that
+ * accepts br or gzip is answered from the remembered variant without building anything.
+ */
+const largeAnswers = new Map<string, { tag: string; status: number; contentType: string }>();
+const LARGE_ANSWERS = 256;
+
+/** remembers a large answer's tag under its cache key (small answers are not remembered) */
+export function rememberLargeAnswer(key: string, r: PreparedResponse): void {
+  if (r.body.length < LARGE_BYTES) return;
+  largeAnswers.delete(key);
+  largeAnswers.set(key, { tag: r.tag, status: r.status, contentType: r.contentType });
+  if (largeAnswers.size > LARGE_ANSWERS) largeAnswers.delete(largeAnswers.keys().next().value as string);
+}
+
+/**
+ * The large answer of `key` in `encoding`, when its compressed bytes are remembered: a
+ * response holding only that representation (same ETag as ever). Undefined otherwise (and
+ * always for identity): build the answer.
+ */
+export function compressedAnswer(key: string, encoding: Encoding): PreparedResponse | undefined {
+  if (encoding === 'identity') return undefined;
+  const a = largeAnswers.get(key);
+  if (!a) return undefined;
+  const v = largeVariants.get(`${a.tag}-${encoding}`);
+  if (!(v instanceof Buffer)) return undefined;
+  return PreparedResponse.compressedOnly(a.status, a.contentType, a.tag, encoding, v);
+}
+
 /** large compressed variants remembered (tests) */
 export function largeVariantStats(): { entries: number; bytes: number } {
   return { entries: largeVariants.size, bytes: largeVariantBytes };
@@ -141,8 +173,26 @@ export class PreparedResponse {
     this.etag = `"${this.#tag}"`;
   }
 
+  /**
+   * A response that holds one compressed representation and no body (compressedAnswer): only
+   * handed out for a request whose Accept-Encoding negotiates exactly that encoding.
+   */
+  static compressedOnly(status: number, contentType: string, tag: string, encoding: 'br' | 'gzip', bytes: Buffer): PreparedResponse {
+    const r = new PreparedResponse(status, contentType, EMPTY, tag);
+    r.#packedOnly = true;
+    r.#variants[encoding] = bytes;
+    return r;
+  }
+
+  #packedOnly = false;
+
+  /** the tag the ETags are made of (without quotes or suffix) */
+  get tag(): string {
+    return this.#tag;
+  }
+
   get compressible(): boolean {
-    return this.body.length >= MIN_COMPRESS_BYTES;
+    return this.#packedOnly || this.body.length >= MIN_COMPRESS_BYTES;
   }
 
   etagFor(encoding: Encoding): string {
@@ -151,6 +201,11 @@ export class PreparedResponse {
 
   /** the body in an encoding: a Buffer when ready, a Promise the first time */
   variant(encoding: Encoding): Buffer | Promise<Buffer> {
+    if (this.#packedOnly) {
+      const have = encoding === 'identity' ? undefined : this.#variants[encoding];
+      if (have instanceof Buffer) return have;
+      throw new Error(`a compressed-only response has no ${encoding} representation`);
+    }
     if (encoding === 'identity' || !this.compressible) return this.body;
     const have = this.#variants[encoding];
     if (have) return have;

@@ -3,7 +3,7 @@ import { DEFAULT_REGISTRY_VERSION } from '../formats/registry-conversion.ts';
 import { TOOLHIVE_UPSTREAM_FILE_SCHEMA_URL } from '../formats/upstream-schema.ts';
 import type { RegistryRef } from '../snapshots/layout.ts';
 import { authenticate, authorize, dataReply, isReply, problemReply, registryKey, registryNotFound, type Ctx, type Reply } from './context.ts';
-import { mapSliced, prepareResponse, type PreparedResponse } from './prepared.ts';
+import { type Encoding, chooseEncoding, compressedAnswer, mapSliced, prepareResponse, rememberLargeAnswer, type PreparedResponse } from './prepared.ts';
 import { problem } from './problem.ts';
 import { latestUpstream } from './toolhive-routes.ts';
 
@@ -35,28 +35,29 @@ export async function registryFileRoute(ctx: Ctx, ref: RegistryRef, rawQuery: st
   if (denied) return denied;
   const format = fileFormat(new URLSearchParams(rawQuery));
   if (isReply(format)) return format;
-  const response = format === 'toolhive' ? await toolhiveFile(ctx, ref) : await upstreamFile(ctx, ref);
+  const encoding = chooseEncoding(headers['accept-encoding']);
+  const response = format === 'toolhive' ? await toolhiveFile(ctx, ref, encoding) : await upstreamFile(ctx, ref, encoding);
   return response ? dataReply(ctx, response) : registryNotFound();
 }
 
-async function toolhiveFile(ctx: Ctx, ref: RegistryRef): Promise<PreparedResponse | null> {
+async function toolhiveFile(ctx: Ctx, ref: RegistryRef, encoding: Encoding): Promise<PreparedResponse | null> {
   const cur = await ctx.cache.current(ref);
   if (!cur) return null;
   const key = `${registryKey(ref)}|F|toolhive|${cur.pointer.hash}`;
-  const hit = ctx.responses.get(key);
+  const hit = ctx.responses.get(key) ?? compressedAnswer(key, encoding);
   if (hit) return hit;
   const got = await ctx.cache.store.get(cur.pointer.objects.toolhive);
   if (got === null || got === 'not-modified') return null;
   const response = await prepareResponse(200, 'application/json', Buffer.from(got.body));
-  ctx.responses.set(key, response);
+  if (!ctx.responses.set(key, response)) rememberLargeAnswer(key, response);
   return response;
 }
 
-async function upstreamFile(ctx: Ctx, ref: RegistryRef): Promise<PreparedResponse | null> {
+async function upstreamFile(ctx: Ctx, ref: RegistryRef, encoding: Encoding): Promise<PreparedResponse | null> {
   const data = await latestUpstream(ctx, ref);
   if (!data) return null;
   const key = `${registryKey(ref)}|F|upstream|${data.pointer.hash}`;
-  const hit = ctx.responses.get(key);
+  const hit = ctx.responses.get(key) ?? compressedAnswer(key, encoding);
   if (hit) return hit;
   const head = JSON.stringify({ $schema: TOOLHIVE_UPSTREAM_FILE_SCHEMA_URL, version: DEFAULT_REGISTRY_VERSION, meta: { last_updated: data.pointer.syncedAt } });
   const parts: Buffer[] = [Buffer.from(`${head.slice(0, -1)},"data":{"servers":[`)];
@@ -71,6 +72,6 @@ async function upstreamFile(ctx: Ctx, ref: RegistryRef): Promise<PreparedRespons
   });
   parts.push(Buffer.from(']}}'));
   const response = await prepareResponse(200, 'application/json', Buffer.concat(parts));
-  ctx.responses.set(key, response);
+  if (!ctx.responses.set(key, response)) rememberLargeAnswer(key, response);
   return response;
 }

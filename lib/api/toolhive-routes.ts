@@ -9,7 +9,7 @@ import type { ReadOptions } from './snapshot-cache.ts';
 import type { Caller } from './auth.ts';
 import { answer, authenticate, authorize, dataReply, isReply, problemReply, readable, registryKey, registryNotFound, type Ctx, type Reply } from './context.ts';
 import type { Entry } from './entry.ts';
-import { PreparedResponse, mapSliced, prepareResponse } from './prepared.ts';
+import { PreparedResponse, chooseEncoding, compressedAnswer, mapSliced, prepareResponse, rememberLargeAnswer } from './prepared.ts';
 import { problem } from './problem.ts';
 import { loadEach, type RegistryFailure } from './registry-failures.ts';
 import type { Route } from './router.ts';
@@ -224,12 +224,12 @@ export async function toolhiveRoute(ctx: Ctx, route: ToolhiveRoute, rawQuery: st
       const refs = await targetRegistries(ctx, caller, filter);
       if (isReply(refs)) return refs;
       if (page?.value) return listServersPage(ctx, refs, filter, format, page.value);
-      return route.kind === 'th-servers' ? listServers(ctx, refs, filter, format) : oneServer(ctx, refs, route.name, format, filter.registries !== undefined);
+      return route.kind === 'th-servers' ? listServers(ctx, refs, filter, format, headers) : oneServer(ctx, refs, route.name, format, filter.registries !== undefined);
     }
   }
 }
 
-async function listServers(ctx: Ctx, refs: RegistryRef[], filter: ServerFilter, format: Format): Promise<Reply> {
+async function listServers(ctx: Ctx, refs: RegistryRef[], filter: ServerFilter, format: Format, headers: IncomingHttpHeaders): Promise<Reply> {
   const parts: Buffer[] = [];
   let total = 0;
   const hashes: string[] = [];
@@ -240,6 +240,9 @@ async function listServers(ctx: Ctx, refs: RegistryRef[], filter: ServerFilter, 
   const cacheKey = `*|S|${format}|${filterKey}|${hashes.join(',')}`;
   const hit = failures.length === 0 ? ctx.responses.get(cacheKey) : undefined;
   if (hit) return dataReply(ctx, hit, 'Accept');
+  // a large listing (too large for the response cache) already compressed for this snapshot
+  const packed = failures.length === 0 ? compressedAnswer(cacheKey, chooseEncoding(headers['accept-encoding'])) : undefined;
+  if (packed) return dataReply(ctx, packed, 'Accept');
 
   for (const { ref, data } of loadedAll) {
     if (!data) continue;
@@ -265,7 +268,7 @@ async function listServers(ctx: Ctx, refs: RegistryRef[], filter: ServerFilter, 
   const body = format === 'toolhive' ? joinItems('{"servers":[', parts, `],"total":${total}${errors}}`) : joinItems('{"servers":[', parts, `],"metadata":{"count":${total}}${errors}}`);
   const response = await prepareResponse(200, 'application/json', body);
   if (failures.length > 0) return partialReply(ctx, response, failures, 'Accept');
-  ctx.responses.set(cacheKey, response);
+  if (!ctx.responses.set(cacheKey, response)) rememberLargeAnswer(cacheKey, response);
   return dataReply(ctx, response, 'Accept');
 }
 
