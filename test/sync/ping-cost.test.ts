@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, request as httpRequest, type Server } from 'node:http';
-import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions } from '@kubernetes/client-node';
 import type { ControlPlane } from '../../lib/local/control-plane/index.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { resolvePolicy } from '../../lib/sources/policy.ts';
@@ -111,4 +111,53 @@ test('a ping with nothing due lists, and reads nothing per registry; a lost Conf
   assert.deepEqual(synced.map((s) => [s.registry, s.outcome, s.reason]), [['team-b/reg-4', 'published', 'configmap-changed']]);
   assert.ok(!seen.some((r) => /\/configmaps\/src-(?!4$)/.test(r)), `no read of the other ConfigMaps: ${seen.filter((r) => r.includes('/configmaps/')).join(', ')}`);
   assert.deepEqual(await idlePing(), few);
+});
+
+test('without a cluster-wide list of ConfigMaps (namespaced RBAC), the ping reads them per namespace and per ConfigMap, and still finds an edit', async () => {
+  const cp2 = await startKube({ tokens: [{ token: 'ns-sync-token', user: 'ns-sync' }], namespaces: ['team-x', 'mcp-registry'] });
+  const t = await tempStore();
+  try {
+    const admin = cp2.kubeConfig();
+    const core = admin.makeApiClient(CoreV1Api);
+    const custom = admin.makeApiClient(CustomObjectsApi);
+    const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
+    // everything the sync function needs cluster-wide, except ConfigMaps: those only in team-x
+    await rbac.createClusterRole({
+      body: {
+        metadata: { name: 'ns-sync' },
+        rules: [
+          { apiGroups: [GROUP], resources: ['mcpregistries', 'mcpregistrysyncjobs', 'mcpregistryimportjobs', 'mcpregistryexportjobs'], verbs: ['get', 'list', 'watch', 'update', 'patch'] },
+          { apiGroups: [GROUP], resources: ['mcpregistries/status', 'mcpregistrysyncjobs/status'], verbs: ['get', 'update', 'patch'] },
+          { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update', 'delete'] },
+          { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+        ],
+      },
+    });
+    await rbac.createClusterRoleBinding({ body: { metadata: { name: 'ns-sync' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'ns-sync' }, subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'ns-sync' }] } });
+    await rbac.createNamespacedRole({ namespace: 'team-x', body: { metadata: { name: 'cm' }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'patch'] }] } });
+    await rbac.createNamespacedRoleBinding({ namespace: 'team-x', body: { metadata: { name: 'cm' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'cm' }, subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'ns-sync' }] } });
+    await core.createNamespacedConfigMap({ namespace: 'team-x', body: { metadata: { name: 'src' }, data: { 'registry.json': registryJson(['a']) } } });
+    await custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: 'v1alpha1',
+      namespace: 'team-x',
+      plural: 'mcpregistries',
+      body: { apiVersion: `${GROUP}/v1alpha1`, kind: 'MCPRegistry', metadata: { name: 'reg' }, spec: { source: { type: 'configmap', configMap: { name: 'src', key: 'registry.json' } }, syncPolicy: { interval: '1h' } } },
+    });
+    const controller = createSyncController({
+      kubeConfig: cp2.kubeConfig('ns-sync'),
+      store: t.store,
+      policy: resolvePolicy({}),
+      config: { deadlineMs: 30_000, concurrency: 2, leaseNamespace: 'mcp-registry', leaseDurationSeconds: 120, identity: 'ns-sync', keepSnapshots: 3 },
+      log: silentLogger,
+    });
+    assert.deepEqual((await controller.ping()).map((s) => s.outcome), ['published']);
+    assert.deepEqual(await controller.ping(), [], 'nothing due, the ConfigMap unchanged');
+    // the label the sync added is there; an edit whose event was lost is found all the same
+    await core.patchNamespacedConfigMap({ namespace: 'team-x', name: 'src', body: { data: { 'registry.json': registryJson(['a', 'b']) } } }, mergePatch);
+    assert.deepEqual((await controller.ping()).map((s) => [s.registry, s.outcome, s.reason]), [['team-x/reg', 'published', 'configmap-changed']]);
+  } finally {
+    await cp2.stop();
+    await t.cleanup();
+  }
 });
