@@ -9,11 +9,11 @@
  * `unchanged` scenario reconciles the same snapshot again: it must make zero writes. The floor
  * (same run): one merge patch per workload, as many at a time, through the same control plane.
  */
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { reconcileRegistryWorkloads } from '../../lib/deploy/reconcile.ts';
 import { workloadCrds } from '../../lib/deploy/workload-crds.ts';
 import { createEventRecorder } from '../../lib/kube/events.ts';
@@ -24,6 +24,7 @@ import { readPointer } from '../../lib/snapshots/read.ts';
 import { resolvePolicy } from '../../lib/sources/policy.ts';
 import { createSyncController } from '../../lib/sync/controller.ts';
 import { startKube } from '../harness/kube.ts';
+import { startObservingProxy, via } from './kube-proxy.ts';
 
 const N = 1000;
 const NS = 'bench';
@@ -48,30 +49,15 @@ interface Counts {
 /** an HTTP proxy in front of the control plane that counts what it forwards */
 async function countingProxy(target: URL): Promise<{ server: Server; url: string; counts: Counts; reset(): void }> {
   const counts: Counts = { total: 0, events: 0, lists: 0, writes: 0 };
-  const server = createServer((req, res) => {
-    const path = req.url ?? '/';
+  const { server, url } = await startObservingProxy(target, (req, path) => {
     if (/\/events(\?|$)/.test(path)) counts.events++;
     else {
       counts.total++;
       if (req.method === 'GET' && /\/(mcpservers|mcpremoteproxies)(\?|$)/.test(path)) counts.lists++;
       if (req.method !== 'GET') counts.writes++;
     }
-    const up = httpRequest({ host: target.hostname, port: target.port, method: req.method, path, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
-    up.on('error', () => res.destroy());
-    req.pipe(up);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address() as { port: number };
-  return { server, url: `http://127.0.0.1:${address.port}`, counts, reset: () => Object.assign(counts, { total: 0, events: 0, lists: 0, writes: 0 }) };
-}
-
-function via(kc: KubeConfig, server: string): KubeConfig {
-  const out = new KubeConfig();
-  out.loadFromOptions({ clusters: kc.clusters.map((c) => ({ ...c, server })), users: kc.users, contexts: kc.contexts, currentContext: kc.currentContext });
-  return out;
+  return { server, url, counts, reset: () => Object.assign(counts, { total: 0, events: 0, lists: 0, writes: 0 }) };
 }
 
 export async function run(_args: string[]): Promise<void> {

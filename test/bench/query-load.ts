@@ -25,18 +25,17 @@
  * requests), LOAD_ONLY_DEFAULTS (skip the limited row), LOAD_SKIP_RANDOM, LOAD_SKIP_SEARCH (leave rows out), LOAD_COMPRESSION (the compression row
  * below 100k versions too).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createS3Store } from '../../lib/snapshots/s3-store.ts';
 import { publishEntries } from '../api/fixture.ts';
-import { startS3Server } from '../servers/s3.ts';
+import { s3StoreEnv, startS3Server } from '../servers/s3.ts';
 import { iterateUpstreamServers, Rng } from './generate.ts';
+import { alternating, get, median, round, rssMb, spawnUntilAnswering, stop } from './harness.ts';
 import type { ServerResponse } from '../../lib/formats/upstream-schema.ts';
 
 const require = createRequire(import.meta.url);
@@ -80,68 +79,13 @@ function deployedEnv(): { env: Record<string, string>; limitMb: number } {
 /** the targets of issue 17, printed beside the figures */
 const RSS_TARGET_MB: Record<number, number> = { 10_000: 180, 100_000: 400 };
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+/** spawn → first 200 on `path`, polling every 5 ms, for at most 60 s */
+const start = (script: string, env: Record<string, string>, path: string) => spawnUntilAnswering([script], env, path, { pollMs: 5, timeoutMs: 60_000, what: 'start' });
 
-function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer; headers: Record<string, string | string[] | undefined>; ms: number }> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { agent: false, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers, ms: performance.now() - started }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-async function start(script: string, env: Record<string, string>, path: string): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
-  for (const deadline = performance.now() + 60_000; performance.now() < deadline; ) {
-    try {
-      const r = await get(`http://127.0.0.1:${port}${path}`);
-      if (r.status === 200) return { child, url: `http://127.0.0.1:${port}` };
-      throw new Error(`start answered ${r.status}: ${r.body.toString().slice(0, 200)}`);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ECONNREFUSED') {
-        child.kill('SIGKILL');
-        throw e;
-      }
-      if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode}`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  }
-  child.kill('SIGKILL');
-  throw new Error(`${script} did not answer within 60 s`);
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(killer);
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
-
-function rssMb(pid: number): { peak: number; now: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN);
-  return { peak: round(kb('VmHWM') / 1024), now: round(kb('VmRSS') / 1024) };
+/** resident memory in MB, one decimal */
+function rssMbRounded(pid: number): { peak: number; now: number } {
+  const { peak, now } = rssMb(pid);
+  return { peak: round(peak), now: round(now) };
 }
 
 /** N versions, sorted as a snapshot holds them */
@@ -193,13 +137,8 @@ export async function runLoad(options: LoadOptions): Promise<void> {
       const deployed = deployedEnv();
       const env: Record<string, string> = {
         ...deployed.env,
-        MCPREG_STORE: 's3',
-        MCPREG_S3_BUCKET: s3.bucket,
+        ...s3StoreEnv(s3),
         MCPREG_S3_PREFIX: 'load/',
-        MCPREG_S3_ENDPOINT: s3.endpoint,
-        AWS_REGION: s3.region,
-        AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
         MCPREG_DEFAULT_REGISTRY: `${ref.namespace}/${ref.name}`,
         MCPREG_LOG_LEVEL: 'warn',
         // a profile of the function under load: LOAD_NODE_OPTIONS=--cpu-prof (written in the working directory)
@@ -250,7 +189,7 @@ export async function runLoad(options: LoadOptions): Promise<void> {
           children.push(q.child);
           const tail = await get(`${q.url}/v0.1/servers?cursor=${encodeURIComponent(lastName)}`);
           if (tail.status !== 200) throw new Error(`warm-up failed: ${tail.status}`);
-          const loaded = rssMb(q.child.pid!);
+          const loaded = rssMbRounded(q.child.pid!);
           if (process.env.LOAD_PROBE) {
             for (let i = 0; i < 40; i++) {
               const path = randomPath();
@@ -260,14 +199,8 @@ export async function runLoad(options: LoadOptions): Promise<void> {
           }
           const runOurs = async () => ours.push(await autocannon({ url: q.url, connections: 32, duration: options.duration, pipelining: 1, requests: [{ method: 'GET', path: '/v0.1/servers', setupRequest: randomRequest }] }));
           const runFloor = async () => floors.push(await autocannon({ url: `${bare.url}/`, connections: 32, duration: options.duration, pipelining: 1 }));
-          if (k % 2 === 0) {
-            await runFloor();
-            await runOurs();
-          } else {
-            await runOurs();
-            await runFloor();
-          }
-          const after = rssMb(q.child.pid!);
+          await alternating(k, runFloor, runOurs);
+          const after = rssMbRounded(q.child.pid!);
           rss.push(after.peak);
           log(`${scenario} ${versions}: round ${k + 1}: loaded ${loaded.now} MB, peak ${after.peak} MB, now ${after.now} MB`);
           await stop(q.child);
@@ -322,13 +255,7 @@ export async function runLoad(options: LoadOptions): Promise<void> {
           for (let k = 0; k < options.rounds; k++) {
             const runOurs = async () => ours.push(await autocannon(distinct));
             const runFloor = async () => floors.push(await autocannon({ url: `${bare.url}/`, connections: 32, duration: options.duration, pipelining: 1 }));
-            if (k % 2 === 0) {
-              await runFloor();
-              await runOurs();
-            } else {
-              await runOurs();
-              await runFloor();
-            }
+            await alternating(k, runFloor, runOurs);
           }
           for (const m of ours) if (m.non2xx > 0 || m.errors + m.timeouts > m.requests.total / 1000) throw new Error(`${scenario}: ${m.non2xx} non-2xx, ${m.errors} errors, ${m.timeouts} timeouts`);
           console.log(
@@ -349,7 +276,7 @@ export async function runLoad(options: LoadOptions): Promise<void> {
               max_p99_ms: Math.max(...ours.map((m) => m.latency.p99)),
               target_p99_ms: 20,
               floor_p99_ms: median(floors.map((m) => m.latency.p99)),
-              peak_rss_mb: rssMb(q.child.pid!).peak,
+              peak_rss_mb: rssMbRounded(q.child.pid!).peak,
               connections: 32,
               rounds: options.rounds,
               duration_s: options.duration,
@@ -399,7 +326,7 @@ export async function runLoad(options: LoadOptions): Promise<void> {
             rps_alone: round(alone.requests.average),
             rps_during: round(withLarge.requests.average),
             large_requests: bigs,
-            peak_rss_mb: rssMb(q.child.pid!).peak,
+            peak_rss_mb: rssMbRounded(q.child.pid!).peak,
             connections: 32,
             duration_s: options.duration,
           }),

@@ -29,20 +29,18 @@
  *   from an index serialised at sync time (`index_mb` is what the snapshot would gain,
  *   `sync_added_ms` what each sync would pay); time and peak RSS of both.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createS3Store } from '../../lib/snapshots/s3-store.ts';
 import { publishEntries } from '../api/fixture.ts';
 import { startOtlpReceiver } from '../servers/otlp.ts';
-import { startS3Server } from '../servers/s3.ts';
+import { s3StoreEnv, startS3Server } from '../servers/s3.ts';
 import { iterateUpstreamServers, Rng } from './generate.ts';
+import { alternating, get, median, round, rssMb, spawnUntilAnswering, stop } from './harness.ts';
 import { runLoad } from './query-load.ts';
 import type { ServerResponse } from '../../lib/formats/upstream-schema.ts';
 
@@ -79,68 +77,10 @@ createServer((req, res) => {
 }).listen(Number(process.env.PORT), '127.0.0.1');
 `;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function get(url: string): Promise<{ status: number; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 /** spawn → first 200 on `path`, polling every millisecond until the port accepts */
-async function coldStart(args: string[], env: Record<string, string>, path: string): Promise<{ ms: number; child: ChildProcess; url: string }> {
-  const port = await freePort();
-  const started = performance.now();
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
-  for (;;) {
-    try {
-      const r = await get(`http://127.0.0.1:${port}${path}`);
-      if (r.status === 200) return { ms: performance.now() - started, child, url: `http://127.0.0.1:${port}` };
-      throw new Error(`cold start answered ${r.status}: ${r.body.toString().slice(0, 200)}`);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ECONNREFUSED') {
-        child.kill('SIGKILL');
-        throw e;
-      }
-      if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode}`);
-      await new Promise((r) => setTimeout(r, 1));
-    }
-  }
-}
+const coldStart = (args: string[], env: Record<string, string>, path: string) => spawnUntilAnswering(args, env, path, { what: 'cold start' });
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(killer);
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
-
-function peakRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
-  return round(kb / 1024);
-}
+const peakRssMb = (pid: number): number => round(rssMb(pid).peak);
 
 /** Words of the snapshot's servers (titles, descriptions, tags, tool names), for search queries. */
 function searchVocabulary(toolhive: Uint8Array): string[] {
@@ -192,13 +132,8 @@ export async function run(argv: string[]): Promise<void> {
     log(`publishing ${names.size} servers / ${entries.length} versions to S3`);
     const snap = await publishEntries(store, ref, entries);
     const env = {
-      MCPREG_STORE: 's3',
-      MCPREG_S3_BUCKET: s3.bucket,
+      ...s3StoreEnv(s3),
       MCPREG_S3_PREFIX: 'bench/',
-      MCPREG_S3_ENDPOINT: s3.endpoint,
-      AWS_REGION: s3.region,
-      AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
       MCPREG_DEFAULT_REGISTRY: 'bench/r10k',
       MCPREG_LOG_LEVEL: 'warn',
     };
@@ -378,13 +313,7 @@ export async function run(argv: string[]): Promise<void> {
       for (let round = 0; round < rounds; round++) {
         const runOurs = async () => ours.push(await autocannon(distinct));
         const runFloor = async () => floors.push(await autocannon({ url: `${bare.url}/`, connections: 50, duration, pipelining: 1 }));
-        if (round % 2 === 0) {
-          await runFloor();
-          await runOurs();
-        } else {
-          await runOurs();
-          await runFloor();
-        }
+        await alternating(round, runFloor, runOurs);
       }
       await stop(bare.child);
       for (const m of ours) if (m.non2xx > 0 || m.errors > 0) throw new Error(`${scenario}: ${m.non2xx} non-2xx, ${m.errors} errors`);

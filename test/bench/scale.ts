@@ -23,21 +23,22 @@
  *
  * The sync and query functions run with the NODE_OPTIONS of their knative/ Services.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { request as httpRequest, type Server } from 'node:http';
 import { createRequire } from 'node:module';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CoreV1Api, CustomObjectsApi, KubeConfig, setHeaderOptions } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, setHeaderOptions } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 import { startHttpServer } from '../servers/http.ts';
-import { startS3Server } from '../servers/s3.ts';
+import { s3StoreEnv, startS3Server } from '../servers/s3.ts';
 import { startKube } from '../harness/kube.ts';
 import { toolhiveRegistryJson } from './generate.ts';
+import { startObservingProxy, via } from './kube-proxy.ts';
+import { median, round, rssMb, spawnUntilAnswering, stop } from './harness.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 /** the floor of the query rows: the plainest node:http server returning the same bytes (as in query.ts) */
@@ -79,8 +80,7 @@ const emptyCounts = (): Counts => ({ total: 0, paths: [], lists: {}, gets: 0, wr
 /** an HTTP proxy in front of the control plane that counts what it forwards, lists by resource */
 async function countingProxy(target: URL): Promise<{ server: Server; url: string; counts: Counts; reset(): void }> {
   let counts = emptyCounts();
-  const server = createServer((req, res) => {
-    const path = req.url ?? '/';
+  const { server, url } = await startObservingProxy(target, (req, path) => {
     const resource = /\/([a-z0-9]+)(?:\?|$)/.exec(path.split('?')[0]! + '?')?.[1] ?? '?';
     if (/\/events(\?|$)/.test(path)) counts.events++;
     else {
@@ -90,18 +90,10 @@ async function countingProxy(target: URL): Promise<{ server: Server; url: string
       else if (/\/namespaces\/[^/]+\/[^/]+\/[^/?]+(\?|$)/.test(path) && !/\/namespaces\/[^/]+\/[^/]+(\?|$)/.test(path)) counts.gets++;
       else counts.lists[resource] = (counts.lists[resource] ?? 0) + 1;
     }
-    const up = httpRequest({ host: target.hostname, port: target.port, method: req.method, path, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
-    up.on('error', () => res.destroy());
-    req.pipe(up);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address() as { port: number };
   return {
     server,
-    url: `http://127.0.0.1:${address.port}`,
+    url,
     get counts() {
       return counts;
     },
@@ -109,21 +101,6 @@ async function countingProxy(target: URL): Promise<{ server: Server; url: string
       counts = emptyCounts();
     },
   };
-}
-
-function via(kc: KubeConfig, server: string): KubeConfig {
-  const out = new KubeConfig();
-  out.loadFromOptions({ clusters: kc.clusters.map((c) => ({ ...c, server })), users: kc.users, contexts: kc.contexts, currentContext: kc.currentContext });
-  return out;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createNetServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function request(url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; body: Buffer }> {
@@ -138,46 +115,10 @@ function request(url: string, options: { method?: string; headers?: Record<strin
   });
 }
 
-/** spawn → first 200 on `path` (polling every millisecond until the port accepts) */
-async function spawnUntil(args: string[], env: Record<string, string>, path: string, okStatus = 200): Promise<{ ms: number; child: ChildProcess; url: string }> {
-  const port = await freePort();
-  const started = performance.now();
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
-  for (;;) {
-    try {
-      const r = await request(`http://127.0.0.1:${port}${path}`);
-      if (r.status === okStatus) return { ms: performance.now() - started, child, url: `http://127.0.0.1:${port}` };
-      throw new Error(`${path} answered ${r.status}: ${r.body.toString().slice(0, 200)}`);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ECONNREFUSED') {
-        child.kill('SIGKILL');
-        throw e;
-      }
-      if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode}`);
-      await new Promise((r) => setTimeout(r, 1));
-    }
-  }
-}
+/** spawn → first `okStatus` on `path` (polling every millisecond until the port accepts) */
+const spawnUntil = (args: string[], env: Record<string, string>, path: string, okStatus = 200) => spawnUntilAnswering(args, env, path, { okStatus });
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(killer);
-}
-
-function peakRssMb(pid: number): number {
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN);
-  return Math.round(kb / 1024);
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const round = (x: number) => Math.round(x * 10) / 10;
+const peakRssMb = (pid: number): number => Math.round(rssMb(pid).peak);
 
 /** NODE_OPTIONS and one env value of a knative/ Service or the shared config */
 function knativeValue(file: string, name: string): string | undefined {
@@ -260,12 +201,7 @@ export async function run(argv: string[]): Promise<void> {
     const kubeconfig = join(work, 'kubeconfig');
     await writeFile(kubeconfig, via(kc, proxy.url).exportConfig());
     const storeEnv = {
-      MCPREG_STORE: 's3',
-      MCPREG_S3_BUCKET: s3.bucket,
-      MCPREG_S3_ENDPOINT: s3.endpoint,
-      AWS_REGION: s3.region,
-      AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+      ...s3StoreEnv(s3),
       MCPREG_LOG_LEVEL: 'warn',
     };
     const syncNodeOptions = knativeValue('service-sync.yaml', 'NODE_OPTIONS') ?? '';

@@ -5,11 +5,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { ClusterBinaries } from '../../scripts/cluster/binaries.ts';
+import { freePort } from '../harness/ports.ts';
 
 export const ADMIN_USER = 'cluster-admin';
 /**
@@ -30,17 +30,6 @@ export interface RealCluster {
   /** writes a kubeconfig file for that user and returns its path */
   kubeconfigFile(token: string, user: string): Promise<string>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function openssl(args: string[], cwd: string): void {

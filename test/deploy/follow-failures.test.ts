@@ -27,6 +27,7 @@ import { createAuditLog } from '../../lib/telemetry/audit.ts';
 import { NO_TELEMETRY } from '../../lib/telemetry/telemetry.ts';
 import { startKube } from '../harness/kube.ts';
 import { startHookProxy, type HookProxy } from '../servers/hook-proxy.ts';
+import { syncConfigMapRegistry } from './configmap-registry.ts';
 
 const G = 'toolhive.stacklok.dev';
 const V = 'v1beta1';
@@ -102,22 +103,19 @@ describe('workloads that cannot follow their registry', () => {
     }) as Promise<any>;
   const eventsOf = async (ns: string, name: string) => (await core.listNamespacedEvent({ namespace: ns })).items.filter((e) => e.involvedObject.name === name);
 
-  async function setRegistry(controller: SyncController, ns: string, doc: string, onUpdate: string): Promise<void> {
-    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'reg-data' }, data: { 'registry.json': doc } } }).catch(async () => {
-      await core.patchNamespacedConfigMap({ namespace: ns, name: 'reg-data', body: { data: { 'registry.json': doc } } }, merge);
+  const setRegistry = (controller: SyncController, ns: string, doc: string, onUpdate: string) => syncConfigMapRegistry({ core, custom }, controller, ns, 'reg', doc, onUpdate);
+
+  /** the workload follower as the sync function runs it, as admin, waiting `recreateWaitMs` for a deleted workload to go */
+  const adminWorkloads = (recreateWaitMs: number) =>
+    createRegistryWorkloads({
+      kubeConfig: admin,
+      store,
+      events: createEventRecorder(admin, 'mcp-registry-sync', () => new Date()),
+      registries: createResourceClient(admin, 'mcpregistries'),
+      now: () => new Date(),
+      log: silentLogger,
+      recreateWaitMs,
     });
-    await custom
-      .createNamespacedCustomObject({
-        group: L,
-        version: 'v1alpha1',
-        plural: 'mcpregistries',
-        namespace: ns,
-        body: { apiVersion: `${L}/v1alpha1`, kind: 'MCPRegistry', metadata: { name: 'reg' }, spec: { source: { type: 'configmap', configMap: { name: 'reg-data', key: 'registry.json' } }, syncPolicy: { onUpdate } } },
-      })
-      .catch(() => undefined);
-    const summaries = await controller.syncRegistry(ns, 'reg', 'configmap');
-    assert.ok(summaries.some((s) => s.outcome === 'published' || s.outcome === 'unchanged'), JSON.stringify(summaries.map((s) => [s.outcome, s.reason, s.result?.error?.message])));
-  }
 
   /** stands in for an operator: lifts the finalizers of `name` once it is marked for deletion */
   function finalizerLifter(ns: string, name: string, delayMs = 200): { stop(): Promise<void> } {
@@ -238,15 +236,7 @@ describe('workloads that cannot follow their registry', () => {
     const controller = controllerFor(admin);
     await setRegistry(controller, 'team-t', registryJson('ghcr.io/example/fetch:1.0.0'), 'recreate');
     const old = await server('team-t', 'stuck', 'fetch', 'ghcr.io/example/fetch:0.1.0', [FINALIZER]);
-    const workloads = createRegistryWorkloads({
-      kubeConfig: admin,
-      store,
-      events: createEventRecorder(admin, 'mcp-registry-sync', () => new Date()),
-      registries: createResourceClient(admin, 'mcpregistries'),
-      now: () => new Date(),
-      log: silentLogger,
-      recreateWaitMs: 600,
-    });
+    const workloads = adminWorkloads(600);
     const [first] = await workloads.onWorkloadEvent('team-t');
     assert.equal(first?.report?.failures.length, 1);
     assert.match(first!.report!.failures[0]!.message, /MCPServer team-t\/stuck is being deleted .* finalizers \(example\.com\/cleanup\) still hold it after 1 s; it is created again from the entry once it is gone/);
@@ -281,15 +271,7 @@ describe('workloads that cannot follow their registry', () => {
     await setRegistry(controller, 'team-g', registryJson('ghcr.io/example/fetch:1.0.0', 'ghcr.io/example/time:2.0.0'), 'recreate');
     const old = await server('team-g', 'late', 'fetch', 'ghcr.io/example/fetch:0.1.0', [FINALIZER]);
     await server('team-g', 'dropped', 'time', 'ghcr.io/example/time:2.0.0');
-    const workloads = createRegistryWorkloads({
-      kubeConfig: admin,
-      store,
-      events: createEventRecorder(admin, 'mcp-registry-sync', () => new Date()),
-      registries: createResourceClient(admin, 'mcpregistries'),
-      now: () => new Date(),
-      log: silentLogger,
-      recreateWaitMs: 300,
-    });
+    const workloads = adminWorkloads(300);
     const [first] = await workloads.onWorkloadEvent('team-g');
     assert.equal(first?.report?.failures.length, 1, 'the wait ran out');
     // its finalizer goes now, between syncs: the delete event carries it as it was last seen

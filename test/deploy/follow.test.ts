@@ -17,6 +17,7 @@ import { createFsStore } from '../../lib/snapshots/fs-store.ts';
 import { resolvePolicy } from '../../lib/sources/policy.ts';
 import { createSyncController, type SyncController } from '../../lib/sync/controller.ts';
 import { startKube } from '../harness/kube.ts';
+import { syncConfigMapRegistry } from './configmap-registry.ts';
 
 const G = 'toolhive.stacklok.dev';
 const V = 'v1beta1';
@@ -85,22 +86,7 @@ describe('workloads follow their registry', () => {
   const labelsFor = (ns: string, reg: string, serverName: string) => ({ [`${L}/registry-name`]: reg, [`${L}/registry-namespace`]: ns, [`${L}/server-name`]: serverName });
   const eventsOf = async (ns: string, name: string) => (await core.listNamespacedEvent({ namespace: ns })).items.filter((e) => e.involvedObject.name === name);
 
-  async function setRegistry(ns: string, name: string, doc: string, onUpdate: string): Promise<void> {
-    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: `${name}-data` }, data: { 'registry.json': doc } } }).catch(async () => {
-      await core.patchNamespacedConfigMap({ namespace: ns, name: `${name}-data`, body: { data: { 'registry.json': doc } } }, merge);
-    });
-    await custom
-      .createNamespacedCustomObject({
-        group: L,
-        version: 'v1alpha1',
-        plural: 'mcpregistries',
-        namespace: ns,
-        body: { apiVersion: `${L}/v1alpha1`, kind: 'MCPRegistry', metadata: { name }, spec: { source: { type: 'configmap', configMap: { name: `${name}-data`, key: 'registry.json' } }, syncPolicy: { onUpdate } } },
-      })
-      .catch(() => undefined);
-    const summaries = await controller.syncRegistry(ns, name, 'configmap');
-    assert.ok(summaries.some((s) => s.outcome === 'published' || s.outcome === 'unchanged'), JSON.stringify(summaries.map((s) => [s.outcome, s.reason, s.result?.error?.message])));
-  }
+  const setRegistry = (ns: string, name: string, doc: string, onUpdate: string) => syncConfigMapRegistry({ core, custom }, controller, ns, name, doc, onUpdate);
 
   it('discovery labels a hand-made MCPServer by image, leaves an opted-out one alone, and associates a hand-labelled one (update)', async () => {
     await server('team-u', 'my-fetch', 'ghcr.io/example/fetch:0.9.0');

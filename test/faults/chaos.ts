@@ -30,7 +30,7 @@ import { Rng } from '../bench/generate.ts';
 import { startKube } from '../harness/kube.ts';
 import { startFreezableProxy, type FreezableProxy } from '../servers/freezable-proxy.ts';
 import { startHttpServer, type TestHttpServer } from '../servers/http.ts';
-import { startS3Server, type TestS3 } from '../servers/s3.ts';
+import { s3StoreEnv, startS3Server, type TestS3 } from '../servers/s3.ts';
 import { FAULT_KINDS, emptyInjected, type FaultKind, type FaultRule } from '../servers/s3-faults.ts';
 import { changeRegistry, newRegistryModel, registryDocument, type RegistryModel } from './chaos-model.ts';
 import {
@@ -271,12 +271,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     raw = await createS3Store({ ...s3.storeOptions(), endpoint: s3.rawEndpoint, maxAttempts: 2, requestTimeoutMs: 10_000 });
 
     const s3Env = {
-      MCPREG_STORE: 's3',
-      MCPREG_S3_BUCKET: s3.bucket,
-      MCPREG_S3_ENDPOINT: s3.endpoint,
-      AWS_REGION: s3.region,
-      AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+      ...s3StoreEnv(s3),
       MCPREG_S3_MAX_ATTEMPTS: '3',
       MCPREG_S3_CONNECT_TIMEOUT_MS: '1000',
       MCPREG_S3_REQUEST_TIMEOUT_MS: '1000',

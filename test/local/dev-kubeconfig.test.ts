@@ -10,7 +10,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiextensionsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
@@ -20,6 +19,7 @@ import { installCrds, readManifests, MARKER } from '../../lib/local/examples.ts'
 import { findCrdsDir } from '../../lib/local/project-files.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { devOnCluster, unreachableKubeconfig } from '../harness/dev-on-cluster.ts';
+import { freePort } from '../harness/ports.ts';
 
 const CLI = join(import.meta.dirname, '..', '..', 'lib', 'cli', 'main.ts');
 
@@ -34,17 +34,6 @@ function mcpreg(args: string[], cwd: string): Promise<{ code: number | null; std
     child.on('exit', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-async function closedPort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
     });
   });
 }
@@ -64,7 +53,7 @@ describe('mcpreg dev --kubeconfig', { timeout: 180_000 }, () => {
     const cluster = admin.getCurrentCluster()!;
     const user = admin.getCurrentUser()!;
     kc.loadFromOptions({
-      clusters: [{ ...cluster, name: 'here' }, { name: 'gone', server: `https://127.0.0.1:${await closedPort()}`, skipTLSVerify: true }],
+      clusters: [{ ...cluster, name: 'here' }, { name: 'gone', server: `https://127.0.0.1:${await freePort()}`, skipTLSVerify: true }],
       users: [user],
       contexts: [{ name: 'gone', cluster: 'gone', user: user.name }, { name: 'here', cluster: 'here', user: user.name }],
       currentContext: 'gone',
@@ -102,7 +91,7 @@ describe('mcpreg dev --kubeconfig', { timeout: 180_000 }, () => {
 
   test('through the CLI: exit 1 and that one line; usage errors exit 2', async () => {
     const gone = join(dir, 'gone.kubeconfig');
-    await writeFile(gone, unreachableKubeconfig(await closedPort()));
+    await writeFile(gone, unreachableKubeconfig(await freePort()));
     const r = await mcpreg(['--kubeconfig', gone, '--port', '0', '--data', join(dir, 'cli')], dir);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /^mcpreg: cannot reach the Kubernetes API at https:\/\/127\.0\.0\.1:\d+ \(context gone\): ECONNREFUSED\n$/);

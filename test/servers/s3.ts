@@ -147,3 +147,15 @@ export async function startS3Server(options: StartS3Options = {}): Promise<TestS
       })()),
   };
 }
+
+/** the environment that points a started function (MCPREG_STORE=s3) at this server's bucket */
+export function s3StoreEnv(s3: TestS3): { MCPREG_STORE: 's3'; MCPREG_S3_BUCKET: string; MCPREG_S3_ENDPOINT: string; AWS_REGION: string; AWS_ACCESS_KEY_ID: string; AWS_SECRET_ACCESS_KEY: string } {
+  return {
+    MCPREG_STORE: 's3',
+    MCPREG_S3_BUCKET: s3.bucket,
+    MCPREG_S3_ENDPOINT: s3.endpoint,
+    AWS_REGION: s3.region,
+    AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+  };
+}
