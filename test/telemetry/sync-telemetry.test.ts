@@ -36,6 +36,22 @@ const NS = 'team-t';
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT_SPAN = '00f067aa0ba902b7';
 
+/** The ApiServerSource event (from the control plane at `source`) for the MCPRegistry `traced` in NS. */
+function tracedRegistryEvent(source: string, id: string, action: 'add' | 'delete', object: { apiVersion: string }) {
+  return new CloudEvent({
+    id,
+    type: `dev.knative.apiserver.resource.${action}`,
+    source,
+    subject: `/apis/toolhive.stacklok.io/v1alpha1/namespaces/${NS}/mcpregistries/traced`,
+    datacontenttype: 'application/json',
+    data: object,
+    kind: 'MCPRegistry',
+    name: 'traced',
+    namespace: NS,
+    apiversion: object.apiVersion,
+  });
+}
+
 describe('sync telemetry over OTLP', () => {
   let cp: ControlPlane;
   let receiver: OtlpReceiver;
@@ -100,18 +116,7 @@ describe('sync telemetry over OTLP', () => {
       plural: 'mcpregistries',
       body: { apiVersion: 'toolhive.stacklok.io/v1alpha1', kind: 'MCPRegistry', metadata: { name: 'traced' }, spec },
     })) as { apiVersion: string; kind: string; metadata: { name: string; namespace: string } };
-    const event = new CloudEvent({
-      id: 'event-0001',
-      type: 'dev.knative.apiserver.resource.add',
-      source: cp.url,
-      subject: `/apis/toolhive.stacklok.io/v1alpha1/namespaces/${NS}/mcpregistries/traced`,
-      datacontenttype: 'application/json',
-      data: created,
-      kind: 'MCPRegistry',
-      name: 'traced',
-      namespace: NS,
-      apiversion: created.apiVersion,
-    });
+    const event = tracedRegistryEvent(cp.url, 'event-0001', 'add', created);
     // Knative's broker forwards the trace context as an HTTP header
     assert.equal(await post(HTTP.binary(event), { traceparent: `00-${TRACE_ID}-${PARENT_SPAN}-01` }), 204);
     // a refused (poison) delivery
@@ -259,18 +264,7 @@ describe('sync telemetry over OTLP', () => {
     // held by our finalizer until the sync function has removed the snapshots
     const object = (await custom.getNamespacedCustomObject(target)) as { apiVersion: string; metadata: { deletionTimestamp?: string } };
     assert.ok(object.metadata.deletionTimestamp);
-    const event = new CloudEvent({
-      id: 'event-0003',
-      type: 'dev.knative.apiserver.resource.delete',
-      source: cp.url,
-      subject: `/apis/toolhive.stacklok.io/v1alpha1/namespaces/${NS}/mcpregistries/traced`,
-      datacontenttype: 'application/json',
-      data: object,
-      kind: 'MCPRegistry',
-      name: 'traced',
-      namespace: NS,
-      apiversion: object.apiVersion,
-    });
+    const event = tracedRegistryEvent(cp.url, 'event-0003', 'delete', object);
     assert.equal(await post(HTTP.binary(event)), 204);
     await assert.rejects(custom.getNamespacedCustomObject(target), (e: { code?: number }) => e.code === 404, 'the finalizer is lifted');
     const deleted = audit.map((l) => JSON.parse(l) as Record<string, string>).filter((r) => r.action === 'snapshot.delete');
