@@ -5,7 +5,8 @@ import { PreparedResponse } from './prepared.ts';
 import { fail, ok, problem, type Outcome } from './problem.ts';
 import { loadEach, type RegistryFailure } from './registry-failures.ts';
 import { ACROSS, latestUpstream, listingDigest, loadToolhive, partialReply, upstreamItem, type LatestUpstream, type ToolhiveLoaded } from './toolhive-routes.ts';
-import { facetIndex, filterServers, matchesFilter, toolhiveItem, type Facets, type ServerFilter } from './toolhive-view.ts';
+import { matchesFilter, toolhiveItem, type Facets, type ServerFilter } from './toolhive-view.ts';
+import { facetIndex, positionAfter, searchServers } from './server-search.ts';
 
 /**
  * `/api/v1/servers?limit=N[&cursor=…]`: the cross-registry listing in pages, so that a
@@ -83,17 +84,20 @@ interface Listed {
 
 /**
  * a registry's servers in listing order, with how to serialise each; with a `search`, only
- * those the substring index finds for it (toolhive-view.ts filterServers: the scan's answer)
+ * the first `max` after `afterKey` that pass the filter (server-search.ts: the scan's answer,
+ * without checking the rest)
  */
-function listedOf(ref: RegistryRef, data: unknown, format: 'toolhive' | 'upstream', filter: ServerFilter): Listed[] {
+function listedOf(ref: RegistryRef, data: unknown, format: 'toolhive' | 'upstream', filter: ServerFilter, afterKey: string | undefined, max: number): Listed[] {
   if (format === 'toolhive') {
     const t = (data as { value: ToolhiveLoaded }).value;
     const rk = registryKey(ref);
-    const servers = filter.search === undefined ? t.index.servers : filterServers(t.index.servers, filter, () => (t.substring ??= facetIndex(t.index.servers)));
+    const all = t.index.servers;
+    const servers = filter.search === undefined ? all : searchServers(all, filter, () => (t.substring ??= facetIndex(all)), afterKey === undefined ? 0 : positionAfter(all, (s) => s.key, afterKey), max);
     return servers.map((s) => ({ key: s.key, facets: s.facets, body: () => Buffer.from(JSON.stringify(toolhiveItem(s, rk))) }));
   }
   const latest = (data as { latest: LatestUpstream }).latest;
-  const servers = filter.search === undefined ? latest.servers : filterServers(latest.servers, filter, () => (latest.substring ??= facetIndex(latest.servers)));
+  const all = latest.servers;
+  const servers = filter.search === undefined ? all : searchServers(all, filter, () => (latest.substring ??= facetIndex(all)), afterKey === undefined ? 0 : positionAfter(all, (s) => s.entry.name, afterKey), max);
   return servers.map((s) => ({ key: s.entry.name, facets: s.facets, body: () => upstreamItem(s, ref, latest) }));
 }
 
@@ -126,8 +130,10 @@ export async function listServersPage(ctx: Ctx, allRefs: RegistryRef[], filter: 
     for (const { ref, data } of loaded) {
       if (more) break;
       touched.push(`${registryKey(ref)}@${data.pointer.hash}`);
-      const list = listedOf(ref, data, format, filter);
-      const from = cursor && compareRef(ref, cursor) === 0 ? after(list, cursor.key) : 0;
+      const afterKey = cursor && compareRef(ref, cursor) === 0 ? cursor.key : undefined;
+      // one more than the page still needs: whether there is a next page
+      const list = listedOf(ref, data, format, filter, afterKey, page.limit - items.length + 1);
+      const from = afterKey === undefined ? 0 : after(list, afterKey);
       for (let j = from; j < list.length; j++) {
         const s = list[j]!;
         if (!matchesFilter(s.facets, filter)) continue;

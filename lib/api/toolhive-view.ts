@@ -2,7 +2,6 @@ import { fail, ok, problem, type Outcome } from './problem.ts';
 import { categoriesOf as filterCategories } from '../filter/categories.ts';
 import { parseRegistryRef } from './router.ts';
 import { buildReverseDnsName } from '../formats/names.ts';
-import { SubstringIndex } from './substring-index.ts';
 
 /**
  * The ToolHive side of the API (`/api/v1/servers`): a snapshot's `toolhive.json` indexed by
@@ -161,31 +160,6 @@ export function matchesFilter(f: Facets, filter: ServerFilter): boolean {
     if (!f.names.some((n) => n.includes(s)) && !f.text.includes(s) && !f.tags.some((t) => t.includes(s))) return false;
   }
   return true;
-}
-
-/** what `search` looks in, one string per server: names, title and description, tags, NUL-separated */
-function searchText(f: Facets): string {
-  return [...f.names, f.text, ...f.tags].join('\u0000');
-}
-
-/** the substring index of servers' search texts (ids are positions in `servers`) */
-export function facetIndex(servers: ReadonlyArray<{ facets: Facets }>): SubstringIndex {
-  return SubstringIndex.build(servers.map((s) => searchText(s.facets)));
-}
-
-/**
- * The servers passing the filter, in their order. A `search` is answered from the substring
- * index (`index()` builds or returns it; the candidates still pass matchesFilter, so the
- * answer is the scan's); a search holding NUL (the index's separator) scans.
- */
-export function filterServers<T extends { facets: Facets }>(servers: readonly T[], filter: ServerFilter, index: () => SubstringIndex): T[] {
-  if (filter.search === undefined || filter.search.includes('\u0000')) return servers.filter((s) => matchesFilter(s.facets, filter));
-  const out: T[] = [];
-  for (const id of index().search(filter.search)) {
-    const s = servers[id]!;
-    if (matchesFilter(s.facets, filter)) out.push(s);
-  }
-  return out;
 }
 
 /** A server as the ToolHive-format endpoints return it: the entry, its name and its registry. */

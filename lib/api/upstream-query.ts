@@ -63,6 +63,8 @@ export function matches(view: UpstreamView, i: number, p: ListParams): boolean {
 /** the distinct names of a complete view, indexed for substring search */
 interface NameIndex {
   index: SubstringIndex;
+  /** the distinct names, lower-cased (id order = view order) */
+  names: string[];
   /** first version of each name id; first[id + 1] ends it (one more entry than names) */
   first: Uint32Array;
 }
@@ -80,19 +82,24 @@ function nameIndex(view: UpstreamView): NameIndex {
     const name = view.name(i);
     if (name === last) continue;
     last = name;
+    // toLowerCase returns the name itself when it is lower-case already (no second copy)
     names.push(name.toLowerCase());
     first.push(i);
   }
   first.push(view.length);
-  ni = { index: SubstringIndex.build(names), first: Uint32Array.from(first) };
-  view.derivedBytes += ni.index.bytes + ni.first.byteLength + names.length * 48;
+  ni = { index: SubstringIndex.build(names.length, (id) => names[id]!), names, first: Uint32Array.from(first) };
+  view.derivedBytes += ni.index.bytes + ni.first.byteLength + names.length * 16;
   nameIndexes.set(view, ni);
   return ni;
 }
 
-/** GET /servers with `search`, on a complete view: the names from the index, then their versions */
+/**
+ * GET /servers with `search`, on a complete view: the names whose every trigram the index
+ * holds, checked with `includes` as the scan does, then their versions in order until the
+ * page is full (the scan's answer, which scanPage gives and the tests compare)
+ */
 function searchPage(view: UpstreamView, p: ListParams & { search: string }): Page {
-  const { index, first } = nameIndex(view);
+  const { index, names, first } = nameIndex(view);
   const start = p.cursor ? afterCursor(view, p.cursor) : 0;
   // the name holding version `start` is the first that may contribute
   let lo = 0;
@@ -103,8 +110,10 @@ function searchPage(view: UpstreamView, p: ListParams & { search: string }): Pag
     else hi = mid;
   }
   const items: Entry[] = [];
+  const q = p.search;
   if (p.limit > 0)
-    index.each(p.search, lo, (id) => {
+    index.candidates(q, lo, (id) => {
+      if (!names[id]!.includes(q)) return true;
       const end = first[id + 1]!;
       for (let i = Math.max(start, first[id]!); i < end && items.length < p.limit; i++) {
         if (passes(view, i, p) && view.valid(i)) items.push(view.entry(i));

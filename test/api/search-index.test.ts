@@ -13,7 +13,8 @@ import { SubstringIndex } from '../../lib/api/substring-index.ts';
 import { listPage, scanPage, MORE, type Page } from '../../lib/api/upstream-query.ts';
 import { viewOf, type UpstreamView } from '../../lib/api/upstream-view.ts';
 import { parseListParams } from '../../lib/api/params.ts';
-import { facetIndex, filterServers, indexToolhive, matchesFilter, parseServerFilter, type ToolhiveServer } from '../../lib/api/toolhive-view.ts';
+import { indexToolhive, matchesFilter, parseServerFilter, type ToolhiveServer } from '../../lib/api/toolhive-view.ts';
+import { facetIndex, filterServers, positionAfter, searchServers } from '../../lib/api/server-search.ts';
 import { FIXTURES, fixtureEntries } from './fixture.ts';
 import { generateToolhiveRegistry, generateUpstreamServers, Rng } from '../bench/generate.ts';
 import type { ServerResponse } from '../../lib/formats/upstream-schema.ts';
@@ -36,19 +37,61 @@ function queriesFrom(texts: string[], count: number, seed: number): string[] {
   return [...out].filter((q) => q !== '');
 }
 
+/** every candidate the index proposes from `from` on, checking that they ascend */
+function candidatesOf(index: SubstringIndex, q: string, from = 0): number[] {
+  const out: number[] = [];
+  index.candidates(q, from, (id) => {
+    if (out.length > 0) assert.ok(id > out[out.length - 1]!, `candidates ascend (${JSON.stringify(q)})`);
+    out.push(id);
+    return true;
+  });
+  return out;
+}
+
 test('the substring index finds exactly the texts that include the query', () => {
   const rng = new Rng(3);
   const alphabet = 'abcde-./éü日本';
   const texts = Array.from({ length: 3000 }, () => Array.from({ length: rng.int(0, 40) }, () => rng.pick([...alphabet])).join(''));
-  const index = SubstringIndex.build(texts);
+  const index = SubstringIndex.build(texts.length, (id) => texts[id]!);
   assert.equal(index.size, texts.length);
   let nonEmpty = 0;
+  let proposed = 0;
   for (const q of queriesFrom(texts.filter((t) => t.length > 0), 2000, 4)) {
     const expected = texts.flatMap((t, id) => (t.includes(q) ? [id] : []));
-    assert.deepEqual(index.search(q), expected, `query ${JSON.stringify(q)}`);
+    assert.deepEqual(index.search(q, (id) => texts[id]!.includes(q)), expected, `query ${JSON.stringify(q)}`);
+    // from any id on: the same answer's tail
+    const from = rng.int(0, texts.length);
+    assert.deepEqual(
+      candidatesOf(index, q, from).filter((id) => texts[id]!.includes(q)),
+      expected.filter((id) => id >= from),
+      `query ${JSON.stringify(q)} from ${from}`,
+    );
+    if (q.length >= 3) proposed += candidatesOf(index, q).length - expected.length;
     if (expected.length > 0) nonEmpty++;
   }
   assert.ok(nonEmpty > 1000, `most queries found something (${nonEmpty})`);
+  // the intersection of the trigrams' lists leaves few candidates that fail the check
+  assert.ok(proposed < 2000 * 20, `candidates beyond the answers: ${proposed}`);
+});
+
+test('the substring index: several texts per document, no trigram across two of them, any Unicode', () => {
+  const docs: string[][] = [['abc', 'def'], ['abcdef'], ['xyz'], [], [''], ['ab', 'c'], ['日本語のテキスト', 'émoji 😀 here'], ['İstanbul'.toLowerCase()], ['a\u0000b\u0000c']];
+  const index = SubstringIndex.build(docs.length, (id) => docs[id]!);
+  const contains = (q: string) => (id: number) => docs[id]!.some((t) => t.includes(q));
+  const scan = (q: string) => docs.flatMap((d, id) => (d.some((t) => t.includes(q)) ? [id] : []));
+  for (const q of ['abc', 'cde', 'bcd', 'def', 'abcdef', 'xyz', 'ab', 'c', 'a', '本語の', 'ji 😀', '😀', '😀 h', 'i̇st', 'stan', 'a\u0000b', '\u0000b\u0000', 'zzz']) {
+    assert.deepEqual(index.search(q, contains(q)), scan(q), JSON.stringify(q));
+  }
+  // 'cde' spans two texts of document 0: not a candidate there (its trigram is in no text)
+  assert.deepEqual(candidatesOf(index, 'cde'), [1]);
+  // a page stops where visit says so
+  const seen: number[] = [];
+  index.candidates('ab', 0, (id) => (seen.push(id), seen.length < 2));
+  assert.deepEqual(seen, [0, 1]);
+  // an empty index
+  const none = SubstringIndex.build(0, () => []);
+  assert.deepEqual(candidatesOf(none, 'abc'), []);
+  assert.deepEqual(candidatesOf(none, 'a'), []);
 });
 
 function pageOf(a: Page | typeof MORE): { names: string[]; nextCursor?: string } {
@@ -103,6 +146,7 @@ test('upstream search= from the name index equals the scan: 8,000 generated vers
 });
 
 function compareFacets(servers: ToolhiveServer[], seed: number, queries: number): number {
+  const rng = new Rng(seed);
   const texts = servers.flatMap((s) => [...s.facets.names, s.facets.text, ...s.facets.tags]).filter((t) => t.length > 0);
   const index = facetIndex(servers);
   let hits = 0;
@@ -112,6 +156,14 @@ function compareFacets(servers: ToolhiveServer[], seed: number, queries: number)
       assert.ok(parsed.ok, query);
       const expected = servers.filter((s) => matchesFilter(s.facets, parsed.value)).map((s) => s.key);
       assert.deepEqual(filterServers(servers, parsed.value, () => index).map((s) => s.key), expected, query);
+      // a page from a position on, stopping early: the same slice of the scan
+      const from = rng.int(0, servers.length);
+      const max = rng.pick([1, 2, 5, 31, 1000]);
+      const scanned = servers.slice(from).filter((s) => matchesFilter(s.facets, parsed.value)).slice(0, max).map((s) => s.key);
+      assert.deepEqual(searchServers(servers, parsed.value, () => index, from, max).map((s) => s.key), scanned, `${query} from ${from}, at most ${max}`);
+      // from after a key (a cursor's)
+      const key = rng.pick(servers).key;
+      assert.equal(positionAfter(servers, (s) => s.key, key), servers.findIndex((s) => s.key > key) < 0 ? servers.length : servers.findIndex((s) => s.key > key));
       if (expected.length > 0) hits++;
     }
   }

@@ -85,6 +85,18 @@ test('upstream format and filters page the same way', async () => {
   }
 });
 
+test('search= pages (from the substring index, stopping at a page and one more) walk to the whole search answer', async () => {
+  for (const query of ['search=github', 'search=SQL', 'format=upstream&search=server', 'search=data&tag=database', 'search=zzzz-none', 'search=m', 'format=upstream&search=io.github']) {
+    const all = await whole(query);
+    for (const limit of [1, 4, 13, Math.max(1, all.length), all.length + 1]) {
+      const { items, pages } = await walk(query, limit);
+      assert.deepEqual(items, all, `${query}, limit ${limit}`);
+      assert.equal(pages, Math.max(1, Math.ceil(all.length / limit)), `${query}, limit ${limit}: no empty last page`);
+    }
+  }
+  assert.ok((await whole('search=github')).length > 10);
+});
+
 test('a page reads only the registries it reaches', async () => {
   const t = await tempStore();
   await publishRealToolhive(t.store, { namespace: 'a', name: 'first' });

@@ -22,8 +22,9 @@
  * cgroup). Experiments: LOAD_ENV (JSON of more variables), LOAD_NODE_OPTIONS (e.g. --cpu-prof),
  * LOAD_MIX (shares: pages,latest,versions,search,api-search), LOAD_ENCODED (share accepting
  * gzip/br), LOAD_QUERY_JS (run the sources instead of dist/), LOAD_PROBE (print 40 sample
- * requests), LOAD_ONLY_DEFAULTS (skip the limited row), LOAD_SKIP_RANDOM, LOAD_SKIP_SEARCH (leave rows out), LOAD_COMPRESSION (the compression row
- * below 100k versions too).
+ * requests), LOAD_ONLY_DEFAULTS (skip the limited row), LOAD_SKIP_RANDOM, LOAD_SKIP_SEARCH, LOAD_SKIP_COMPRESSION (leave rows out), LOAD_SEARCH_ROWS
+ * (`upstream` or `api`: only that search-distinct row), LOAD_COMPRESSION (the
+ * compression row below 100k versions too).
  */
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -241,7 +242,8 @@ export async function runLoad(options: LoadOptions): Promise<void> {
           ['search-distinct-upstream', (term) => `/v0.1/servers?search=${encodeURIComponent(term)}`],
           ['search-distinct-api', (term) => `/api/v1/servers?search=${encodeURIComponent(term)}&limit=30`],
         ];
-        for (const [scenario, pathOf] of rows) {
+        // LOAD_SEARCH_ROWS=upstream or =api: only that row (e.g. one profile per row)
+        for (const [scenario, pathOf] of rows.filter(([s]) => !process.env.LOAD_SEARCH_ROWS || s.endsWith(`-${process.env.LOAD_SEARCH_ROWS}`))) {
           // the first search of the snapshot builds the index: timed on its own
           const firstSearch = await get(`${q.url}${pathOf(nextTerm())}`);
           if (firstSearch.status !== 200) throw new Error(`${scenario}: ${firstSearch.status} ${firstSearch.body.toString().slice(0, 200)}`);
@@ -287,7 +289,7 @@ export async function runLoad(options: LoadOptions): Promise<void> {
       }
 
       // compression: small requests while large new representations are compressed
-      if (versions >= 100_000 || process.env.LOAD_COMPRESSION) {
+      if ((versions >= 100_000 || process.env.LOAD_COMPRESSION) && !process.env.LOAD_SKIP_COMPRESSION) {
         const q = await start(queryJs, env, '/v0.1/servers');
         children.push(q.child);
         const tail = await get(`${q.url}/v0.1/servers?cursor=${encodeURIComponent(lastName)}`);

@@ -1,0 +1,63 @@
+import { SubstringIndex } from './substring-index.ts';
+import { matchesFilter, type Facets, type ServerFilter } from './toolhive-view.ts';
+
+/**
+ * `search=` on `/api/v1/servers` from a substring index (substring-index.ts) instead of a
+ * scan. What it needs of a registry's servers is only this: a list in listing order, each with
+ * its `facets` (toolhive-view.ts: the names, title and description, tags that `search` looks
+ * in, and the other filters' values); how the servers themselves are held is the caller's.
+ * Every answer is the scan's (`servers.filter(s => matchesFilter(s.facets, filter))`, or the
+ * part of it a page needs): the index only proposes candidates, in order, and each is checked
+ * with matchesFilter itself. Tests compare the two (test/api/search-index.test.ts).
+ */
+
+export interface Searchable {
+  readonly facets: Facets;
+}
+
+/** the substring index of the servers' names, title + description and tags (ids are positions in `servers`) */
+export function facetIndex(servers: readonly Searchable[]): SubstringIndex {
+  return SubstringIndex.build(servers.length, (id) => {
+    const f = servers[id]!.facets;
+    return [...f.names, f.text, ...f.tags];
+  });
+}
+
+/**
+ * The servers passing the filter, in their order (whole listings, which report a total).
+ * `index()` builds or returns the servers' index; it is used only when there is a search.
+ */
+export function filterServers<T extends Searchable>(servers: readonly T[], filter: ServerFilter, index: () => SubstringIndex): T[] {
+  return searchServers(servers, filter, index, 0, Infinity);
+}
+
+/**
+ * At most `max` servers passing the filter, from position `from` on, in their order: a page
+ * (and whether there is more: ask for one more than it shows) without checking the rest.
+ */
+export function searchServers<T extends Searchable>(servers: readonly T[], filter: ServerFilter, index: () => SubstringIndex, from: number, max: number): T[] {
+  const out: T[] = [];
+  if (max <= 0) return out;
+  if (filter.search === undefined) {
+    for (let i = from; i < servers.length && out.length < max; i++) if (matchesFilter(servers[i]!.facets, filter)) out.push(servers[i]!);
+    return out;
+  }
+  index().candidates(filter.search, from, (id) => {
+    const s = servers[id]!;
+    if (matchesFilter(s.facets, filter)) out.push(s);
+    return out.length < max;
+  });
+  return out;
+}
+
+/** position of the first server whose key (`keyOf`) is after `key`, in a list sorted by key */
+export function positionAfter<T>(servers: readonly T[], keyOf: (s: T) => string, key: string): number {
+  let lo = 0;
+  let hi = servers.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keyOf(servers[mid]!) <= key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
