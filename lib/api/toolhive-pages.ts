@@ -1,7 +1,7 @@
 import type { RegistryRef } from '../snapshots/layout.ts';
 import type { SnapshotPointer } from '../snapshots/pointer.ts';
 import { dataReply, registryKey, type Ctx, type Reply } from './context.ts';
-import { PreparedResponse } from './prepared.ts';
+import { PreparedResponse, tagOfKey } from './prepared.ts';
 import { fail, ok, problem, type Outcome } from './problem.ts';
 import { loadEach, type RegistryFailure } from './registry-failures.ts';
 import { ACROSS, latestUpstream, listingDigest, loadToolhive, partialReply, upstreamItem, type LatestUpstream, type ToolhiveLoaded } from './toolhive-routes.ts';
@@ -159,8 +159,10 @@ export async function listServersPage(ctx: Ctx, allRefs: RegistryRef[], filter: 
   const next = more && last ? `,"nextCursor":${JSON.stringify(encodeCursor(last))}` : '';
   const errors = failures.length ? `,"errors":${JSON.stringify(failures)}` : '';
   parts.push(Buffer.from(`],"metadata":{"count":${items.length}${next}}${errors}}`));
-  const response = new PreparedResponse(200, 'application/json', Buffer.concat(parts));
+  // a search is mostly asked once: tagged by its key, kept from its second time on (upstream-routes.ts)
+  const search = filter.search !== undefined && key !== undefined;
+  const response = new PreparedResponse(200, 'application/json', Buffer.concat(parts), search ? tagOfKey(key) : undefined);
   if (failures.length > 0) return partialReply(ctx, response, failures, 'Accept');
-  if (key) ctx.responses.set(key, response);
+  if (key) (search ? ctx.responses.offer(key, response) : ctx.responses.set(key, response));
   return dataReply(ctx, response, 'Accept');
 }

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { RegistryRef } from '../snapshots/layout.ts';
 import { answer, authenticate, authorize, dataReply, isReply, plainReply, problemReply, registryKey, registryNotFound, type Ctx, type Reply } from './context.ts';
 import { listParamsKey, parseIncludeDeleted, parseListParams } from './params.ts';
-import { PreparedResponse } from './prepared.ts';
+import { PreparedResponse, tagOfKey } from './prepared.ts';
 import { problem } from './problem.ts';
 import type { Route } from './router.ts';
 import { entryBody, listBody } from './serialize.ts';
@@ -67,9 +67,12 @@ async function answerRoute(ctx: Ctx, route: UpstreamRoute, rawQuery: string, hea
       const hit = ctx.responses.get(hitKey);
       if (hit) return { reply: dataReply(ctx, hit), ref, hash: loaded.hash, key: hitKey };
       const { hash, value: page } = await answer(ctx, ref, loaded, (v) => listPage(v, params));
-      const response = new PreparedResponse(200, 'application/json', listBody(page.items, page.nextCursor));
       const key = `${rk}|${hash}${suffix}`;
-      ctx.responses.set(key, response);
+      // a search is mostly asked once: tagged by its key, kept from its second time on
+      const search = params.search !== undefined;
+      const response = new PreparedResponse(200, 'application/json', listBody(page.items, page.nextCursor), search ? tagOfKey(key) : undefined);
+      if (search) ctx.responses.offer(key, response);
+      else ctx.responses.set(key, response);
       return { reply: dataReply(ctx, response), ref, hash, key };
     }
 

@@ -15,7 +15,8 @@ import { viewOf, type UpstreamView } from '../../lib/api/upstream-view.ts';
 import { parseListParams } from '../../lib/api/params.ts';
 import { indexToolhive, matchesFilter, parseServerFilter, type ToolhiveServer } from '../../lib/api/toolhive-view.ts';
 import { facetIndex, filterServers, positionAfter, searchServers } from '../../lib/api/server-search.ts';
-import { FIXTURES, fixtureEntries } from './fixture.ts';
+import { FIXTURES, fixtureEntries, publishEntries, publishRealToolhive } from './fixture.ts';
+import { startQuery, tempStore } from './harness.ts';
 import { generateToolhiveRegistry, generateUpstreamServers, Rng } from '../bench/generate.ts';
 import type { ServerResponse } from '../../lib/formats/upstream-schema.ts';
 
@@ -182,4 +183,30 @@ test('/api/v1/servers search= from the index equals the scan: 1,500 generated To
   const { servers } = indexToolhive(generateToolhiveRegistry(1500, { seed: 8 }));
   const hits = compareFacets(servers, 22, 200);
   assert.ok(hits > 400, `queries found servers (${hits})`);
+});
+
+test('over HTTP: a search answer is the same bytes and ETag every time it is asked, and a 304 when revalidated (kept from its second time on)', async () => {
+  const t = await tempStore();
+  await publishEntries(t.store, { namespace: 'mcp', name: 'upstream' }, fixtureEntries());
+  await publishRealToolhive(t.store, { namespace: 'team', name: 'toolhive' });
+  const api = await startQuery({ store: t.store, config: { prefetch: false } });
+  try {
+    for (const path of ['/registries/mcp/upstream/v0.1/servers?search=git&limit=5', '/api/v1/servers?search=git&limit=5', '/api/v1/servers?search=zzzz-none&limit=5']) {
+      const first = await api.get(path);
+      assert.equal(first.status, 200, path);
+      const etag = String(first.headers.etag);
+      assert.match(etag, /^"[A-Za-z0-9_-]{27}"$/, path);
+      for (let i = 0; i < 3; i++) {
+        const again = await api.get(path);
+        assert.equal(again.headers.etag, etag, `${path}: same ETag`);
+        assert.deepEqual(again.body, first.body, `${path}: same bytes`);
+        assert.equal((await api.get(path, { 'If-None-Match': etag })).status, 304, path);
+      }
+      // another search, another tag
+      assert.notEqual((await api.get(path.replace('search=', 'search=i'))).headers.etag, etag);
+    }
+  } finally {
+    await api.close();
+    await t.cleanup();
+  }
 });
