@@ -152,20 +152,38 @@ export interface ToolhivePlan {
  * holding the whole registry (upstreamToToolhive builds it from the same plan).
  */
 export function planToolhiveEntries(items: readonly (ServerJson | ServerResponse)[]): ToolhivePlan {
+  // Versions by name, names in order of first appearance. Sources list the versions of a name
+  // together (and the pipeline sorts by name), so a name is looked up once per run of it.
+  const groups: ServerResponse[][] = [];
   const byNameMap = new Map<string, ServerResponse[]>();
+  let lastName: string | undefined;
+  let current: ServerResponse[] = [];
   for (const item of items) {
     const response = isResponse(item) ? item : { server: item };
-    const list = byNameMap.get(response.server.name);
-    if (list) list.push(response);
-    else byNameMap.set(response.server.name, [response]);
+    const name = response.server.name;
+    if (name === lastName) {
+      current.push(response);
+      continue;
+    }
+    lastName = name;
+    const list = byNameMap.get(name);
+    if (list) {
+      list.push(response);
+      current = list;
+    } else {
+      current = [response];
+      byNameMap.set(name, current);
+      groups.push(current);
+    }
   }
-  const chosen: { name: string; server: ServerJson; kind: ToolhiveKind }[] = [];
+  const chosen: { key: string; server: ServerJson; image: boolean }[] = [];
   const skipped: SkippedServer[] = [];
-  for (const [name, versions] of byNameMap) {
+  for (const versions of groups) {
     const latest = latestOf(versions).server;
     const kind = toolhiveKindOf(latest);
     if (kind !== undefined) {
-      chosen.push({ name, server: latest, kind });
+      // `key` holds the name until the keys are assigned below
+      chosen.push({ key: latest.name, server: latest, image: kind === 'image' });
       continue;
     }
     // no ToolHive form: the converter says why
@@ -173,16 +191,21 @@ export function planToolhiveEntries(items: readonly (ServerJson | ServerResponse
       serverJsonToToolhive(latest);
     } catch (e) {
       if (!isRegistryError(e)) throw e;
-      skipped.push({ server: name, version: latest.version, message: e.message });
+      skipped.push({ server: latest.name, version: latest.version, message: e.message });
       continue;
     }
-    throw new Error(`internal: ${name} has no ToolHive kind but converts`);
+    throw new Error(`internal: ${latest.name} has no ToolHive kind but converts`);
   }
-  const keys = assignToolhiveKeys(chosen.map((c) => c.name));
-  const planned = chosen.map((c) => ({ key: keys.get(c.name) as string, server: c.server, kind: c.kind }));
-  planned.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const keys = assignToolhiveKeys(chosen.map((c) => c.key));
+  const byKey = new Map<string, (typeof chosen)[number]>();
+  for (const c of chosen) {
+    c.key = keys.get(c.key) as string;
+    byKey.set(c.key, c);
+  }
+  // the keys are distinct: a plain sort of them (UTF-16 code units, as `<`) orders the entries
+  const ordered = byKey.size === chosen.length ? [...byKey.keys()].sort().map((k) => byKey.get(k) as (typeof chosen)[number]) : chosen.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const plan: ToolhivePlan = { servers: [], remote_servers: [], skipped };
-  for (const p of planned) (p.kind === 'image' ? plan.servers : plan.remote_servers).push({ key: p.key, server: p.server });
+  for (const c of ordered) (c.image ? plan.servers : plan.remote_servers).push({ key: c.key, server: c.server });
   return plan;
 }
 

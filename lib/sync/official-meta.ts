@@ -52,8 +52,49 @@ function isServerThenMeta(e: ServerResponse): boolean {
   return keys.length === 2 && keys[0] === 'server' && keys[1] === '_meta';
 }
 
-function isSorted(entries: readonly ServerResponse[]): boolean {
-  for (let i = 1; i < entries.length; i++) if (compareEntries(entries[i - 1] as ServerResponse, entries[i] as ServerResponse) > 0) return false;
+/**
+ * Sorts `entries` in place by compareEntries, exactly as a stable sort with it does. Sources
+ * list a name's versions together (registry APIs, generated and hand-written files), so the
+ * names are sorted once each rather than compared for every entry: the versions of each name,
+ * in input order, then go where their name sorts, and only a name whose versions are out of
+ * order (`1.10.0` before `1.9.0` is semver order, not `<`) has them sorted.
+ */
+export function sortEntries(entries: ServerResponse[]): ServerResponse[] {
+  const groups = new Map<string, ServerResponse[]>();
+  let inOrder = true;
+  let lastName: string | undefined;
+  let current: ServerResponse[] = [];
+  for (const e of entries) {
+    const name = e.server.name;
+    if (name === lastName) {
+      current.push(e);
+      continue;
+    }
+    if (lastName !== undefined && name < lastName) inOrder = false;
+    lastName = name;
+    const group = groups.get(name);
+    if (group) {
+      inOrder = false; // a name seen before, elsewhere
+      group.push(e);
+      current = group;
+    } else {
+      current = [e];
+      groups.set(name, current);
+    }
+  }
+  // plain sort of distinct strings: UTF-16 code units, as `<`
+  const names = inOrder ? groups.keys() : [...groups.keys()].sort();
+  let at = 0;
+  for (const name of names) {
+    const group = groups.get(name) as ServerResponse[];
+    if (!versionsInOrder(group)) group.sort(compareEntries);
+    for (const e of group) entries[at++] = e;
+  }
+  return entries;
+}
+
+function versionsInOrder(group: readonly ServerResponse[]): boolean {
+  for (let i = 1; i < group.length; i++) if ((group[i - 1] as ServerResponse).server.version > (group[i] as ServerResponse).server.version) return false;
   return true;
 }
 
@@ -117,9 +158,7 @@ export function assignOfficialMeta(entries: readonly ServerResponse[], options: 
     else delete official.isLatest;
     out[i] = put(e, cleanOfficial(official));
   }
-  // sources often list entries in this order already (registry APIs do)
-  if (!isSorted(out)) out.sort(compareEntries);
-  return markLatest(out);
+  return markLatest(sortEntries(out));
 }
 
 /** Exactly one `isLatest: true` per name (entries sorted by name). Mutates the official blocks of `sorted`. */

@@ -21,7 +21,7 @@ import { AggregateMemberError, membersOfState, servedSnapshot, type MemberState 
 import { mergeIncremental } from '../sources/merge.ts';
 import type { FetchResult, Source, SourceContext } from '../sources/types.ts';
 import { JsonBytes, LazyEntries, sha256OfJsonArray } from './json-bytes.ts';
-import { assignOfficialMeta, compareEntries, entryKeyOf, markLatest } from './official-meta.ts';
+import { assignOfficialMeta, entryKeyOf, markLatest, sortEntries } from './official-meta.ts';
 
 /**
  * The sync pipeline: fetch (or "unchanged") → detect format → validate → convert to both
@@ -463,7 +463,7 @@ async function readContent(req: SyncRequest, fetched: FetchResult, current: Poin
     servers = mergeIncremental(base.entries, valid).entries as ServerResponse[];
     sizeHint += base.bytes;
   }
-  servers.sort(compareEntries);
+  sortEntries(servers);
   markLatestWhereSourceFlagged(servers);
   return {
     format: 'upstream',
