@@ -131,16 +131,9 @@ export class UpstreamView {
     return ok;
   }
 
+  /** version i as a row; its instant keys are computed (and memoised) only when read */
   entry(i: number): Entry {
-    return {
-      name: this.name(i),
-      version: this.version(i),
-      status: this.status(i),
-      isLatest: this.isLatest(i),
-      publishedKey: this.publishedKey(i),
-      updatedKey: this.updatedKey(i),
-      bytes: this.bytes(i),
-    };
+    return new ViewEntry(this, i);
   }
 
   /** the first byte not consumed yet, in the coordinates of the bytes last fed */
@@ -296,4 +289,37 @@ export function viewOf(bytes: Uint8Array): UpstreamView {
   view.feed(bytes, true);
   if (view.failure) throw view.failure;
   return view;
+}
+
+/**
+ * A row of a view. A list page reads only its name, version and bytes: the instant keys
+ * (an RFC 3339 parse each, then memoised by the view for good) are left to those who sort by
+ * them (versionsOf), so listing a version for the first time does not parse its timestamps.
+ */
+class ViewEntry implements Entry {
+  readonly name: string;
+  readonly version: string;
+  readonly status: Status;
+  readonly isLatest: boolean;
+  readonly bytes: Uint8Array;
+  readonly #view: UpstreamView;
+  readonly #i: number;
+
+  constructor(view: UpstreamView, i: number) {
+    this.#view = view;
+    this.#i = i;
+    this.name = view.name(i);
+    this.version = view.version(i);
+    this.status = view.status(i);
+    this.isLatest = view.isLatest(i);
+    this.bytes = view.bytes(i);
+  }
+
+  get publishedKey(): string {
+    return this.#view.publishedKey(this.#i);
+  }
+
+  get updatedKey(): string {
+    return this.#view.updatedKey(this.#i);
+  }
 }

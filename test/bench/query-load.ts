@@ -12,7 +12,8 @@
  *   p99 against a bare node:http server on the same connections.
  * - `search-distinct`: every request a search never asked before (fragments of names, words of
  *   descriptions), on `/v0.1/servers?search=` and on `/api/v1/servers?search=`, 32 connections:
- *   rps (target ≥ 5,000 on 100k versions) and p99 (target ≤ 20 ms).
+ *   rps (target ≥ 5,000 on 100k versions) and p99 (target ≤ 20 ms), against the bare server with
+ *   2 KB bodies and with bodies of the row's median size (`floor_same_bytes_*`).
  * - `compression-stall`: p99 of small requests (a cached page) over 32 connections while a new
  *   ~40 MB response (`/api/v1/servers?format=upstream` over the 100k snapshot, br accepted) is
  *   prepared and compressed, against the same small requests alone in the same run.
@@ -253,12 +254,21 @@ export async function runLoad(options: LoadOptions): Promise<void> {
           const before = termAt;
           const ours: AutocannonResult[] = [];
           const floors: AutocannonResult[] = [];
+          // a second floor: the bare server sending a body of this row's median size (a 32 KB
+          // answer costs the kernel and the client more than the 2 KB of the first floor)
+          const sameBytes = await start(bareFile, { BODY_BYTES: String(Math.max(0, median(sizes) - 40)) }, '/');
+          children.push(sameBytes.child);
+          const sameFloors: AutocannonResult[] = [];
           const distinct = { url: q.url, connections: 32, duration: options.duration, pipelining: 1, requests: [{ method: 'GET', path: '/v0.1/servers', setupRequest: (req: Record<string, unknown>) => ({ ...req, path: pathOf(nextTerm()) }) }] };
           for (let k = 0; k < options.rounds; k++) {
             const runOurs = async () => ours.push(await autocannon(distinct));
-            const runFloor = async () => floors.push(await autocannon({ url: `${bare.url}/`, connections: 32, duration: options.duration, pipelining: 1 }));
+            const runFloor = async () => {
+              floors.push(await autocannon({ url: `${bare.url}/`, connections: 32, duration: options.duration, pipelining: 1 }));
+              sameFloors.push(await autocannon({ url: `${sameBytes.url}/`, connections: 32, duration: options.duration, pipelining: 1 }));
+            };
             await alternating(k, runFloor, runOurs);
           }
+          await stop(sameBytes.child);
           for (const m of ours) if (m.non2xx > 0 || m.errors + m.timeouts > m.requests.total / 1000) throw new Error(`${scenario}: ${m.non2xx} non-2xx, ${m.errors} errors, ${m.timeouts} timeouts`);
           console.log(
             JSON.stringify({
@@ -278,6 +288,8 @@ export async function runLoad(options: LoadOptions): Promise<void> {
               max_p99_ms: Math.max(...ours.map((m) => m.latency.p99)),
               target_p99_ms: 20,
               floor_p99_ms: median(floors.map((m) => m.latency.p99)),
+              floor_same_bytes_rps: round(median(sameFloors.map((m) => m.requests.average))),
+              floor_same_bytes_p99_ms: median(sameFloors.map((m) => m.latency.p99)),
               peak_rss_mb: rssMbRounded(q.child.pid!).peak,
               connections: 32,
               rounds: options.rounds,
