@@ -3,6 +3,7 @@ import { compileFn, INVALID } from 'zod/v4/core';
 import { RegistryError, type ErrorWhere } from '../errors.ts';
 import { detectShape, describeDocument, shapeFormat, unknownFormat, type DocumentShape, type RegistryFormat } from './detect.ts';
 import { checkDepth } from './depth.ts';
+import { fastCheck, UnsupportedSchema } from './fast-check.ts';
 import { issuesToProblems, type Problem } from './issues.ts';
 import { formatPath, joinPath } from './json-path.ts';
 import { DEFAULT_MAX_DEPTH, parseJsonText, type DuplicateKey } from './json-text.ts';
@@ -62,14 +63,30 @@ export interface ParsedDocument {
   invalid: Problem[];
 }
 
-// Each schema's validator is generated on first use (not at import, which the query
-// function's cold start would pay; and only for the schemas a document needs): zod's compiled
-// assert-only fast path, which builds no output (entries are kept as read, not as parsed).
-// Only invalid input goes through the regular parser, for its issues (`problemsOf`), and that
-// parser has the last word: a value the fast path refuses but the parser accepts is valid.
+// Each schema's checks are generated on first use (not at import, which the query function's
+// cold start would pay; and only for the schemas a document needs), fastest first: the plain
+// check of fast-check.ts, which passes the common valid entry, then zod's compiled assert-only
+// path. Neither builds output (entries are kept as read, not as parsed). Only what both refuse
+// goes through the regular parser, for its issues (`problemsOf`), and that parser has the last
+// word: a value the fast paths refuse but the parser accepts is valid.
 const SCHEMAS = { server: ServerJson, response: ServerResponse, image: ImageMetadata, remote: RemoteServerMetadata };
 type SchemaName = keyof typeof SCHEMAS;
+const quickChecks: { [K in SchemaName]?: (value: unknown) => boolean } = {};
 const fastPaths: { [K in SchemaName]?: (value: unknown) => unknown } = {};
+
+function quickCheck(name: SchemaName): (value: unknown) => boolean {
+  let quick = quickChecks[name];
+  if (!quick) {
+    try {
+      quick = fastCheck(SCHEMAS[name]);
+    } catch (e) {
+      if (!(e instanceof UnsupportedSchema)) throw e;
+      quick = () => false; // a schema it does not model: zod's paths alone
+    }
+    quickChecks[name] = quick;
+  }
+  return quick;
+}
 
 function fastPath(name: SchemaName): (value: unknown) => unknown {
   let fast = fastPaths[name];
@@ -86,6 +103,7 @@ function fastPath(name: SchemaName): (value: unknown) => unknown {
 
 /** The problems of `value` against a schema, or undefined when it is valid. */
 function problemsOf(name: SchemaName, value: unknown, path: () => string, server: () => string | undefined): Problem[] | undefined {
+  if (quickCheck(name)(value)) return undefined;
   if (fastPath(name)(value) !== INVALID) return undefined;
   const r = SCHEMAS[name].safeParse(value);
   return r.success ? undefined : issuesToProblems(r.error.issues, path(), value, server());
