@@ -1,5 +1,5 @@
 // builtins through getBuiltinModule: ESM facades of builtins cost cold-start time
-const { createHash } = process.getBuiltinModule('node:crypto');
+const { createHash, hash: oneShotHash } = process.getBuiltinModule('node:crypto');
 const zlib = () => process.getBuiltinModule('node:zlib');
 import type { Problem } from './problem.ts';
 
@@ -42,7 +42,8 @@ function tagOf(body: Uint8Array): string {
  * hash and costs a hash of the key (~100 bytes) instead of the body (tens of KB).
  */
 export function tagOfKey(key: string): string {
-  return createHash('sha256').update(`key\u0000${key}`).digest('base64url').slice(0, 27);
+  // the one-shot hash: no Hash object per request
+  return oneShotHash('sha256', `key\u0000${key}`, 'base64url').slice(0, 27);
 }
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -13,7 +13,8 @@
  * - `search-distinct`: every request a search never asked before (fragments of names, words of
  *   descriptions), on `/v0.1/servers?search=` and on `/api/v1/servers?search=`, 32 connections:
  *   rps (target ≥ 5,000 on 100k versions) and p99 (target ≤ 20 ms), against the bare server with
- *   2 KB bodies and with bodies of the row's median size (`floor_same_bytes_*`).
+ *   2 KB bodies and with bodies of the row's median size (`floor_same_bytes_*`), and the server's
+ *   CPU per request (`cpu_us_per_request`, /proc: what one core would answer, less noisy than rps).
  * - `compression-stall`: p99 of small requests (a cached page) over 32 connections while a new
  *   ~40 MB response (`/api/v1/servers?format=upstream` over the 100k snapshot, br accepted) is
  *   prepared and compressed, against the same small requests alone in the same run.
@@ -88,6 +89,20 @@ const start = (script: string, env: Record<string, string>, path: string) => spa
 function rssMbRounded(pid: number): { peak: number; now: number } {
   const { peak, now } = rssMb(pid);
   return { peak: round(peak), now: round(now) };
+}
+
+/** CPU time (user + system) a process has used, in ms (/proc/PID/stat, clock ticks of 10 ms) */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** autocannon's run, and the CPU the server process spent on each request it answered (µs) */
+async function withCpu(pid: number, run: () => Promise<AutocannonResult>): Promise<AutocannonResult & { cpuUs: number }> {
+  const before = cpuMs(pid);
+  const r = await run();
+  return { ...r, cpuUs: ((cpuMs(pid) - before) * 1000) / Math.max(1, r.requests.total) };
 }
 
 /** N versions, sorted as a snapshot holds them */
@@ -252,19 +267,19 @@ export async function runLoad(options: LoadOptions): Promise<void> {
           const sizes: number[] = [];
           for (let i = 0; i < 50; i++) sizes.push((await get(`${q.url}${pathOf(nextTerm())}`)).body.length);
           const before = termAt;
-          const ours: AutocannonResult[] = [];
+          const ours: Array<AutocannonResult & { cpuUs: number }> = [];
           const floors: AutocannonResult[] = [];
           // a second floor: the bare server sending a body of this row's median size (a 32 KB
           // answer costs the kernel and the client more than the 2 KB of the first floor)
           const sameBytes = await start(bareFile, { BODY_BYTES: String(Math.max(0, median(sizes) - 40)) }, '/');
           children.push(sameBytes.child);
-          const sameFloors: AutocannonResult[] = [];
+          const sameFloors: Array<AutocannonResult & { cpuUs: number }> = [];
           const distinct = { url: q.url, connections: 32, duration: options.duration, pipelining: 1, requests: [{ method: 'GET', path: '/v0.1/servers', setupRequest: (req: Record<string, unknown>) => ({ ...req, path: pathOf(nextTerm()) }) }] };
           for (let k = 0; k < options.rounds; k++) {
-            const runOurs = async () => ours.push(await autocannon(distinct));
+            const runOurs = async () => ours.push(await withCpu(q.child.pid!, () => autocannon(distinct)));
             const runFloor = async () => {
               floors.push(await autocannon({ url: `${bare.url}/`, connections: 32, duration: options.duration, pipelining: 1 }));
-              sameFloors.push(await autocannon({ url: `${sameBytes.url}/`, connections: 32, duration: options.duration, pipelining: 1 }));
+              sameFloors.push(await withCpu(sameBytes.child.pid!, () => autocannon({ url: `${sameBytes.url}/`, connections: 32, duration: options.duration, pipelining: 1 })));
             };
             await alternating(k, runFloor, runOurs);
           }
@@ -290,6 +305,10 @@ export async function runLoad(options: LoadOptions): Promise<void> {
               floor_p99_ms: median(floors.map((m) => m.latency.p99)),
               floor_same_bytes_rps: round(median(sameFloors.map((m) => m.requests.average))),
               floor_same_bytes_p99_ms: median(sameFloors.map((m) => m.latency.p99)),
+              // CPU of the server process per answered request: far less moved by the machine's
+              // load than rps (1e6 / cpu_us is what one core would answer)
+              cpu_us_per_request: round(median(ours.map((m) => m.cpuUs))),
+              floor_same_bytes_cpu_us_per_request: round(median(sameFloors.map((m) => m.cpuUs))),
               peak_rss_mb: rssMbRounded(q.child.pid!).peak,
               connections: 32,
               rounds: options.rounds,
