@@ -52,6 +52,19 @@ describe('parseRegistryDocument', () => {
     assert.deepEqual(array.invalid.map((p) => [p.path, p.code]), [['[0]', 'duplicate_name'], ['[1]', 'duplicate_name']]);
   });
 
+  it('finds a repeated version of a name wherever it is: next to it, in a long run, or in another run of the name', () => {
+    const list = (versions: [string, string][]) => JSON.stringify({ servers: versions.map(([n, v]) => ({ server: server(n, v) })) });
+    const dupes = (versions: [string, string][]) => parseRegistryDocument(list(versions), { mode: 'lenient' }).invalid.map((p) => p.path);
+    const many = (name: string, n: number): [string, string][] => Array.from({ length: n }, (_, i) => [name, `1.0.${i}`]);
+    assert.deepEqual(dupes([...many('io.x/a', 3), ...many('io.x/b', 4)]), []);
+    assert.deepEqual(dupes([['io.x/a', '1'], ['io.x/a', '2'], ['io.x/a', '1'], ['io.x/b', '1']]), ['servers[0]', 'servers[2]']);
+    const long = many('io.x/a', 40);
+    assert.deepEqual(dupes([...long, ['io.x/a', '1.0.7'], ...many('io.x/b', 20)]), ['servers[7]', 'servers[40]']);
+    assert.deepEqual(dupes([...many('io.x/b', 20), ...long]), []);
+    assert.deepEqual(dupes([['io.x/a', '1'], ['io.x/b', '1'], ['io.x/a', '2'], ['io.x/c', '1'], ['io.x/a', '1']]), ['servers[0]', 'servers[4]']);
+    assert.deepEqual(dupes([['io.x/a', '1'], ['io.x/b', '1'], ['io.x/a', '2']]), []);
+  });
+
   it('keeps unknown fields everywhere', () => {
     const doc = { servers: { a: { image: 'x', description: 'd', x_future: { y: 1 }, env_vars: [{ name: 'A', x_flag: true }] } }, x_top: 1 };
     const parsed = parseRegistryDocument(JSON.stringify(doc), { mode: 'strict' });

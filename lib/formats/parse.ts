@@ -316,8 +316,6 @@ function validateEntries(items: readonly unknown[], prefix: string, kind: 'serve
   const pathOf = (i: number) => (single ? prefix : joinPath(prefix, [i]));
   const valid: ServerResponse[] = [];
   const at: number[] = [];
-  const ids = new Set<string>();
-  let duplicated = false;
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
     const asResponse = kind === 'response' || (kind === 'auto' && isObject(item) && isObject(item.server));
@@ -327,13 +325,10 @@ function validateEntries(items: readonly unknown[], prefix: string, kind: 'serve
       continue;
     }
     const response = asResponse ? (item as ServerResponse) : { server: item as ServerJson };
-    const id = `${response.server.name}\u0000${response.server.version}`;
-    if (ids.has(id)) duplicated = true;
-    else ids.add(id);
     valid.push(response);
     at.push(i);
   }
-  if (!duplicated) return valid;
+  if (!hasDuplicateVersions(valid)) return valid;
   const paths = new Map<string, string[]>();
   for (let k = 0; k < valid.length; k++) {
     const r = valid[k] as ServerResponse;
@@ -355,6 +350,45 @@ function validateEntries(items: readonly unknown[], prefix: string, kind: 'serve
     c.add([{ path: serverPath, server: r.server.name, code: 'duplicate_name', message: `version ${JSON.stringify(r.server.version)} of ${JSON.stringify(r.server.name)} appears ${dup.length} times (${dup.join(', ')}); none of them is used` }]);
   }
   return out;
+}
+
+/**
+ * Whether two entries have the same name and version. Sources list a name's versions together,
+ * so each run of a name is compared within itself, without a set of every name and version;
+ * a name in two runs falls back to that set.
+ */
+function hasDuplicateVersions(entries: readonly ServerResponse[]): boolean {
+  const names = new Set<string>();
+  let i = 0;
+  while (i < entries.length) {
+    const name = (entries[i] as ServerResponse).server.name;
+    if (names.has(name)) return hasDuplicateIds(entries);
+    names.add(name);
+    let j = i + 1;
+    while (j < entries.length && (entries[j] as ServerResponse).server.name === name) j++;
+    if (j - i > 16) {
+      const versions = new Set<string>();
+      for (let k = i; k < j; k++) {
+        const v = (entries[k] as ServerResponse).server.version;
+        if (versions.has(v)) return true;
+        versions.add(v);
+      }
+    } else {
+      for (let a = i; a < j; a++) for (let b = a + 1; b < j; b++) if ((entries[a] as ServerResponse).server.version === (entries[b] as ServerResponse).server.version) return true;
+    }
+    i = j;
+  }
+  return false;
+}
+
+function hasDuplicateIds(entries: readonly ServerResponse[]): boolean {
+  const ids = new Set<string>();
+  for (const r of entries) {
+    const id = `${r.server.name}\u0000${r.server.version}`;
+    if (ids.has(id)) return true;
+    ids.add(id);
+  }
+  return false;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

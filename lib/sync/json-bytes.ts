@@ -54,14 +54,14 @@ export class JsonBytes {
    * holds can be collected while the text grows.
    */
   array(items: unknown[], release = false): void {
-    this.text('[');
+    this.#byte(0x5b); // [
     for (let i = 0; i < items.length; i++) {
-      if (i > 0) this.text(',');
+      if (i > 0) this.#byte(0x2c); // ,
       const json = JSON.stringify(items[i]);
       if (release) items[i] = undefined;
       this.text(json === undefined ? 'null' : json);
     }
-    this.text(']');
+    this.#byte(0x5d); // ]
   }
 
   /**
@@ -115,6 +115,12 @@ export class JsonBytes {
       first = false;
     }
     this.text('}');
+  }
+
+  /** one ASCII character */
+  #byte(code: number): void {
+    if (this.#length + 1 > this.#buf.length) this.#grow(this.#length + 1);
+    this.#buf[this.#length++] = code;
   }
 
   #grow(needed: number): void {

@@ -192,7 +192,6 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
   signal.throwIfAborted();
 
   const kept = filter.keepsAll ? all : filterServerResponses(all, filter);
-  const names = countNames(kept);
   if (kept.length === 0 && !spec.allowEmpty) {
     const why =
       all.length === 0
@@ -204,6 +203,12 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
       where: { source: req.spec.source.type },
     });
   }
+  let served = kept;
+  let state = sourceState;
+  if (aggregate) ({ entries: served, state } = await servedSnapshot(store, previous, kept, syncedAt, sourceState));
+  signal.throwIfAborted();
+  // after servedSnapshot, which sets an aggregate's own timestamps on the kept entries
+  const { names, lastUpdated: newestUpdate } = namesAndNewest(kept);
   const counts: SyncCounts = {
     fetched: content.fetched,
     valid: all.length,
@@ -212,17 +217,13 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
     published: kept.length,
     servers: names,
   };
-  let served = kept;
-  let state = sourceState;
-  if (aggregate) ({ entries: served, state } = await servedSnapshot(store, previous, kept, syncedAt, sourceState));
-  signal.throwIfAborted();
 
   // The content hash covers the bytes we publish, minus the registry's own last_updated.
   // Entry timestamps are carried forward (official-meta.ts), so unchanged content serialises
   // to the same bytes; hashing them is several times cheaper than a canonical re-walk.
   // Estimates only size the buffers: pages past what is written are never touched.
   const toolhiveOut = new JsonBytes(content.sizeHint + 65_536);
-  toolhiveOut.object(toolhiveDocument(content, kept, filter, syncedAt), { entryMaps: TOOLHIVE_ENTRY_MAPS, standIns: { last_updated: 'null' } });
+  toolhiveOut.object(toolhiveDocument(content, kept, filter, syncedAt, newestUpdate), { entryMaps: TOOLHIVE_ENTRY_MAPS, standIns: { last_updated: 'null' } });
   // Past this point only upstream.json needs the entries, and it lets go of each once written:
   // the parsed entries shrink as the bytes grow instead of both being held at their full size.
   const fromToolhive = content.toolhive !== undefined;
@@ -388,16 +389,20 @@ function countsOf(p: SnapshotPointer): SyncCounts {
   };
 }
 
-function countNames(sorted: readonly ServerResponse[]): number {
+/** distinct names of sorted entries, and the newest official `updatedAt` among them: one pass */
+function namesAndNewest(sorted: readonly ServerResponse[]): { names: number; lastUpdated: string | undefined } {
   let n = 0;
   let last: string | undefined;
+  let lastUpdated: string | undefined;
   for (const e of sorted) {
     if (e.server.name !== last) {
       n++;
       last = e.server.name;
     }
+    const u = e._meta?.[OFFICIAL_META_KEY]?.updatedAt;
+    if (u && (!lastUpdated || u > lastUpdated)) lastUpdated = u;
   }
-  return n;
+  return { names: n, lastUpdated };
 }
 
 /**
@@ -406,18 +411,13 @@ function countNames(sorted: readonly ServerResponse[]): number {
  * they are written (LazyEntries) rather than all held at once: the same document as
  * upstreamToToolhive's registry (same plan, same order).
  */
-function toolhiveDocument(content: SourceContent, kept: readonly ServerResponse[], filter: ReturnType<typeof compileFilter>, syncedAt: string): Record<string, unknown> {
+function toolhiveDocument(content: SourceContent, kept: readonly ServerResponse[], filter: ReturnType<typeof compileFilter>, syncedAt: string, newestUpdate: string | undefined): Record<string, unknown> {
   if (content.toolhive) {
     const filtered = filter.keepsAll ? content.toolhive : filterToolhiveRegistry(content.toolhive, filter);
     return (filtered.last_updated ? filtered : { ...filtered, last_updated: syncedAt }) as unknown as Record<string, unknown>;
   }
-  let lastUpdated = content.lastUpdated;
-  if (!lastUpdated) {
-    for (const e of kept) {
-      const u = e._meta?.[OFFICIAL_META_KEY]?.updatedAt;
-      if (u && (!lastUpdated || u > lastUpdated)) lastUpdated = u;
-    }
-  }
+  // the source's own date, else the newest entry update (namesAndNewest)
+  const lastUpdated = content.lastUpdated || newestUpdate;
   const plan = planToolhiveEntries(kept);
   const lazy = (entries: readonly PlannedEntry[]) =>
     new LazyEntries(
