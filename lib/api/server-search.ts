@@ -15,19 +15,53 @@ export interface Searchable {
   readonly facets: Facets;
 }
 
-/** the substring index of the servers' names, title + description and tags (ids are positions in `servers`) */
-export function facetIndex(servers: readonly Searchable[]): SubstringIndex {
-  return SubstringIndex.build(servers.length, (id) => {
+function textsOf(servers: readonly Searchable[]): (id: number) => string[] {
+  return (id) => {
     const f = servers[id]!.facets;
     return [...f.names, f.text, ...f.tags];
-  });
+  };
+}
+
+/** the substring index of the servers' names, title + description and tags (ids are positions in `servers`), in one piece */
+export function facetIndex(servers: readonly Searchable[]): SubstringIndex {
+  return SubstringIndex.build(servers.length, textsOf(servers));
+}
+
+/** indexes by server list (one list per loaded snapshot: it goes with it) */
+const indexes = new WeakMap<readonly Searchable[], { index?: SubstringIndex; building: Promise<SubstringIndex> }>();
+
+/**
+ * The servers' index once it is built; the first call starts building it in steps (a turn of
+ * the event loop between slices: other requests keep being answered) and returns undefined
+ * until it is ready, meanwhile searches scan (the same answer). `onBuilt` is told its bytes
+ * (the memory budget's count).
+ */
+export function facetIndexOf(servers: readonly Searchable[], onBuilt?: (bytes: number) => void): SubstringIndex | undefined {
+  const have = indexes.get(servers);
+  if (have) return have.index;
+  const entry: { index?: SubstringIndex; building: Promise<SubstringIndex> } = { building: SubstringIndex.buildInSteps(servers.length, textsOf(servers)) };
+  entry.building.then(
+    (index) => {
+      entry.index = index;
+      onBuilt?.(index.bytes);
+    },
+    () => indexes.delete(servers),
+  );
+  indexes.set(servers, entry);
+  return undefined;
+}
+
+/** the servers' index, built (tests; what facetIndexOf will return once its build is done) */
+export function facetIndexReady(servers: readonly Searchable[]): Promise<SubstringIndex> {
+  facetIndexOf(servers);
+  return indexes.get(servers)!.building;
 }
 
 /**
  * The servers passing the filter, in their order (whole listings, which report a total).
- * `index()` builds or returns the servers' index; it is used only when there is a search.
+ * `index()` returns the servers' index (or undefined: scan); it is asked only for a search.
  */
-export function filterServers<T extends Searchable>(servers: readonly T[], filter: ServerFilter, index: () => SubstringIndex): T[] {
+export function filterServers<T extends Searchable>(servers: readonly T[], filter: ServerFilter, index: () => SubstringIndex | undefined): T[] {
   return searchServers(servers, filter, index, 0, Infinity);
 }
 
@@ -35,14 +69,15 @@ export function filterServers<T extends Searchable>(servers: readonly T[], filte
  * At most `max` servers passing the filter, from position `from` on, in their order: a page
  * (and whether there is more: ask for one more than it shows) without checking the rest.
  */
-export function searchServers<T extends Searchable>(servers: readonly T[], filter: ServerFilter, index: () => SubstringIndex, from: number, max: number): T[] {
+export function searchServers<T extends Searchable>(servers: readonly T[], filter: ServerFilter, index: () => SubstringIndex | undefined, from: number, max: number): T[] {
   const out: T[] = [];
   if (max <= 0) return out;
-  if (filter.search === undefined) {
+  const ix = filter.search === undefined ? undefined : index();
+  if (ix === undefined || filter.search === undefined) {
     for (let i = from; i < servers.length && out.length < max; i++) if (matchesFilter(servers[i]!.facets, filter)) out.push(servers[i]!);
     return out;
   }
-  index().candidates(filter.search, from, (id) => {
+  ix.candidates(filter.search, from, (id) => {
     const s = servers[id]!;
     if (matchesFilter(s.facets, filter)) out.push(s);
     return out.length < max;

@@ -16,7 +16,7 @@
  * Layout: one `Uint32Array` of postings (bucket after bucket, ids ascending) and one of bucket
  * offsets: 4 bytes per (document, distinct trigram) and 4 per bucket, no object per list, so
  * the garbage collector has nothing to trace. Built in two passes over the texts (count, then
- * fill), without a map. Used by `search=` on the upstream list (lib/api/upstream-query.ts, the
+ * fill), without a map; `buildInSteps` yields to the event loop between slices of documents. Used by `search=` on the upstream list (lib/api/upstream-query.ts, the
  * distinct names) and on `/api/v1/servers` (lib/api/server-search.ts).
  */
 export class SubstringIndex {
@@ -33,43 +33,32 @@ export class SubstringIndex {
     this.#postings = postings;
   }
 
+  /** @internal the result of buildSteps */
+  static fromParts(count: number, shift: number, offsets: Uint32Array, postings: Uint32Array): SubstringIndex {
+    return new SubstringIndex(count, shift, offsets, postings);
+  }
+
   /** `textsOf(id)`: the lower-cased texts of document `id` (0 ≤ id < count); a trigram never spans two texts */
   static build(count: number, textsOf: (id: number) => string | readonly string[]): SubstringIndex {
-    let chars = 0;
-    for (let id = 0; id < count; id++) chars += lengthOf(textsOf(id));
-    // about one bucket for every 8 indexed characters, 2^10 to 2^18 of them
-    const bits = Math.max(10, Math.min(18, Math.ceil(Math.log2(chars / 8 + 1))));
-    const shift = 32 - bits;
-    const buckets = 1 << bits;
-    // the last id that put each bucket in a list: a document's repeated trigram counts once
-    const last = new Int32Array(buckets).fill(-1);
-    const sizes = new Uint32Array(buckets + 1);
-    for (let id = 0; id < count; id++) {
-      eachBucket(textsOf(id), shift, (b) => {
-        if (last[b] === id) return;
-        last[b] = id;
-        sizes[b]!++;
-      });
+    const steps = buildSteps(count, textsOf, Infinity);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
     }
-    // prefix sums: sizes[b] becomes the start of bucket b
-    let total = 0;
-    for (let b = 0; b <= buckets; b++) {
-      const n = sizes[b]!;
-      sizes[b] = total;
-      total += n;
+  }
+
+  /**
+   * The same index, built `docsPerStep` documents at a time with a turn of the event loop
+   * between steps (two passes over the documents), so that other requests keep being answered
+   * while a large one is built (33k servers' texts: ~200-400 ms in one piece).
+   */
+  static async buildInSteps(count: number, textsOf: (id: number) => string | readonly string[], docsPerStep = 2000): Promise<SubstringIndex> {
+    const steps = buildSteps(count, textsOf, docsPerStep);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    const offsets = sizes;
-    const postings = new Uint32Array(total);
-    const fill = offsets.slice(0, buckets);
-    last.fill(-1);
-    for (let id = 0; id < count; id++) {
-      eachBucket(textsOf(id), shift, (b) => {
-        if (last[b] === id) return;
-        last[b] = id;
-        postings[fill[b]!++] = id;
-      });
-    }
-    return new SubstringIndex(count, shift, offsets, postings);
   }
 
   /** documents indexed */
@@ -151,6 +140,50 @@ export class SubstringIndex {
     });
     return out;
   }
+}
+
+/** the two passes of a build (count, then fill), yielding after every `docsPerStep` documents */
+function* buildSteps(count: number, textsOf: (id: number) => string | readonly string[], docsPerStep: number): Generator<void, SubstringIndex> {
+  let chars = 0;
+  for (let id = 0; id < count; id++) {
+    chars += lengthOf(textsOf(id));
+    if ((id + 1) % docsPerStep === 0) yield;
+  }
+  // about one bucket for every 8 indexed characters, 2^10 to 2^18 of them
+  const bits = Math.max(10, Math.min(18, Math.ceil(Math.log2(chars / 8 + 1))));
+  const shift = 32 - bits;
+  const buckets = 1 << bits;
+  // the last id that put each bucket in a list: a document's repeated trigram counts once
+  const last = new Int32Array(buckets).fill(-1);
+  const sizes = new Uint32Array(buckets + 1);
+  for (let id = 0; id < count; id++) {
+    eachBucket(textsOf(id), shift, (b) => {
+      if (last[b] === id) return;
+      last[b] = id;
+      sizes[b]!++;
+    });
+    if ((id + 1) % docsPerStep === 0) yield;
+  }
+  // prefix sums: sizes[b] becomes the start of bucket b
+  let total = 0;
+  for (let b = 0; b <= buckets; b++) {
+    const n = sizes[b]!;
+    sizes[b] = total;
+    total += n;
+  }
+  const offsets = sizes;
+  const postings = new Uint32Array(total);
+  const fill = offsets.slice(0, buckets);
+  last.fill(-1);
+  for (let id = 0; id < count; id++) {
+    eachBucket(textsOf(id), shift, (b) => {
+      if (last[b] === id) return;
+      last[b] = id;
+      postings[fill[b]!++] = id;
+    });
+    if ((id + 1) % docsPerStep === 0) yield;
+  }
+  return SubstringIndex.fromParts(count, shift, offsets, postings);
 }
 
 function lengthOf(texts: string | readonly string[]): number {

@@ -6,7 +6,7 @@ import { fail, ok, problem, type Outcome } from './problem.ts';
 import { loadEach, type RegistryFailure } from './registry-failures.ts';
 import { ACROSS, latestUpstream, listingDigest, loadToolhive, partialReply, upstreamItem, type LatestUpstream, type ToolhiveLoaded } from './toolhive-routes.ts';
 import { matchesFilter, toolhiveItem, type Facets, type ServerFilter } from './toolhive-view.ts';
-import { facetIndex, positionAfter, searchServers } from './server-search.ts';
+import { facetIndexOf, positionAfter, searchServers } from './server-search.ts';
 
 /**
  * `/api/v1/servers?limit=N[&cursor=…]`: the cross-registry listing in pages, so that a
@@ -92,12 +92,12 @@ function listedOf(ref: RegistryRef, data: unknown, format: 'toolhive' | 'upstrea
     const t = (data as { value: ToolhiveLoaded }).value;
     const rk = registryKey(ref);
     const all = t.index.servers;
-    const servers = filter.search === undefined ? all : searchServers(all, filter, () => (t.substring ??= facetIndex(all)), afterKey === undefined ? 0 : positionAfter(all, (s) => s.key, afterKey), max);
+    const servers = filter.search === undefined ? all : searchServers(all, filter, () => facetIndexOf(all), afterKey === undefined ? 0 : positionAfter(all, (s) => s.key, afterKey), max);
     return servers.map((s) => ({ key: s.key, facets: s.facets, body: () => Buffer.from(JSON.stringify(toolhiveItem(s, rk))) }));
   }
   const latest = (data as { latest: LatestUpstream }).latest;
   const all = latest.servers;
-  const servers = filter.search === undefined ? all : searchServers(all, filter, () => (latest.substring ??= facetIndex(all)), afterKey === undefined ? 0 : positionAfter(all, (s) => s.entry.name, afterKey), max);
+  const servers = filter.search === undefined ? all : searchServers(all, filter, () => facetIndexOf(all, (bytes) => (latest.view.derivedBytes += bytes)), afterKey === undefined ? 0 : positionAfter(all, (s) => s.entry.name, afterKey), max);
   return servers.map((s) => ({ key: s.entry.name, facets: s.facets, body: () => upstreamItem(s, ref, latest) }));
 }
 

@@ -15,8 +15,7 @@ import { loadEach, type RegistryFailure } from './registry-failures.ts';
 import type { Route } from './router.ts';
 import { parseRegistryRef } from './router.ts';
 import { categoriesOf, indexToolhive, matchesFilter, parseServerFilter, toolhiveItem, answersTo, type Facets, type ServerFilter, type ToolhiveIndex } from './toolhive-view.ts';
-import type { SubstringIndex } from './substring-index.ts';
-import { facetIndex, filterServers } from './server-search.ts';
+import { facetIndexOf, filterServers } from './server-search.ts';
 import { MORE, type Answer } from './upstream-query.ts';
 import type { UpstreamView } from './upstream-view.ts';
 import type { SearchHit, ServerSearchIndex } from '../search/server-index.ts';
@@ -77,8 +76,6 @@ export interface ToolhiveLoaded {
   search?: Promise<ServerSearchIndex>;
   /** ranked hits of recent searches by query and filters, so that paging does not search again */
   searched?: Map<string, SearchHit[]>;
-  /** substring index of the servers for `search=` on /api/v1/servers, built on the first one */
-  substring?: SubstringIndex;
 }
 
 export function loadToolhive(ctx: Ctx, ref: RegistryRef, options: ReadOptions = {}) {
@@ -88,8 +85,6 @@ export function loadToolhive(ctx: Ctx, ref: RegistryRef, options: ReadOptions = 
 /** the latest visible version of each server of an upstream snapshot, with facets */
 export interface LatestUpstream {
   servers: Array<{ entry: Entry; facets: Facets; key: string; item?: Buffer }>;
-  /** substring index of the servers for `search=`, built on the first one */
-  substring?: SubstringIndex;
   /** the view it was derived from (its heldBytes counts what this holds) */
   view: UpstreamView;
 }
@@ -250,7 +245,7 @@ async function listServers(ctx: Ctx, refs: RegistryRef[], filter: ServerFilter, 
     const rk = registryKey(ref);
     if (format === 'toolhive') {
       const t = (data as unknown as { value: ToolhiveLoaded }).value;
-      const matching = isUnfiltered(filter) ? t.index.servers : filterServers(t.index.servers, filter, () => (t.substring ??= facetIndex(t.index.servers)));
+      const matching = isUnfiltered(filter) ? t.index.servers : filterServers(t.index.servers, filter, () => facetIndexOf(t.index.servers));
       if (matching.length === 0) continue;
       // large listings are serialised a slice per event-loop turn (others keep being answered)
       if (isUnfiltered(filter)) {
@@ -260,7 +255,7 @@ async function listServers(ctx: Ctx, refs: RegistryRef[], filter: ServerFilter, 
       total += matching.length;
     } else {
       const latest = (data as unknown as { latest: LatestUpstream }).latest;
-      const matching = isUnfiltered(filter) ? latest.servers : filterServers(latest.servers, filter, () => (latest.substring ??= facetIndex(latest.servers)));
+      const matching = isUnfiltered(filter) ? latest.servers : filterServers(latest.servers, filter, () => facetIndexOf(latest.servers, (bytes) => (latest.view.derivedBytes += bytes)));
       for (const item of await mapSliced(matching, (s) => upstreamItem(s, ref, latest))) parts.push(item);
       total += matching.length;
     }

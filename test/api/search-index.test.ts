@@ -10,11 +10,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SubstringIndex } from '../../lib/api/substring-index.ts';
-import { listPage, scanPage, MORE, type Page } from '../../lib/api/upstream-query.ts';
+import { listPage, nameIndexReady, scanPage, MORE, type Page } from '../../lib/api/upstream-query.ts';
 import { viewOf, type UpstreamView } from '../../lib/api/upstream-view.ts';
 import { parseListParams } from '../../lib/api/params.ts';
 import { indexToolhive, matchesFilter, parseServerFilter, type ToolhiveServer } from '../../lib/api/toolhive-view.ts';
-import { facetIndex, filterServers, positionAfter, searchServers } from '../../lib/api/server-search.ts';
+import { facetIndex, facetIndexOf, facetIndexReady, filterServers, positionAfter, searchServers } from '../../lib/api/server-search.ts';
 import { FIXTURES, fixtureEntries, publishEntries, publishRealToolhive } from './fixture.ts';
 import { startQuery, tempStore } from './harness.ts';
 import { generateToolhiveRegistry, generateUpstreamServers, Rng } from '../bench/generate.ts';
@@ -75,6 +75,25 @@ test('the substring index finds exactly the texts that include the query', () =>
   assert.ok(proposed < 2000 * 20, `candidates beyond the answers: ${proposed}`);
 });
 
+test('built in steps, the index is the same and the event loop turns between the steps', async () => {
+  const rng = new Rng(5);
+  const texts = Array.from({ length: 3000 }, () => Array.from({ length: rng.int(0, 30) }, () => rng.pick([...'abcdefg-'])).join(''));
+  let turns = 0;
+  let spinning = true;
+  const spin = () => {
+    if (!spinning) return;
+    turns++;
+    setImmediate(spin);
+  };
+  setImmediate(spin);
+  const stepped = await SubstringIndex.buildInSteps(texts.length, (id) => texts[id]!, 100);
+  spinning = false;
+  assert.ok(turns >= 30, `the event loop turned ${turns} times during the build`);
+  const whole = SubstringIndex.build(texts.length, (id) => texts[id]!);
+  assert.equal(stepped.bytes, whole.bytes);
+  for (const q of queriesFrom(texts.filter((t) => t.length > 0), 300, 6)) assert.deepEqual(candidatesOf(stepped, q), candidatesOf(whole, q), q);
+});
+
 test('the substring index: several texts per document, no trigram across two of them, any Unicode', () => {
   const docs: string[][] = [['abc', 'def'], ['abcdef'], ['xyz'], [], [''], ['ab', 'c'], ['日本語のテキスト', 'émoji 😀 here'], ['İstanbul'.toLowerCase()], ['a\u0000b\u0000c']];
   const index = SubstringIndex.build(docs.length, (id) => docs[id]!);
@@ -132,24 +151,42 @@ function compareUpstream(view: UpstreamView, entries: ServerResponse[], seed: nu
   return hits;
 }
 
-test('upstream search= from the name index equals the scan: real fixtures', () => {
+test('upstream search= from the name index equals the scan: real fixtures', async () => {
   const entries = fixtureEntries();
   const view = viewOf(Buffer.from(JSON.stringify({ servers: entries, metadata: { count: entries.length } })));
+  // while the index is built (in steps) a search scans: the same answer
+  const first = parseListParams(new URLSearchParams('search=git&limit=5'));
+  assert.ok(first.ok);
+  assert.deepEqual(pageOf(listPage(view, first.value)), pageOf(scanPage(view, first.value)));
+  await nameIndexReady(view);
   const hits = compareUpstream(view, entries, 11, 300);
   assert.ok(hits > 300, `queries found versions (${hits})`);
 });
 
-test('upstream search= from the name index equals the scan: 8,000 generated versions', () => {
+test('upstream search= from the name index equals the scan: 8,000 generated versions', async () => {
   const entries = sorted(generateUpstreamServers(8000, { seed: 9 }));
   const view = viewOf(Buffer.from(JSON.stringify({ servers: entries, metadata: { count: entries.length } })));
+  await nameIndexReady(view);
   const hits = compareUpstream(view, entries, 12, 200);
   assert.ok(hits > 500, `queries found versions (${hits})`);
 });
 
-function compareFacets(servers: ToolhiveServer[], seed: number, queries: number): number {
+async function compareFacets(servers: ToolhiveServer[], seed: number, queries: number): Promise<number> {
   const rng = new Rng(seed);
   const texts = servers.flatMap((s) => [...s.facets.names, s.facets.text, ...s.facets.tags]).filter((t) => t.length > 0);
-  const index = facetIndex(servers);
+  // the first ask starts a build in steps and answers undefined (searches scan meanwhile)
+  assert.equal(facetIndexOf(servers), undefined);
+  const index = await facetIndexReady(servers);
+  assert.equal(facetIndexOf(servers), index, 'built once, then kept');
+  // built in steps or in one piece: the same candidates
+  const whole = facetIndex(servers);
+  for (const q of queriesFrom(texts, 50, seed + 1)) {
+    const a: number[] = [];
+    const b: number[] = [];
+    index.candidates(q, 0, (id) => (a.push(id), true));
+    whole.candidates(q, 0, (id) => (b.push(id), true));
+    assert.deepEqual(a, b, q);
+  }
   let hits = 0;
   for (const q of queriesFrom(texts, queries, seed)) {
     for (const query of [`search=${encodeURIComponent(q)}`, `search=${encodeURIComponent(q)}&tag=database,search`, `search=${encodeURIComponent(q)}&transport=stdio`]) {
@@ -162,6 +199,8 @@ function compareFacets(servers: ToolhiveServer[], seed: number, queries: number)
       const max = rng.pick([1, 2, 5, 31, 1000]);
       const scanned = servers.slice(from).filter((s) => matchesFilter(s.facets, parsed.value)).slice(0, max).map((s) => s.key);
       assert.deepEqual(searchServers(servers, parsed.value, () => index, from, max).map((s) => s.key), scanned, `${query} from ${from}, at most ${max}`);
+      // without an index (still building): the scan, the same page
+      assert.deepEqual(searchServers(servers, parsed.value, () => undefined, from, max).map((s) => s.key), scanned, `${query} scanned`);
       // from after a key (a cursor's)
       const key = rng.pick(servers).key;
       assert.equal(positionAfter(servers, (s) => s.key, key), servers.findIndex((s) => s.key > key) < 0 ? servers.length : servers.findIndex((s) => s.key > key));
@@ -171,17 +210,17 @@ function compareFacets(servers: ToolhiveServer[], seed: number, queries: number)
   return hits;
 }
 
-test('/api/v1/servers search= from the index equals the scan: the real ToolHive registry', () => {
+test('/api/v1/servers search= from the index equals the scan: the real ToolHive registry', async () => {
   const doc = JSON.parse(readFileSync(join(FIXTURES, 'toolhive-registry.2026-02-20.json'), 'utf8'));
   const { servers } = indexToolhive(doc);
   assert.ok(servers.length > 50);
-  const hits = compareFacets(servers, 21, 500);
+  const hits = await compareFacets(servers, 21, 500);
   assert.ok(hits > 400, `queries found servers (${hits})`);
 });
 
-test('/api/v1/servers search= from the index equals the scan: 1,500 generated ToolHive entries', () => {
+test('/api/v1/servers search= from the index equals the scan: 1,500 generated ToolHive entries', async () => {
   const { servers } = indexToolhive(generateToolhiveRegistry(1500, { seed: 8 }));
-  const hits = compareFacets(servers, 22, 200);
+  const hits = await compareFacets(servers, 22, 200);
   assert.ok(hits > 400, `queries found servers (${hits})`);
 });
 
