@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareEntries, sortEntries } from './official-meta.ts';
+import { compareEntries, markLatest, sortEntries } from './official-meta.ts';
 import { planToolhiveEntries } from '../formats/registry-conversion.ts';
 import type { ServerResponse } from '../formats/upstream-schema.ts';
 import { generateUpstreamServers, Rng } from '../../test/bench/generate.ts';
@@ -54,4 +54,18 @@ test('the ToolHive plan does not depend on the order the versions come in', () =
   assert.ok(reference.servers.length > 100 && reference.remote_servers.length > 100, 'both kinds of entry');
   assert.deepEqual(plan(generated), reference, 'grouped');
   assert.deepEqual(plan(shuffled(generated, 2)), reference, 'shuffled');
+});
+
+test('sortEntries with markLatest marks each name as markLatest does after a sort', () => {
+  const generated = generateUpstreamServers(3_000, { seed: 6 });
+  // flags as sources get them wrong: none, several, on an old version
+  generated.forEach((x, i) => {
+    const official = x._meta?.['io.modelcontextprotocol.registry/official'];
+    if (official) official.isLatest = i % 5 === 0 ? true : i % 7 === 0 ? false : official.isLatest;
+  });
+  const latest = (list: readonly ServerResponse[]) => list.map((x) => `${x.server.name}@${x.server.version}:${String(x._meta?.['io.modelcontextprotocol.registry/official']?.isLatest)}`);
+  for (const input of [generated, shuffled(generated, 3)]) {
+    const expected = latest(markLatest(structuredClone(input).sort(compareEntries)));
+    assert.deepEqual(latest(sortEntries(structuredClone(input), { markLatest: true })), expected);
+  }
 });

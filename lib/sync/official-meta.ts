@@ -57,9 +57,10 @@ function isServerThenMeta(e: ServerResponse): boolean {
  * list a name's versions together (registry APIs, generated and hand-written files), so the
  * names are sorted once each rather than compared for every entry: the versions of each name,
  * in input order, then go where their name sorts, and only a name whose versions are out of
- * order (`1.10.0` before `1.9.0` is semver order, not `<`) has them sorted.
+ * order (`1.10.0` before `1.9.0` is semver order, not `<`) has them sorted. With `markLatest`,
+ * each name's versions are also marked as markLatest marks them, in the same pass.
  */
-export function sortEntries(entries: ServerResponse[]): ServerResponse[] {
+export function sortEntries(entries: ServerResponse[], options: { markLatest?: boolean } = {}): ServerResponse[] {
   const groups = new Map<string, ServerResponse[]>();
   let inOrder = true;
   let lastName: string | undefined;
@@ -88,7 +89,10 @@ export function sortEntries(entries: ServerResponse[]): ServerResponse[] {
   for (const name of names) {
     const group = groups.get(name) as ServerResponse[];
     if (!versionsInOrder(group)) group.sort(compareEntries);
+    const start = at;
     for (const e of group) entries[at++] = e;
+    // what markLatest does to this run of the sorted entries
+    if (options.markLatest) markLatestOfRun(entries, start, at);
   }
   return entries;
 }
@@ -158,7 +162,8 @@ export function assignOfficialMeta(entries: readonly ServerResponse[], options: 
     else delete official.isLatest;
     out[i] = put(e, cleanOfficial(official));
   }
-  return markLatest(sortEntries(out));
+  // sorted and marked in one pass over the names (sortEntries places each name's versions)
+  return sortEntries(out, { markLatest: true });
 }
 
 /** Exactly one `isLatest: true` per name (entries sorted by name). Mutates the official blocks of `sorted`. */
@@ -167,25 +172,27 @@ export function markLatest(sorted: ServerResponse[]): ServerResponse[] {
   while (start < sorted.length) {
     const name = (sorted[start] as ServerResponse).server.name;
     let end = start + 1;
-    let flagged = 0;
-    let flaggedAt = -1;
-    if (sorted[start]?._meta?.[OFFICIAL_META_KEY]?.isLatest === true) {
-      flagged = 1;
-      flaggedAt = start;
-    }
-    for (; end < sorted.length && (sorted[end] as ServerResponse).server.name === name; end++) {
-      if (sorted[end]?._meta?.[OFFICIAL_META_KEY]?.isLatest === true) {
-        flagged++;
-        flaggedAt = end;
-      }
-    }
-    const latest = flagged === 1 ? sorted[flaggedAt] : end - start === 1 ? sorted[start] : pickLatest(sorted.slice(start, end), responseCandidate);
-    for (let i = start; i < end; i++) {
-      const e = sorted[i] as ServerResponse;
-      const official = e._meta?.[OFFICIAL_META_KEY];
-      if (official) official.isLatest = e === latest;
-    }
+    while (end < sorted.length && (sorted[end] as ServerResponse).server.name === name) end++;
+    markLatestOfRun(sorted, start, end);
     start = end;
   }
   return sorted;
+}
+
+/** markLatest for the versions of one name, sorted[start..end) */
+function markLatestOfRun(sorted: ServerResponse[], start: number, end: number): void {
+  let flagged = 0;
+  let flaggedAt = -1;
+  for (let i = start; i < end; i++) {
+    if (sorted[i]?._meta?.[OFFICIAL_META_KEY]?.isLatest === true) {
+      flagged++;
+      flaggedAt = i;
+    }
+  }
+  const latest = flagged === 1 ? sorted[flaggedAt] : end - start === 1 ? sorted[start] : pickLatest(sorted.slice(start, end), responseCandidate);
+  for (let i = start; i < end; i++) {
+    const e = sorted[i] as ServerResponse;
+    const official = e._meta?.[OFFICIAL_META_KEY];
+    if (official) official.isLatest = e === latest;
+  }
 }
