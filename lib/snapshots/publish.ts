@@ -34,6 +34,8 @@ export interface PublishInput {
   /** content hash of the snapshot (64 lowercase hex) */
   hash: string;
   files: { toolhive: Uint8Array; upstream: Uint8Array };
+  /** SHA-256 (hex) of a file's bytes, where the caller has it: the store need not hash them again */
+  sha256?: { toolhive?: string; upstream?: string };
   pointer: PointerFields;
   /** ETag of the pointer this snapshot replaces (from readPointer), or null for the first publish */
   expectedPointerEtag: string | null;
@@ -83,8 +85,8 @@ export async function publishSnapshot(store: SnapshotStore, ref: RegistryRef, in
     upstream: snapshotKey(ref, input.hash, 'upstream.json'),
   };
   const files = [
-    [objects.toolhive, input.files.toolhive],
-    [objects.upstream, input.files.upstream],
+    [objects.toolhive, input.files.toolhive, input.sha256?.toolhive],
+    [objects.upstream, input.files.upstream, input.sha256?.upstream],
   ] as const;
 
   // 1. early check, and the previous pointer for the history; the existence checks of step 2
@@ -144,7 +146,7 @@ export async function publishSnapshot(store: SnapshotStore, ref: RegistryRef, in
         reused.push(file);
         return;
       }
-      await store.put(file[0], file[1], { contentType: 'application/json' });
+      await store.put(file[0], file[1], { contentType: 'application/json', ...(file[2] !== undefined ? { sha256: file[2] } : {}) });
       objectsWritten++;
     }),
   );

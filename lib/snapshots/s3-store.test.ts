@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startS3Server, type TestS3 } from '../../test/servers/s3.ts';
@@ -38,6 +39,31 @@ function registryError(code: string, check: (e: RegistryError) => void = () => {
 }
 
 describe('S3 store specifics', () => {
+  it('signs a put with the payload hash it is given instead of hashing the body again', async () => {
+    const store = await openStore('payload-hash/');
+    const sent: (string | undefined)[] = [];
+    // the request as it goes out, signed
+    store.client.middlewareStack.add(
+      (next) => async (args) => {
+        sent.push((args.request as { headers: Record<string, string> }).headers['x-amz-content-sha256']);
+        return next(args);
+      },
+      { step: 'deserialize', name: 'testSeePayloadHash' },
+    );
+    const body = new TextEncoder().encode('{"servers":[]}');
+    const real = createHash('sha256').update(body).digest('hex');
+    await store.put('a.json', body, { sha256: real });
+    await store.put('b.json', body);
+    // a hash the SDK would never compute shows that it took the given one (s3rver, unlike S3, does not check it against the bytes)
+    const given = 'ab'.repeat(32);
+    await store.put('c.json', body, { sha256: given });
+    assert.deepEqual(sent, [real, real, given]);
+    const back = await store.get('a.json');
+    assert.ok(back && back !== 'not-modified');
+    assert.deepEqual(Buffer.from(back.body), Buffer.from(body));
+    await assert.rejects(store.put('d.json', body, { sha256: 'not-hex' }), registryError('invalid_argument'));
+  });
+
   it('keeps keys under its prefix and out of other prefixes', async () => {
     const a = await openStore('tenant-a');
     const b = await openStore('/tenant-b/');

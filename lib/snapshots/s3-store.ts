@@ -186,17 +186,31 @@ export async function createS3Store(options: S3StoreOptions): Promise<S3Store> {
       if (putOptions.ifMatch !== undefined && putOptions.ifNoneMatch !== undefined) {
         throw new RegistryError('invalid_argument', 'ifMatch and ifNoneMatch cannot be combined', { where: { key } });
       }
+      if (putOptions.sha256 !== undefined && !/^[0-9a-f]{64}$/.test(putOptions.sha256)) {
+        throw new RegistryError('invalid_argument', 'sha256 must be 64 lowercase hex digits', { where: { key } });
+      }
       try {
-        const out = await within((abortSignal) => client.send(
-          new sdk.PutObjectCommand({
-            Bucket: bucket,
-            Key,
-            Body: body,
-            ContentLength: body.byteLength,
-            ...(putOptions.contentType ? { ContentType: putOptions.contentType } : {}),
-            ...(putOptions.ifMatch !== undefined ? { IfMatch: putOptions.ifMatch } : {}),
-            ...(putOptions.ifNoneMatch !== undefined ? { IfNoneMatch: putOptions.ifNoneMatch } : {}),
-          }), { abortSignal }));
+        const command = new sdk.PutObjectCommand({
+          Bucket: bucket,
+          Key,
+          Body: body,
+          ContentLength: body.byteLength,
+          ...(putOptions.contentType ? { ContentType: putOptions.contentType } : {}),
+          ...(putOptions.ifMatch !== undefined ? { IfMatch: putOptions.ifMatch } : {}),
+          ...(putOptions.ifNoneMatch !== undefined ? { IfNoneMatch: putOptions.ifNoneMatch } : {}),
+        });
+        const payloadHash = putOptions.sha256;
+        if (payloadHash !== undefined) {
+          // the signer takes a payload hash already in the headers instead of hashing the body
+          command.middlewareStack.add(
+            (next) => (args) => {
+              (args.request as { headers: Record<string, string> }).headers['x-amz-content-sha256'] = payloadHash;
+              return next(args);
+            },
+            { step: 'build', name: 'mcpregPayloadHash' },
+          );
+        }
+        const out = await within((abortSignal) => client.send(command, { abortSignal }));
         return { etag: out.ETag ?? '' };
       } catch (e) {
         const status = s3Status(e);

@@ -25,6 +25,11 @@ export interface PutOptions {
    */
   ifMatch?: string;
   ifNoneMatch?: '*';
+  /**
+   * SHA-256 (hex) of `body`, when the caller has it already: the S3 store sends it as the
+   * signed payload hash instead of hashing the body again (S3 checks it against the bytes).
+   */
+  sha256?: string;
 }
 
 export interface GetOptions {

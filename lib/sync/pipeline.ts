@@ -231,7 +231,9 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
   delete content.toolhive;
   if (all !== kept) all.length = 0;
   const upstreamOut = upstreamList(served, content.sizeHint * 1.25 + 65_536, true);
-  const hash = sha256([fHash, upstreamOut.sha256(), toolhiveOut.sha256(), sourceHash ?? ''].join('\n'));
+  // upstream.json has no stand-ins: its hash is that of its bytes, which the store can reuse
+  const upstreamSha256 = upstreamOut.sha256();
+  const hash = sha256([fHash, upstreamSha256, toolhiveOut.sha256(), sourceHash ?? ''].join('\n'));
   req.onPhase?.('convert', performance.now() - tConvert);
   signal.throwIfAborted();
   const tPublish = performance.now();
@@ -265,6 +267,7 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
   const published = await publishSnapshot(store, ref, {
     hash,
     files: { toolhive: toolhiveOut.bytes(), upstream: upstreamOut.bytes() },
+    sha256: { upstream: upstreamSha256 },
     expectedPointerEtag: expectedEtag,
     // content-addressed objects can only exist already for a hash this registry has published
     mayExist: previous !== undefined && (previous.hash === hash || (previous.history ?? []).some((h) => h.hash === hash)),
