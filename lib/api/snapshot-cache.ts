@@ -71,8 +71,8 @@ interface UpstreamLoad {
 interface FileLoad {
   hash: string;
   value: Promise<unknown>;
-  /** estimated bytes held once parsed (PARSED_FACTOR × the object's size) */
-  bytes: number;
+  /** estimated bytes held: PARSED_FACTOR × the object's size, or the parsed value's own `heldBytes` */
+  held: () => number;
 }
 
 /** parsed JSON in V8 takes about this many times its text (objects, strings, hidden classes) */
@@ -153,7 +153,7 @@ export class SnapshotCache {
     for (const st of this.#states.values()) {
       if (st.upstream) n += st.upstream.view.heldBytes;
       if (st.goodUpstream && st.goodUpstream !== st.upstream) n += st.goodUpstream.view.heldBytes;
-      for (const f of st.files.values()) n += f.bytes;
+      for (const f of st.files.values()) n += f.held();
     }
     return n;
   }
@@ -456,12 +456,16 @@ export class SnapshotCache {
     if (!load || load.hash !== cur.pointer.hash) {
       const pointer = cur.pointer;
       const key = pointer.objects[object];
-      const loading: FileLoad = { hash: pointer.hash, value: Promise.resolve(), bytes: 0 };
+      const loading: FileLoad = { hash: pointer.hash, value: Promise.resolve(), held: () => 0 };
       const value = (async () => {
         const got = await this.store.get(key);
         if (got === null || got === 'not-modified') throw new RegistryError('not_found', `snapshot object ${object}.json is missing`, { where: { key } });
-        loading.bytes = got.body.byteLength * PARSED_FACTOR;
+        const size = got.body.byteLength;
+        loading.held = () => size * PARSED_FACTOR;
         const parsed = parse(got.body, pointer);
+        // a value that says what it holds (and may grow: indexes built on first use) is counted by it
+        const own = parsed as { heldBytes?: unknown };
+        if (typeof own.heldBytes === 'number') loading.held = () => own.heldBytes as number;
         this.#onHeld();
         return parsed;
       })();

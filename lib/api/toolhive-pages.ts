@@ -4,9 +4,10 @@ import { dataReply, registryKey, type Ctx, type Reply } from './context.ts';
 import { PreparedResponse, tagOfKey } from './prepared.ts';
 import { fail, ok, problem, type Outcome } from './problem.ts';
 import { loadEach, type RegistryFailure } from './registry-failures.ts';
-import { ACROSS, latestUpstream, listingDigest, loadToolhive, partialReply, upstreamItem, type LatestUpstream, type ToolhiveLoaded } from './toolhive-routes.ts';
-import { matchesFilter, toolhiveItem, type Facets, type ServerFilter } from './toolhive-view.ts';
+import { ACROSS, latestUpstream, listingDigest, loadToolhive, partialReply, toolhiveFacetIndex, upstreamItem, type LatestUpstream, type ToolhiveLoaded } from './toolhive-routes.ts';
+import { matchesFilter, type Facets, type ServerFilter } from './toolhive-view.ts';
 import { facetIndexOf, positionAfter, searchServers } from './server-search.ts';
+import { toolhiveItemBytes } from './toolhive-bytes.ts';
 
 /**
  * `/api/v1/servers?limit=N[&cursor=…]`: the cross-registry listing in pages, so that a
@@ -92,8 +93,8 @@ function listedOf(ref: RegistryRef, data: unknown, format: 'toolhive' | 'upstrea
     const t = (data as { value: ToolhiveLoaded }).value;
     const rk = registryKey(ref);
     const all = t.index.servers;
-    const servers = filter.search === undefined ? all : searchServers(all, filter, () => facetIndexOf(all), afterKey === undefined ? 0 : positionAfter(all, (s) => s.key, afterKey), max);
-    return servers.map((s) => ({ key: s.key, facets: s.facets, body: () => Buffer.from(JSON.stringify(toolhiveItem(s, rk))) }));
+    const servers = filter.search === undefined ? all : searchServers(all, filter, () => toolhiveFacetIndex(t), afterKey === undefined ? 0 : positionAfter(all, (s) => s.key, afterKey), max);
+    return servers.map((s) => ({ key: s.key, facets: s.facets, body: () => toolhiveItemBytes(s, rk) }));
   }
   const latest = (data as { latest: LatestUpstream }).latest;
   const all = latest.servers;

@@ -14,12 +14,14 @@ import { problem } from './problem.ts';
 import { loadEach, type RegistryFailure } from './registry-failures.ts';
 import type { Route } from './router.ts';
 import { parseRegistryRef } from './router.ts';
-import { categoriesOf, indexToolhive, matchesFilter, parseServerFilter, toolhiveItem, answersTo, type Facets, type ServerFilter, type ToolhiveIndex } from './toolhive-view.ts';
+import { categoriesOf, matchesFilter, parseServerFilter, answersTo, type Facets, type ServerFilter, type ToolhiveIndex } from './toolhive-view.ts';
 import { facetIndexOf, filterServers } from './server-search.ts';
+import type { SubstringIndex } from './substring-index.ts';
 import { MORE, type Answer } from './upstream-query.ts';
 import type { UpstreamView } from './upstream-view.ts';
 import type { SearchHit, ServerSearchIndex } from '../search/server-index.ts';
 import { listServersPage, parsePageParams } from './toolhive-pages.ts';
+import { indexToolhiveBytes, toolhiveItemBytes, writeToolhiveItems, type ItemGroup, type ToolhiveBytesIndex } from './toolhive-bytes.ts';
 
 /**
  * The ToolHive-format API (`/api/v1/…`) across every registry the caller may read. Loaded on
@@ -67,11 +69,14 @@ export function registryInfo(pointer: SnapshotPointer): Record<string, unknown> 
   };
 }
 
-/** ToolHive index of a registry's toolhive.json, with its pre-serialised full listing */
+/**
+ * ToolHive index of a registry's toolhive.json, served from the document's bytes
+ * (toolhive-bytes.ts: an entry is parsed only when its object is asked for)
+ */
 export interface ToolhiveLoaded {
   index: ToolhiveIndex;
-  /** JSON of every item, comma-joined, without brackets (the unfiltered listing) */
-  all?: Buffer;
+  /** what the index and the indexes built from it hold (the memory budget counts it) */
+  readonly heldBytes: number;
   /** the full-text index of the servers (search-route.ts), built on the first search */
   search?: Promise<ServerSearchIndex>;
   /** ranked hits of recent searches by query and filters, so that paging does not search again */
@@ -79,7 +84,25 @@ export interface ToolhiveLoaded {
 }
 
 export function loadToolhive(ctx: Ctx, ref: RegistryRef, options: ReadOptions = {}) {
-  return ctx.cache.file<ToolhiveLoaded>(ref, 'toolhive-index', 'toolhive', (bytes) => ({ index: indexToolhive(JSON.parse(Buffer.from(bytes).toString('utf8'))) }), options);
+  return ctx.cache.file<ToolhiveLoaded>(ref, 'toolhive-index', 'toolhive', (bytes) => toolhiveLoaded(indexToolhiveBytes(bytes)), options);
+}
+
+function toolhiveLoaded(index: ToolhiveBytesIndex): ToolhiveLoaded {
+  return {
+    index,
+    get heldBytes() {
+      return index.heldBytes + (indexBytes.get(index.servers) ?? 0);
+    },
+  };
+}
+
+/** bytes of the substring index built for a server list (server-search.ts keeps the index) */
+const indexBytes = new WeakMap<readonly unknown[], number>();
+
+/** the substring index of a registry's ToolHive servers for `search=` (undefined while it is built: scan), counted in its heldBytes */
+export function toolhiveFacetIndex(t: ToolhiveLoaded): SubstringIndex | undefined {
+  const servers = t.index.servers;
+  return facetIndexOf(servers, (bytes) => indexBytes.set(servers, bytes));
 }
 
 /** the latest visible version of each server of an upstream snapshot, with facets */
@@ -240,18 +263,14 @@ async function listServers(ctx: Ctx, refs: RegistryRef[], filter: ServerFilter, 
   const packed = failures.length === 0 ? compressedAnswer(cacheKey, chooseEncoding(headers['accept-encoding'])) : undefined;
   if (packed) return dataReply(ctx, packed, 'Accept');
 
+  const groups: ItemGroup[] = [];
   for (const { ref, data } of loadedAll) {
     if (!data) continue;
-    const rk = registryKey(ref);
     if (format === 'toolhive') {
       const t = (data as unknown as { value: ToolhiveLoaded }).value;
-      const matching = isUnfiltered(filter) ? t.index.servers : filterServers(t.index.servers, filter, () => facetIndexOf(t.index.servers));
+      const matching = isUnfiltered(filter) ? t.index.servers : filterServers(t.index.servers, filter, () => toolhiveFacetIndex(t));
       if (matching.length === 0) continue;
-      // large listings are serialised a slice per event-loop turn (others keep being answered)
-      if (isUnfiltered(filter)) {
-        t.all ??= Buffer.from((await mapSliced(t.index.servers, (s) => JSON.stringify(toolhiveItem(s, rk)))).join(','));
-        parts.push(t.all);
-      } else parts.push(Buffer.from((await mapSliced(matching, (s) => JSON.stringify(toolhiveItem(s, rk)))).join(',')));
+      groups.push({ servers: matching, registry: registryKey(ref) });
       total += matching.length;
     } else {
       const latest = (data as unknown as { latest: LatestUpstream }).latest;
@@ -261,7 +280,8 @@ async function listServers(ctx: Ctx, refs: RegistryRef[], filter: ServerFilter, 
     }
   }
   const errors = failures.length ? `,"errors":${JSON.stringify(failures)}` : '';
-  const body = format === 'toolhive' ? joinItems('{"servers":[', parts, `],"total":${total}${errors}}`) : joinItems('{"servers":[', parts, `],"metadata":{"count":${total}}${errors}}`);
+  // ToolHive items are copied from the documents' bytes into the body (toolhive-bytes.ts)
+  const body = format === 'toolhive' ? await writeToolhiveItems(groups, '{"servers":[', `],"total":${total}${errors}}`) : joinItems('{"servers":[', parts, `],"metadata":{"count":${total}}${errors}}`);
   const response = await prepareResponse(200, 'application/json', body);
   if (failures.length > 0) return partialReply(ctx, response, failures, 'Accept');
   if (!ctx.responses.set(cacheKey, response)) rememberLargeAnswer(cacheKey, response);
@@ -290,7 +310,7 @@ async function oneServer(ctx: Ctx, refs: RegistryRef[], name: string, format: Fo
   for (const { ref, data } of loaded) {
     if (format === 'toolhive') {
       const t = (data as unknown as { value: ToolhiveLoaded }).value;
-      for (const s of t.index.servers) if (answersTo(s, name)) found.push({ ref, body: Buffer.from(JSON.stringify(toolhiveItem(s, registryKey(ref)))) });
+      for (const s of t.index.servers) if (answersTo(s, name)) found.push({ ref, body: toolhiveItemBytes(s, registryKey(ref)) });
     } else {
       const latest = (data as unknown as { latest: LatestUpstream }).latest;
       for (const s of latest.servers) if (s.entry.name === name || s.key === name) found.push({ ref, body: upstreamItem(s, ref, latest) });

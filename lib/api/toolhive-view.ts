@@ -34,6 +34,8 @@ export interface ToolhiveServer {
   kind: ToolhiveKind;
   entry: Record<string, unknown>;
   facets: Facets;
+  /** the upstream name (the entry's `name`, else the key's conversion), when known without the entry */
+  upstreamName?: string;
 }
 
 export interface ToolhiveIndex {
@@ -172,5 +174,7 @@ export function toolhiveItem(server: ToolhiveServer, registry: string): Record<s
  * the one its key converts to, `io.github.stacklok/<key>`, as in the snapshot's upstream.json)?
  */
 export function answersTo(server: ToolhiveServer, name: string): boolean {
-  return server.key === name || (typeof server.entry.name === 'string' ? server.entry.name : buildReverseDnsName(server.key)) === name;
+  if (server.key === name) return true;
+  if (server.upstreamName !== undefined) return server.upstreamName === name;
+  return (typeof server.entry.name === 'string' ? server.entry.name : buildReverseDnsName(server.key)) === name;
 }
