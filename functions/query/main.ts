@@ -10,15 +10,19 @@ import { createQueryStore } from '../../lib/api/query-store.ts';
 
 const logger = createLogger({ fields: { component: 'query' } });
 
+/** `load()` on the next turn of the event loop, after the I/O that is ready */
+const nextTurn = <T>(load: () => Promise<T>): Promise<T> => new Promise<void>((resolve) => setImmediate(resolve)).then(load);
+
 async function main(): Promise<void> {
   const config = queryConfigFromEnv(process.env);
   const created = await createQueryStore(process.env);
   const store = config.prefetch && config.defaultRegistry ? primeDefaultRegistry(created, config.defaultRegistry, config.prefixBytes) : created;
-  const [{ startQueryServer }, { telemetryConfigFromEnv }, { startTelemetry }] = await Promise.all([
-    import('../../lib/api/server.ts'),
-    import('../../lib/telemetry/config.ts'),
-    import('../../lib/telemetry/telemetry.ts'),
-  ]);
+  // Module loading runs as one chain of microtasks, during which no I/O is handled: the
+  // primed reads' connect, the pointer's answer and the ranged read it starts would all wait
+  // for the last module. So the modules load one graph per event-loop turn.
+  const { telemetryConfigFromEnv } = await nextTurn(() => import('../../lib/telemetry/config.ts'));
+  const { startTelemetry } = await nextTurn(() => import('../../lib/telemetry/telemetry.ts'));
+  const { startQueryServer } = await nextTurn(() => import('../../lib/api/server.ts'));
   const telemetry = await startTelemetry(telemetryConfigFromEnv(process.env, { serviceName: 'mcp-registry-query' }));
   const server = await startQueryServer({ store, config, logger, telemetry });
   logger.info('listening', { url: server.url, store: store.description, auth: config.auth, defaultRegistry: config.defaultRegistry ? `${config.defaultRegistry.namespace}/${config.defaultRegistry.name}` : undefined });

@@ -139,7 +139,7 @@ export async function startQueryServer(options: QueryServerOptions): Promise<Que
 
   if (config.prefetch && config.defaultRegistry) {
     const ref = config.defaultRegistry;
-    cache.upstream(ref).catch((e: unknown) => logger.warn('prefetch of the default registry failed', { registry: `${ref.namespace}/${ref.name}`, error: toRegistryError(e).describe() }));
+    cache.upstream(ref, { prefetch: true }).catch((e: unknown) => logger.warn('prefetch of the default registry failed', { registry: `${ref.namespace}/${ref.name}`, error: toRegistryError(e).describe() }));
   }
   if (config.auth === 'kubernetes') {
     // build the access control now, off the first request's path

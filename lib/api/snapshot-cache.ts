@@ -35,6 +35,12 @@ export interface SnapshotCacheOptions {
   prefixBytes?: number;
   /** entries added per event-loop turn while loading (default 1000) */
   batchEntries?: number;
+  /** at most this long per event-loop turn adding entries (default 4 ms) */
+  sliceMs?: number;
+  /** a prefetch (ReadOptions) loads past the first bytes after the first request or this long (default 1000 ms) */
+  prefetchGraceMs?: number;
+  /** entries of the first bytes added before the first requests are answered (default 40: a default page of 30 and some to spare) */
+  firstBatchEntries?: number;
   /** size of the ranged reads that load the rest of upstream.json (default 4 MiB) */
   pieceBytes?: number;
   /** names remembered as having no pointer (default 10000; least recently used dropped first) */
@@ -66,6 +72,8 @@ interface UpstreamLoad {
   view: UpstreamView;
   started: Promise<void>;
   failedAt?: number;
+  /** lets a prefetch's load go on past the first bytes (set while it waits) */
+  release?: () => void;
 }
 
 interface FileLoad {
@@ -99,6 +107,12 @@ interface RegistryState {
  */
 export interface ReadOptions {
   stale?: boolean;
+  /**
+   * `upstream` only: a load started at the process's start, with no request waiting. Past the
+   * first bytes it waits for the first request's answer (or `prefetchGraceMs`): a function
+   * scaled from zero answers its first request before it frames the rest of the snapshot.
+   */
+  prefetch?: boolean;
 }
 
 const STALE_FACTOR = 5;
@@ -114,6 +128,9 @@ export class SnapshotCache {
   readonly #listTtl: number;
   readonly #prefixBytes: number;
   readonly #batch: number;
+  readonly #firstBatch: number;
+  readonly #sliceMs: number;
+  readonly #graceMs: number;
   readonly #pieceBytes: number;
   readonly #now: () => number;
   readonly #states = new Map<string, RegistryState>();
@@ -133,6 +150,9 @@ export class SnapshotCache {
     this.#listTtl = options.registryListTtlMs ?? 5000;
     this.#prefixBytes = options.prefixBytes ?? 128 * 1024;
     this.#batch = options.batchEntries ?? 1000;
+    this.#firstBatch = options.firstBatchEntries ?? 40;
+    this.#sliceMs = options.sliceMs ?? 4;
+    this.#graceMs = options.prefetchGraceMs ?? 1000;
     this.#pieceBytes = options.pieceBytes ?? 4 * 1024 * 1024;
     this.#now = options.now ?? (() => performance.now());
     this.#negative = new NegativeCache(options.negativeMaxEntries ?? 10_000, options.negativeTtlMs ?? this.#ttl, this.#now);
@@ -343,10 +363,11 @@ export class SnapshotCache {
     let load = st.upstream;
     const retry = load?.failedAt !== undefined && this.#now() - load.failedAt >= this.#ttl;
     if (!load || load.hash !== hash || retry) {
-      load = this.#loadUpstream(st, cur.pointer);
+      load = this.#loadUpstream(st, cur.pointer, options.prefetch === true);
       st.upstream = load;
     }
     await load.started;
+    if (!options.prefetch) load.release?.();
     if (load.view.failure) {
       const good = st.goodUpstream;
       if (good && good.view.complete) return { pointer: cur.pointer, hash: good.hash, view: good.view };
@@ -368,20 +389,48 @@ export class SnapshotCache {
     return new RegistryError('invalid_document', `snapshot of ${ref.namespace}/${ref.name} is unreadable: ${e.message}`, { cause: e });
   }
 
-  #loadUpstream(st: RegistryState, pointer: SnapshotPointer): UpstreamLoad {
+  #loadUpstream(st: RegistryState, pointer: SnapshotPointer, prefetch: boolean): UpstreamLoad {
     const view = new UpstreamView();
     const key = pointer.objects.upstream;
     const registry = `${st.ref.namespace}/${st.ref.name}`;
     const load: UpstreamLoad = { hash: pointer.hash, view, started: Promise.resolve() };
+    // past the first bytes: at once, or for a prefetch once a request took the view
+    const released = prefetch
+      ? new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.#graceMs);
+          timer.unref?.();
+          load.release = () => {
+            clearTimeout(timer);
+            load.release = undefined;
+            resolve();
+          };
+        })
+      : Promise.resolve();
     const failed = (e: unknown) => {
       const err = toRegistryError(e, 'store_unavailable', { key });
       this.#log.error('snapshot load failed', { registry, error: err.describe() });
       load.failedAt = this.#now();
       view.fail(err);
     };
-    /** feeds `bytes` in batches, one event-loop turn each, until they yield no more versions */
+    /**
+     * feeds `bytes` in batches, one event-loop turn each, until they yield no more versions; a
+     * turn ends after `batchEntries` or `sliceMs`, whichever comes first (in a process that
+     * just started, framing runs in the interpreter: 1000 entries could take 100 ms, which a
+     * request arriving meanwhile would wait)
+     */
     const feedAll = async (bytes: Uint8Array, final: boolean) => {
-      while (view.feed(bytes, final, this.#batch)) await new Promise((r) => setImmediate(r));
+      const step = Math.min(this.#batch, 50);
+      for (;;) {
+        const until = performance.now() + this.#sliceMs;
+        let fed = 0;
+        let more: boolean;
+        do {
+          more = view.feed(bytes, final, Math.min(step, this.#batch - fed));
+          fed += step;
+        } while (more && fed < this.#batch && performance.now() < until);
+        if (!more) break;
+        await new Promise((r) => setImmediate(r));
+      }
       if (view.failure) throw view.failure;
     };
     const completed = () => {
@@ -404,10 +453,16 @@ export class SnapshotCache {
           rest.catch(failed);
           return;
         }
-        // answer the first pages from the first bytes (before `started` resolves)
-        view.feed(first.body, false);
+        // answer the first page from the first elements of the first bytes (before `started`
+        // resolves): framing all of them would keep a cold start's first answer waiting
+        view.feed(first.body, false, this.#firstBatch);
         // the rest after the requests waiting for the first bytes have been answered
-        setImmediate(() => void this.#loadRest(view, key, first.etag, r.size, feedAll).then(completed, failed));
+        // (a turn later: the request that released it is answered first)
+        void released
+          .then(() => new Promise((resolve) => setImmediate(resolve)))
+          .then(() => feedAll(first.body, false))
+          .then(() => this.#loadRest(view, key, first.etag, r.size, feedAll))
+          .then(completed, failed);
       } catch (e) {
         failed(e);
       }

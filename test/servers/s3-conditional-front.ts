@@ -276,6 +276,15 @@ export async function startConditionalFront(options: FrontOptions): Promise<Fron
           res.writeHead(up.statusCode ?? 502, up.headers);
           up.pipe(res);
           up.on('end', () => resolveForward());
+          // a client that goes away mid-body (a process killed while loading a snapshot) must
+          // not leave the upstream response paused on a socket of the agent's pool: after
+          // maxSockets of those, every later request would wait forever
+          res.on('close', () => {
+            if (!res.writableFinished) {
+              up.destroy();
+              resolveForward();
+            }
+          });
         },
       );
       upstream.on('error', (e) => {
