@@ -48,6 +48,22 @@ describe('scanStructure', () => {
     assert.deepEqual(found, [{ parent: ['servers'], key: 'a', at: 'line 1 column 45' }]); // level 3 is not checked
     fails(() => scanStructure('{"v": 1, "\\u0076": 2}', 64), 'duplicate_name', /key "v" appears twice/);
   });
+  it('below the checked levels: strings with brackets, unterminated text, and a too-deep value after duplicates', () => {
+    // deep values are skipped quickly; what they hold must not change the verdict
+    scanStructure(JSON.stringify({ servers: [{ a: [{ b: '}}]]"[[{{', c: ['\\', '\\"]'] }] }, { d: {} }] }), 6);
+    fails(() => scanStructure(JSON.stringify({ servers: [{ a: [{ b: [] }] }] }), 5), 'too_deep', /deeper than 5 levels/);
+    scanStructure('{"servers": [{"a": [1, 2', 64); // ends early: JSON.parse says so
+    scanStructure('{"servers": [{"a": "unterminated', 64);
+    const deep = `{"servers": {"a": 1, "a": 2, "x": [${'['.repeat(70)}${']'.repeat(70)}]}}`;
+    const found: DuplicateKey[] = [];
+    fails(() => scanStructure(deep, 64, undefined, found), 'too_deep', /deeper than 64 levels at line 1 column 97/);
+    assert.deepEqual(found, [{ parent: ['servers'], key: 'a', at: 'line 1 column 22' }], 'each duplicate once');
+    assert.throws(
+      () => scanStructure(`{"servers": [{"a": {"b": [${'{"c":'.repeat(70)}1${'}'.repeat(70)}]}}]}`, 64),
+      (e: unknown) => isRegistryError(e) && e.code === 'too_deep' && /^servers\[0\]\.a\.b\[0\](\.c){59}$/.test(e.where.path ?? ''),
+    );
+    fails(() => scanStructure(deep, 64), 'duplicate_name', /key "a" appears twice/);
+  });
   it('line and column count characters', () => {
     assert.equal(lineColumn('ab\ncd\né', 7), 'line 3 column 2');
   });

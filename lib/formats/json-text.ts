@@ -65,7 +65,18 @@ export function parseJsonText(input: Uint8Array | string, options: JsonTextOptio
  * text it simply stops early or passes; JSON.parse reports the syntax error afterwards.
  */
 export function scanStructure(text: string, maxDepth: number, file?: string, duplicates?: DuplicateKey[]): void {
+  scan(text, maxDepth, file, duplicates, false);
+}
+
+/**
+ * Below the levels whose keys are checked only nesting and strings matter, and that part is
+ * almost all of a document: unless `precise`, it is walked by a lean loop (skipDeep), and only a
+ * document found too deep there is walked again with every position tracked, for the path of
+ * its error (the second walk meets, and reports, everything the first one did before that).
+ */
+function scan(text: string, maxDepth: number, file: string | undefined, duplicates: DuplicateKey[] | undefined, precise: boolean): void {
   const n = text.length;
+  const before = duplicates?.length ?? 0;
   // per depth: 1 = object, 0 = array; the position of the current key or the element index
   const isObject: number[] = [];
   const keyStart: number[] = [];
@@ -109,6 +120,19 @@ export function scanStructure(text: string, maxDepth: number, file?: string, dup
           where: { ...whereFile(file), ...(path ? { path } : {}) },
         });
       }
+      if (depth > DUPLICATE_KEY_DEPTH && !precise) {
+        const end = skipDeep(text, i + 1, depth, maxDepth);
+        if (end === TOO_DEEP) {
+          if (duplicates) duplicates.length = before; // the second walk finds them again
+          return scan(text, maxDepth, file, duplicates, true);
+        }
+        if (end === UNTERMINATED) return;
+        // back at DUPLICATE_KEY_DEPTH, after the bracket that closed this value
+        i = end;
+        depth--;
+        expectKey = false;
+        continue;
+      }
       const obj = c === 0x7b ? 1 : 0;
       isObject[depth] = obj;
       index[depth] = 0;
@@ -127,6 +151,32 @@ export function scanStructure(text: string, maxDepth: number, file?: string, dup
       }
     }
   }
+}
+
+const TOO_DEEP = -2;
+const UNTERMINATED = -1;
+
+/**
+ * From just inside a bracket opened at `depth` (past the levels with checked keys): the index
+ * of the bracket that closes it, TOO_DEEP when the nesting passes `maxDepth` on the way, or
+ * UNTERMINATED when a string does not end (or the text ends first: JSON.parse will say so).
+ */
+function skipDeep(text: string, from: number, depth: number, maxDepth: number): number {
+  const n = text.length;
+  const bottom = depth;
+  for (let i = from; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      const end = stringEnd(text, i);
+      if (end < 0) return UNTERMINATED;
+      i = end;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (++depth > maxDepth) return TOO_DEEP;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      if (depth-- === bottom) return i;
+    }
+  }
+  return UNTERMINATED;
 }
 
 /** index of the closing quote of the string opening at `start`, or -1 */
