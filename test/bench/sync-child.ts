@@ -42,6 +42,16 @@ function peakRss(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
 
+/**
+ * CPU time of this process since `start` (user + system, all threads: GC helpers included), in
+ * ms. Less moved than wall time by other processes on a shared machine, which take the cores
+ * but not this process's CPU time (though they still slow it through shared caches).
+ */
+function cpuSince(start: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1000;
+}
+
 const config = JSON.parse(process.argv[2] ?? '{}') as ChildConfig;
 const spec = MCPRegistrySpec.parse(config.spec);
 const store = await createS3Store(config.store);
@@ -65,20 +75,26 @@ if (config.warm) {
 }
 // modules are loaded before the measured time (the function's start-up); nothing else is
 const t0 = performance.now();
+const c0 = process.cpuUsage();
 const result = await syncInto(config.warm ? `${config.ref.name}-warm` : config.ref.name);
 const wallMs = performance.now() - t0;
+const cpuMs = cpuSince(c0);
 const peakRssMb = peakRss();
 
 let floorMs: number | undefined;
+let floorCpuMs: number | undefined;
 if (config.floorFile) {
   const { readFile } = await import('node:fs/promises');
   const files = Array.isArray(config.floorFile) ? config.floorFile : [config.floorFile];
   floorMs = 0;
+  floorCpuMs = 0;
   for (const file of files) {
     const bytes = await readFile(file);
     const f0 = performance.now();
+    const fc0 = process.cpuUsage();
     JSON.stringify(JSON.parse(bytes.toString('utf8')));
     floorMs += performance.now() - f0;
+    floorCpuMs += cpuSince(fc0);
   }
 }
 process.stdout.write(
@@ -91,5 +107,7 @@ process.stdout.write(
     sync_ms: result.durationMs,
     peak_rss_mb: Math.round(peakRssMb),
     floor_ms: floorMs === undefined ? undefined : Math.round(floorMs),
+    cpu_ms: Math.round(cpuMs),
+    floor_cpu_ms: floorCpuMs === undefined ? undefined : Math.round(floorCpuMs),
   }) + '\n',
 );

@@ -4,6 +4,9 @@
  * `scenario`, `servers` (entries: upstream versions or ToolHive servers), `wall_ms`,
  * `peak_rss_mb`, `floor_ms` (JSON.parse + JSON.stringify of the same input bytes, same
  * run) and `ratio` (= wall/floor), plus `object_writes` (S3 PUTs the scenario caused).
+ * `cpu_ms` / `floor_cpu_ms` / `cpu_ratio` are the same in CPU time of the child (user + system,
+ * GC threads included): on a machine shared with other work, wall times move by 2-3x from one
+ * minute to the next, CPU time much less (it still includes the slow-down of shared caches).
  * Each sync runs in a fresh process of its own (sync-child.ts), so that peak RSS (VmHWM) is
  * the sync's alone, with the Node options the sync function runs with in production
  * (knative/service-sync.yaml: heap limit, young-generation size). The headline numbers are a
@@ -68,6 +71,8 @@ interface ChildLine {
   sync_ms: number;
   peak_rss_mb: number;
   floor_ms?: number;
+  cpu_ms: number;
+  floor_cpu_ms?: number;
 }
 
 /**
@@ -123,6 +128,9 @@ async function scenarioPair(s3: TestS3, name: string, servers: number, spec: obj
     peak_rss_mb: first.peak_rss_mb,
     floor_ms: first.floor_ms,
     ratio: first.floor_ms ? Number((first.wall_ms / first.floor_ms).toFixed(2)) : undefined,
+    cpu_ms: first.cpu_ms,
+    floor_cpu_ms: first.floor_cpu_ms,
+    cpu_ratio: first.floor_cpu_ms ? Number((first.cpu_ms / first.floor_cpu_ms).toFixed(2)) : undefined,
     object_writes: firstWrites,
     warm_wall_ms: warm.wall_ms,
     warm_ratio: warm.floor_ms ? Number((warm.wall_ms / warm.floor_ms).toFixed(2)) : undefined,
