@@ -31,15 +31,16 @@ export function facetIndex(servers: readonly Searchable[]): SubstringIndex {
 const indexes = new WeakMap<readonly Searchable[], { index?: SubstringIndex; building: Promise<SubstringIndex> }>();
 
 /**
- * The servers' index once it is built; the first call starts building it in steps (a turn of
- * the event loop between slices: other requests keep being answered) and returns undefined
- * until it is ready, meanwhile searches scan (the same answer). `onBuilt` is told its bytes
- * (the memory budget's count).
+ * The servers' index once it is built; the first call starts building it in slices of ~50 ms
+ * with a turn of the event loop between them (33k servers' texts take 200-400 ms: one piece
+ * would stall every request in flight) and returns undefined until it is ready; meanwhile
+ * searches scan (the same answer; waiting instead could hang requests for as long as heavy
+ * requests around starve the slices). `onBuilt` is told its bytes (the memory budget's count).
  */
 export function facetIndexOf(servers: readonly Searchable[], onBuilt?: (bytes: number) => void): SubstringIndex | undefined {
   const have = indexes.get(servers);
   if (have) return have.index;
-  const entry: { index?: SubstringIndex; building: Promise<SubstringIndex> } = { building: SubstringIndex.buildInSteps(servers.length, textsOf(servers)) };
+  const entry: { index?: SubstringIndex; building: Promise<SubstringIndex> } = { building: SubstringIndex.buildInSteps(servers.length, textsOf(servers), 50) };
   entry.building.then(
     (index) => {
       entry.index = index;
@@ -51,10 +52,10 @@ export function facetIndexOf(servers: readonly Searchable[], onBuilt?: (bytes: n
   return undefined;
 }
 
-/** the servers' index, built (tests; what facetIndexOf will return once its build is done) */
+/** resolves with the servers' index once built, starting the build (tests) */
 export function facetIndexReady(servers: readonly Searchable[]): Promise<SubstringIndex> {
-  facetIndexOf(servers);
-  return indexes.get(servers)!.building;
+  const built = facetIndexOf(servers);
+  return built ? Promise.resolve(built) : indexes.get(servers)!.building;
 }
 
 /**

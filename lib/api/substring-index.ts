@@ -48,16 +48,19 @@ export class SubstringIndex {
   }
 
   /**
-   * The same index, built `docsPerStep` documents at a time with a turn of the event loop
-   * between steps (two passes over the documents), so that other requests keep being answered
+   * The same index, built in slices of about `sliceMs` of work with a turn of the event loop
+   * between them (two passes over the documents), so that other requests keep being answered
    * while a large one is built (33k servers' texts: ~200-400 ms in one piece).
    */
-  static async buildInSteps(count: number, textsOf: (id: number) => string | readonly string[], docsPerStep = 2000): Promise<SubstringIndex> {
-    const steps = buildSteps(count, textsOf, docsPerStep);
+  static async buildInSteps(count: number, textsOf: (id: number) => string | readonly string[], sliceMs = 10): Promise<SubstringIndex> {
+    const steps = buildSteps(count, textsOf, 256);
+    let sliceStart = performance.now();
     for (;;) {
       const r = steps.next();
       if (r.done) return r.value;
+      if (performance.now() - sliceStart < sliceMs) continue;
       await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
     }
   }
 

@@ -69,29 +69,16 @@ interface NameIndex {
   first: Uint32Array;
 }
 
-const nameIndexes = new WeakMap<UpstreamView, { index?: NameIndex; building: Promise<NameIndex> }>();
+const nameIndexes = new WeakMap<UpstreamView, NameIndex>();
 
 /**
- * The view's name index once built; the first call (a snapshot's first search) starts building
- * it in steps, a turn of the event loop between slices, and returns undefined until it is
- * ready: meanwhile searches scan (the same answer). Counted in the view's heldBytes.
+ * Built on the first search of a complete view (once per snapshot), in one piece: 33k names
+ * take 65-90 ms (a build in slices between turns of the event loop was starved by heavy
+ * requests around it); counted in the view's heldBytes.
  */
-function nameIndex(view: UpstreamView): NameIndex | undefined {
-  const have = nameIndexes.get(view);
-  if (have) return have.index;
-  const entry: { index?: NameIndex; building: Promise<NameIndex> } = { building: buildNameIndex(view) };
-  entry.building.then(
-    (ni) => {
-      entry.index = ni;
-      view.derivedBytes += ni.index.bytes + ni.first.byteLength + ni.names.length * 16;
-    },
-    () => nameIndexes.delete(view),
-  );
-  nameIndexes.set(view, entry);
-  return undefined;
-}
-
-async function buildNameIndex(view: UpstreamView): Promise<NameIndex> {
+function nameIndex(view: UpstreamView): NameIndex {
+  let ni = nameIndexes.get(view);
+  if (ni) return ni;
   const names: string[] = [];
   const first: number[] = [];
   let last: string | undefined;
@@ -104,14 +91,10 @@ async function buildNameIndex(view: UpstreamView): Promise<NameIndex> {
     first.push(i);
   }
   first.push(view.length);
-  const index = await SubstringIndex.buildInSteps(names.length, (id) => names[id]!, 5000);
-  return { index, names, first: Uint32Array.from(first) };
-}
-
-/** resolves once the view's name index is built (tests: listPage answers from it from then on) */
-export function nameIndexReady(view: UpstreamView): Promise<unknown> {
-  nameIndex(view);
-  return nameIndexes.get(view)!.building;
+  ni = { index: SubstringIndex.build(names.length, (id) => names[id]!), names, first: Uint32Array.from(first) };
+  view.derivedBytes += ni.index.bytes + ni.first.byteLength + names.length * 16;
+  nameIndexes.set(view, ni);
+  return ni;
 }
 
 /**
@@ -147,9 +130,8 @@ function searchPage(view: UpstreamView, p: ListParams & { search: string }, ni: 
 
 /** GET /servers: rows after the cursor that pass every filter, at most `limit` of them. */
 export function listPage(view: UpstreamView, p: ListParams): Answer<Page> {
-  // a search on a loaded snapshot answers from the name index once built (scanPage is its reference)
-  const ni = p.search !== undefined && view.complete ? nameIndex(view) : undefined;
-  if (ni && p.search !== undefined) return searchPage(view, { ...p, search: p.search }, ni);
+  // a search on a loaded snapshot answers from the name index (scanPage is its reference)
+  if (p.search !== undefined && view.complete) return searchPage(view, { ...p, search: p.search }, nameIndex(view));
   return scanPage(view, p);
 }
 

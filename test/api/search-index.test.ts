@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SubstringIndex } from '../../lib/api/substring-index.ts';
-import { listPage, nameIndexReady, scanPage, MORE, type Page } from '../../lib/api/upstream-query.ts';
+import { listPage, scanPage, MORE, type Page } from '../../lib/api/upstream-query.ts';
 import { viewOf, type UpstreamView } from '../../lib/api/upstream-view.ts';
 import { parseListParams } from '../../lib/api/params.ts';
 import { indexToolhive, matchesFilter, parseServerFilter, type ToolhiveServer } from '../../lib/api/toolhive-view.ts';
@@ -86,9 +86,15 @@ test('built in steps, the index is the same and the event loop turns between the
     setImmediate(spin);
   };
   setImmediate(spin);
-  const stepped = await SubstringIndex.buildInSteps(texts.length, (id) => texts[id]!, 100);
+  // slow texts (a busy loop per document): a 0 ms slice yields after every 256 documents
+  const slow = (id: number) => {
+    const until = performance.now() + 0.01;
+    while (performance.now() < until);
+    return texts[id]!;
+  };
+  const stepped = await SubstringIndex.buildInSteps(texts.length, slow, 0);
   spinning = false;
-  assert.ok(turns >= 30, `the event loop turned ${turns} times during the build`);
+  assert.ok(turns >= 10, `the event loop turned ${turns} times during the build`);
   const whole = SubstringIndex.build(texts.length, (id) => texts[id]!);
   assert.equal(stepped.bytes, whole.bytes);
   for (const q of queriesFrom(texts.filter((t) => t.length > 0), 300, 6)) assert.deepEqual(candidatesOf(stepped, q), candidatesOf(whole, q), q);
@@ -154,11 +160,6 @@ function compareUpstream(view: UpstreamView, entries: ServerResponse[], seed: nu
 test('upstream search= from the name index equals the scan: real fixtures', async () => {
   const entries = fixtureEntries();
   const view = viewOf(Buffer.from(JSON.stringify({ servers: entries, metadata: { count: entries.length } })));
-  // while the index is built (in steps) a search scans: the same answer
-  const first = parseListParams(new URLSearchParams('search=git&limit=5'));
-  assert.ok(first.ok);
-  assert.deepEqual(pageOf(listPage(view, first.value)), pageOf(scanPage(view, first.value)));
-  await nameIndexReady(view);
   const hits = compareUpstream(view, entries, 11, 300);
   assert.ok(hits > 300, `queries found versions (${hits})`);
 });
@@ -166,7 +167,6 @@ test('upstream search= from the name index equals the scan: real fixtures', asyn
 test('upstream search= from the name index equals the scan: 8,000 generated versions', async () => {
   const entries = sorted(generateUpstreamServers(8000, { seed: 9 }));
   const view = viewOf(Buffer.from(JSON.stringify({ servers: entries, metadata: { count: entries.length } })));
-  await nameIndexReady(view);
   const hits = compareUpstream(view, entries, 12, 200);
   assert.ok(hits > 500, `queries found versions (${hits})`);
 });
