@@ -14,6 +14,8 @@ COPY tsconfig.json ./
 COPY scripts ./scripts
 COPY lib ./lib
 COPY functions ./functions
+# also writes dist/compile-cache (the query function's V8 code cache, scripts/compile-cache.ts):
+# valid only for this exact Node.js build, which is why the runtime stage below is the same image
 RUN node scripts/build.ts
 
 # --- runtime: Node 24 and the bundles, nothing else --------------------------------------
@@ -29,7 +31,8 @@ ENV NODE_ENV=production \
     MALLOC_ARENA_MAX=2 \
     MALLOC_TRIM_THRESHOLD_=1048576
 WORKDIR /app
-# the bundles are self-contained: no node_modules, no sources
+# the bundles are self-contained: no node_modules, no sources (dist/compile-cache included;
+# read-only for the function's user, so a start never writes to it)
 COPY --from=build --chown=0:0 /src/dist/ ./dist/
 USER 65532:65532
 EXPOSE 8080

@@ -36,7 +36,8 @@ export interface S3ReaderOptions {
 export type S3Reader = Pick<SnapshotStore, 'get' | 'exists' | 'description'> & { close(): void };
 
 const http = process.getBuiltinModule('node:http');
-const https = process.getBuiltinModule('node:https');
+// only for an https endpoint: node:https loads node:tls (~1 ms of a cold start)
+const https = () => process.getBuiltinModule('node:https');
 
 
 const encodeKey = (key: string) => key.split('/').map((s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)).join('/');
@@ -59,7 +60,7 @@ export async function createS3Reader(options: S3ReaderOptions): Promise<S3Reader
   const hostname = pathStyle ? endpoint.hostname : `${options.bucket}.${endpoint.hostname}`;
   const hostHeader = endpoint.port ? `${hostname}:${endpoint.port}` : hostname;
   const basePath = endpoint.pathname.replace(/\/+$/, '');
-  const agent: HttpAgent = new (secure ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: 16 });
+  const agent: HttpAgent = new (secure ? https().Agent : http.Agent)({ keepAlive: true, maxSockets: 16 });
   const attempts = options.maxAttempts ?? 3;
   const connectTimeout = options.connectTimeoutMs ?? 5_000;
   const requestTimeout = options.requestTimeoutMs ?? 120_000;
@@ -69,7 +70,7 @@ export async function createS3Reader(options: S3ReaderOptions): Promise<S3Reader
     const signed = aws4.sign({ host: hostname, path, method, service: 's3', region, headers: { Host: hostHeader, 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD', ...headers } }, options.credentials);
     return new Promise<Answer>((resolve, reject) => {
       const request: RequestOptions = { host: hostname, port, method, path, headers: signed.headers, agent };
-      const req = (secure ? https : http).request(request, (res) => {
+      const req = (secure ? https() : http).request(request, (res) => {
         // one buffer of the announced size, no list of chunks to concatenate
         const declared = Number(res.headers['content-length']);
         const sized = method === 'GET' && Number.isSafeInteger(declared) && declared >= 0 ? Buffer.allocUnsafe(declared) : undefined;
