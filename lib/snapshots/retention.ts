@@ -34,6 +34,14 @@ export interface PruneOptions {
   leftoverGraceMs?: number;
   /** the pointer as just read or written (with its ETag): spares the first read */
   current?: PointerRead;
+  /**
+   * the listing of the registry's snapshots, already under way (`listSnapshots`, started while a
+   * sync uploads, so that it costs no round trip after the pointer is written): used by the
+   * first attempt instead of listing again; a failed one is taken again. Taken before the
+   * publish, it lacks at most the objects of the current snapshot, which are kept anyway, and
+   * what it lacks is never deleted.
+   */
+  listing?: Promise<ListedObject[]>;
 }
 
 export interface PruneResult {
@@ -61,6 +69,11 @@ async function listDetailed(store: SnapshotStore, prefix: string): Promise<Liste
   if (store.listObjects) return store.listObjects(prefix);
   // without timestamps every object counts as brand new: orphans are then never pruned
   return (await store.list(prefix)).map((key) => ({ key, size: 0, lastModified: new Date(8.64e15) }));
+}
+
+/** the listing pruneSnapshots works from, to start early (`PruneOptions.listing`) */
+export function listSnapshots(store: SnapshotStore, ref: RegistryRef): Promise<ListedObject[]> {
+  return listDetailed(store, snapshotsPrefix(ref));
 }
 
 export const DEFAULT_LEFTOVER_GRACE_MS = 10 * 60_000;
@@ -96,7 +109,8 @@ async function pruneOnce(store: SnapshotStore, ref: RegistryRef, options: PruneO
       retired.delete(sourceDir);
     }
 
-    const groups = groupByHash(ref, await listDetailed(store, snapshotsPrefix(ref)));
+    const listed = attempt === 0 && options.listing ? await options.listing.catch(() => listDetailed(store, snapshotsPrefix(ref))) : await listDetailed(store, snapshotsPrefix(ref));
+    const groups = groupByHash(ref, listed);
     const doomed: string[] = [];
     for (const [hash, objects] of groups) {
       if (kept.includes(hash)) continue;

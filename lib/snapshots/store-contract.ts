@@ -12,7 +12,7 @@ import { pointerKey, registryPrefix, snapshotKey, type RegistryRef } from './lay
 import type { SnapshotPointer } from './pointer.ts';
 import { publishSnapshot, type PointerFields } from './publish.ts';
 import { CorruptPointerError, readPointer, readSnapshotFile, revalidatePointer } from './read.ts';
-import { deleteRegistry, pruneSnapshots } from './retention.ts';
+import { deleteRegistry, listSnapshots, pruneSnapshots } from './retention.ts';
 import type { SnapshotStore } from './store.ts';
 
 export interface ContractSubject {
@@ -416,6 +416,26 @@ export function storeContract(label: string, open: () => Promise<ContractSubject
         const fresh = await pruneSnapshots(store, r, { keep: 1, current: { pointer: c4.pointer, etag: c4.etag } });
         assert.deepEqual(fresh.deleted, [hashOf('c3')]);
         assert.deepEqual(await snapshotsOf(r), [hashOf('c4')]);
+      });
+
+      it('prunes from a listing started before the publish as from one taken after it', async () => {
+        const r = ref();
+        let etag: string | null = null;
+        for (const label of ['l1', 'l2', 'l3']) {
+          ({ etag } = await publishSnapshot(store, r, { hash: hashOf(label), files: files(label), pointer: pointerFields(), expectedPointerEtag: etag }));
+        }
+        // the listing a sync starts while it uploads: it has not seen l4's objects
+        const listing = listSnapshots(store, r);
+        await listing;
+        const l4 = await publishSnapshot(store, r, { hash: hashOf('l4'), files: files('l4'), pointer: pointerFields(), expectedPointerEtag: etag });
+        const result = await pruneSnapshots(store, r, { keep: 2, current: { pointer: l4.pointer, etag: l4.etag }, listing });
+        assert.deepEqual(result.deleted, [hashOf('l1'), hashOf('l2')].sort());
+        assert.deepEqual(await snapshotsOf(r), [hashOf('l3'), hashOf('l4')].sort());
+        // a listing that failed is taken again
+        const l5 = await publishSnapshot(store, r, { hash: hashOf('l5'), files: files('l5'), pointer: pointerFields(), expectedPointerEtag: l4.etag });
+        const failed = Promise.reject(new Error('listing failed'));
+        failed.catch(() => {});
+        assert.deepEqual((await pruneSnapshots(store, r, { keep: 1, current: { pointer: l5.pointer, etag: l5.etag }, listing: failed })).deleted, [hashOf('l3'), hashOf('l4')].sort());
       });
 
       it('spares young unreferenced snapshots (a sync in flight) and removes old ones', async () => {

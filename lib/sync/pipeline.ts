@@ -15,7 +15,7 @@ import { snapshotKey, type RegistryRef } from '../snapshots/layout.ts';
 import type { SnapshotPointer } from '../snapshots/pointer.ts';
 import { publishSnapshot } from '../snapshots/publish.ts';
 import { CorruptPointerError, readPointer, type PointerRead } from '../snapshots/read.ts';
-import { pruneSnapshots } from '../snapshots/retention.ts';
+import { listSnapshots, pruneSnapshots } from '../snapshots/retention.ts';
 import type { SnapshotStore } from '../snapshots/store.ts';
 import { AggregateMemberError, membersOfState, servedSnapshot, type MemberState } from '../sources/aggregate.ts';
 import { mergeIncremental } from '../sources/merge.ts';
@@ -264,6 +264,9 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
   }
   signal.throwIfAborted();
 
+  // what retention will list, listed while the files upload rather than after the pointer
+  const listing = listSnapshots(store, ref);
+  listing.catch(() => {}); // a failure is retention's to handle (it lists again)
   const published = await publishSnapshot(store, ref, {
     hash,
     files: { toolhive: toolhiveOut.bytes(), upstream: upstreamOut.bytes() },
@@ -295,7 +298,7 @@ async function sync(req: SyncRequest, signal: AbortSignal, now: () => Date, log:
   });
 
   try {
-    await pruneSnapshots(store, ref, { keep: req.keepSnapshots ?? DEFAULT_KEEP_SNAPSHOTS, current: { pointer: published.pointer, etag: published.etag } });
+    await pruneSnapshots(store, ref, { keep: req.keepSnapshots ?? DEFAULT_KEEP_SNAPSHOTS, current: { pointer: published.pointer, etag: published.etag }, listing });
   } catch (e) {
     // retention is housekeeping: a failure here must not fail a published sync
     log.warn('pruning old snapshots failed', { registry: `${ref.namespace}/${ref.name}`, error: toRegistryError(e).message });
