@@ -276,22 +276,25 @@ export async function startConditionalFront(options: FrontOptions): Promise<Fron
           res.writeHead(up.statusCode ?? 502, up.headers);
           up.pipe(res);
           up.on('end', () => resolveForward());
-          // a client that goes away mid-body (a process killed while loading a snapshot) must
-          // not leave the upstream response paused on a socket of the agent's pool: after
-          // maxSockets of those, every later request would wait forever
-          res.on('close', () => {
-            if (!res.writableFinished) {
-              up.destroy();
-              resolveForward();
-            }
-          });
         },
       );
       upstream.on('error', (e) => {
+        if (res.destroyed) return resolveForward();
         if (!res.headersSent) sendError(res, 502, 'InternalError', `s3rver unreachable: ${e.message}`);
         else res.destroy();
         resolveForward();
       });
+      // a client that goes away before its answer is whole (a process killed while loading
+      // a snapshot) must not leave the upstream exchange on a socket of the agent's pool
+      // (paused, or still to be answered): after maxSockets of those every later request
+      // would wait forever. Checked now as well: the client may be gone already.
+      const abandon = () => {
+        if (res.writableFinished) return;
+        upstream.destroy();
+        resolveForward();
+      };
+      if (res.destroyed) abandon();
+      else res.once('close', abandon);
       req.pipe(upstream);
     });
 
