@@ -216,7 +216,16 @@ export function convertPlanned(p: PlannedEntry): ToolhiveConverted {
 
 function latestOf(versions: ServerResponse[]): ServerResponse {
   if (versions.length === 1) return versions[0] as ServerResponse;
-  const flagged = versions.filter((v) => v._meta?.[OFFICIAL_META_KEY]?.isLatest === true);
-  if (flagged.length === 1) return flagged[0] as ServerResponse;
-  return pickLatest(flagged.length > 1 ? flagged : versions, responseCandidate) as ServerResponse;
+  const isFlagged = (v: ServerResponse) => v._meta?.[OFFICIAL_META_KEY]?.isLatest === true;
+  // the common case, one flagged version, without a filtered copy per name
+  let flagged = 0;
+  let last: ServerResponse | undefined;
+  for (const v of versions) {
+    if (isFlagged(v)) {
+      flagged++;
+      last = v;
+    }
+  }
+  if (flagged === 1) return last as ServerResponse;
+  return pickLatest(flagged > 1 ? versions.filter(isFlagged) : versions, responseCandidate) as ServerResponse;
 }
