@@ -15,7 +15,8 @@ import { UpstreamView } from './upstream-view.ts';
  * - `upstream.json` becomes an UpstreamView, filled from a ranged read of its first bytes
  *   (so a cold registry answers its first pages quickly) and then from the whole object in
  *   small batches;
- * - other snapshot files (`toolhive.json`) are parsed on first use by a caller-given function;
+ * - other snapshot files (`toolhive.json`) are indexed on first use by a caller-given function
+ *   (counted in `heldBytes` by the value's own `heldBytes` when it has one, else 3× the file);
  * - when the store is unreachable or a new snapshot cannot be read, the last good one keeps
  *   serving (logged); a registry whose pointer disappeared is gone at once;
  * - a name without a pointer (never published, deleted, or simply made up by a caller) keeps
