@@ -7,7 +7,8 @@
  * no entry can be spliced), on the bench's converted snapshot, on hand-written documents with
  * what JSON.parse treats specially (duplicate keys, integer-like keys, escapes, numbers V8
  * writes otherwise, entries without `name`, with `registry`, empty, not objects), and broken
- * documents must fail to load as JSON.parse fails.
+ * documents must fail to load as JSON.parse fails. The memory budget counts what the index
+ * holds (its own estimate, then the search index built on the first `search=`).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +16,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { indexToolhiveBytes, toolhiveItemBytes, writeToolhiveItems } from '../../lib/api/toolhive-bytes.ts';
 import { answersTo, indexToolhive, toolhiveItem } from '../../lib/api/toolhive-view.ts';
-import { buildSnapshot, FIXTURES } from './fixture.ts';
+import { buildSnapshot, FIXTURES, publishEntries } from './fixture.ts';
+import { startQuery, tempStore } from './harness.ts';
+import { facetIndex } from '../../lib/api/server-search.ts';
 import { generateToolhiveRegistry, iterateUpstreamServers } from '../bench/generate.ts';
 
 const REGISTRY = 'team/toolhive';
@@ -152,5 +155,32 @@ test('a broken document fails to load as JSON.parse fails', () => {
   for (const d of ['[]', '"x"', '3', 'null']) {
     assert.throws(() => indexToolhive(JSON.parse(d)), /toolhive.json is not an object/);
     assert.throws(() => indexToolhiveBytes(Buffer.from(d)), /toolhive.json is not an object/);
+  }
+});
+
+test('the memory budget counts what the index holds: the document, its facets, then the search index', async () => {
+  const t = await tempStore();
+  const entries = [...iterateUpstreamServers(3000, { seed: 9 })].sort((a, b) => (a.server.name === b.server.name ? (a.server.version < b.server.version ? -1 : 1) : a.server.name < b.server.name ? -1 : 1));
+  const snap = await publishEntries(t.store, { namespace: 'team', name: 'held' }, entries);
+  const q = await startQuery({ store: t.store, env: { MCPREG_DEFAULT_REGISTRY: 'team/held' } });
+  try {
+    const cache = q.server.handler.ctx.cache;
+    assert.equal((await q.get(`/v0.1/servers?cursor=${encodeURIComponent(entries.at(-1)!.server.name)}`)).status, 200);
+    const before = cache.heldBytes();
+    assert.equal((await q.get('/api/v1/servers?limit=5')).status, 200);
+    const index = indexToolhiveBytes(snap.toolhive);
+    assert.equal(cache.heldBytes() - before, index.heldBytes, 'the ToolHive index counts its bytes and facets');
+    assert.ok(index.heldBytes > snap.toolhive.length && index.heldBytes < 3 * snap.toolhive.length, `${index.heldBytes} bytes for a ${snap.toolhive.length}-byte document`);
+    // the first search starts the substring index (built in steps); once built it is counted too
+    const searchIndex = facetIndex(index.servers).bytes;
+    const deadline = performance.now() + 10_000;
+    while (cache.heldBytes() - before === index.heldBytes && performance.now() < deadline) {
+      assert.equal((await q.get('/api/v1/servers?search=tools')).status, 200);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(cache.heldBytes() - before, index.heldBytes + searchIndex, 'and the search index once built');
+  } finally {
+    await q.close();
+    await t.cleanup();
   }
 });
