@@ -66,7 +66,7 @@ createServer((req, res) => {
  * The function's environment as deployed: the image's malloc variables (Dockerfile `ENV`) and
  * the heap flags of knative/service-query.yaml (`NODE_OPTIONS`), and that file's memory limit.
  */
-function deployedEnv(): { env: Record<string, string>; limitMb: number } {
+export function deployedEnv(): { env: Record<string, string>; limitMb: number } {
   const root = join(import.meta.dirname, '..', '..');
   const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
   const env: Record<string, string> = {};

@@ -5,7 +5,8 @@
  * Data: N server names (default 10 000, about 3 versions each, from generate.ts shaped after
  * the real fixtures) published as a snapshot into S3 (s3rver through test/servers/s3.ts).
  *
- * - `cold-start`: spawn of the built `dist/query.js` (S3 store, default registry) until the
+ * - `cold-start`: spawn of the built `dist/query.js` (S3 store, default registry; with the
+ *   image's malloc variables and knative/service-query.yaml's NODE_OPTIONS) until the
  *   first 200 answer to `GET /v0.1/servers` (a page of 30), against `floor_ms`: spawning a bare
  *   `node` process that answers one HTTP request, measured in the same run the same way
  *   (median of several alternating runs). Target (issue 17): ratio ≤ 1.5. Measured on the
@@ -46,7 +47,7 @@ import { startOtlpReceiver } from '../servers/otlp.ts';
 import { s3StoreEnv, startS3Server } from '../servers/s3.ts';
 import { iterateUpstreamServers, Rng } from './generate.ts';
 import { alternating, get, median, round, rssMb, spawnUntilAnswering, stop } from './harness.ts';
-import { runLoad } from './query-load.ts';
+import { deployedEnv, runLoad } from './query-load.ts';
 import type { ServerResponse } from '../../lib/formats/upstream-schema.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -136,7 +137,9 @@ export async function run(argv: string[]): Promise<void> {
     const ref = { namespace: 'bench', name: 'r10k' };
     log(`publishing ${names.size} servers / ${entries.length} versions to S3`);
     const snap = await publishEntries(store, ref, entries);
+    // as deployed: the image's malloc variables and the yaml's NODE_OPTIONS (the floor runs bare)
     const env = {
+      ...deployedEnv().env,
       ...s3StoreEnv(s3),
       MCPREG_S3_PREFIX: 'bench/',
       MCPREG_DEFAULT_REGISTRY: 'bench/r10k',
