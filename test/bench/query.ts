@@ -9,12 +9,11 @@
  *   image's malloc variables and knative/service-query.yaml's NODE_OPTIONS) until the
  *   first 200 answer to `GET /v0.1/servers` (a page of 30), against `floor_ms`: spawning a bare
  *   `node` process that answers one HTTP request, measured in the same run the same way
- *   (median of several alternating runs). Target (issue 17): ratio ≤ 1.5. Measured on the
- *   shared 2-core machine: 107 ms against a 47.6 ms floor (2.25) on a quiet moment before the
- *   compile cache and the reordered first reads; after them, 15 alternating spawns beside
- *   other work gave 119.9 ms against 47.9 ms (the same run: 172.7 ms without them), and
- *   main-thread CPU to the first answer 75 ms against the floor's 39 ms: the rest is Node's
- *   loading of crypto, net/http and the bundle's ESM chunks (README, Cold start).
+ *   (median of several alternating runs). Target (issue 17): ratio ≤ 1.5, not reached:
+ *   alternating runs of the code before and after issue 17's changes on the shared machine
+ *   gave 2.43–2.91 before and 1.90–2.40 after (2.22 on a quiet moment: 88.8 ms against a
+ *   40.1 ms floor); what remains is Node's loading of crypto, net/http and the bundle's ESM
+ *   chunks (README, Cold start).
  * - `cold-start-telemetry-off` / `cold-start-otlp`: the same spawn, alternating with the
  *   above in the same runs, with every telemetry variable set to off (`MCPREG_METRICS=off`,
  *   `OTEL_SDK_DISABLED=true`: nothing loaded, so `ratio` must equal cold-start's; `delta_ratio`
