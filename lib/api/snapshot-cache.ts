@@ -504,7 +504,7 @@ export class SnapshotCache {
    * A snapshot file other than upstream.json, parsed once per snapshot by `parse`
    * (memoised under `name`, e.g. the ToolHive index).
    */
-  async file<T>(ref: RegistryRef, name: string, object: 'toolhive' | 'upstream', parse: (bytes: Uint8Array, pointer: SnapshotPointer) => T, options: ReadOptions = {}): Promise<{ pointer: SnapshotPointer; value: T } | null> {
+  async file<T>(ref: RegistryRef, name: string, object: 'toolhive' | 'upstream', parse: (bytes: Uint8Array, pointer: SnapshotPointer) => T | Promise<T>, options: ReadOptions = {}): Promise<{ pointer: SnapshotPointer; value: T } | null> {
     const cur = await this.current(ref, options);
     if (!cur) return null;
     const st = this.#state(ref);
@@ -518,7 +518,7 @@ export class SnapshotCache {
         if (got === null || got === 'not-modified') throw new RegistryError('not_found', `snapshot object ${object}.json is missing`, { where: { key } });
         const size = got.body.byteLength;
         loading.held = () => size * PARSED_FACTOR;
-        const parsed = parse(got.body, pointer);
+        const parsed = await parse(got.body, pointer);
         // a value that says what it holds (and may grow: indexes built on first use) is counted by it
         const own = parsed as { heldBytes?: unknown };
         if (typeof own.heldBytes === 'number') loading.held = () => own.heldBytes as number;

@@ -195,6 +195,31 @@ const EMPTY: string[] = [];
  * errors (a SyntaxError for broken JSON, an Error for a non-object document).
  */
 export function indexToolhiveBytes(bytes: Uint8Array): ToolhiveBytesIndex {
+  const steps = indexing(bytes);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** entries parsed and indexed per turn of the event loop by indexToolhiveBytesInSteps */
+const STEP_ENTRIES = 1000;
+
+/**
+ * indexToolhiveBytes a slice of entries per turn of the event loop (33k servers take about a
+ * second in all: in one piece, every request in flight would wait for it)
+ */
+export async function indexToolhiveBytesInSteps(bytes: Uint8Array): Promise<ToolhiveBytesIndex> {
+  const steps = indexing(bytes);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** the index, yielding after every STEP_ENTRIES entries */
+function* indexing(bytes: Uint8Array): Generator<void, ToolhiveBytesIndex> {
   const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = b.length;
   const first = skipWs(b, 0, n);
@@ -231,13 +256,18 @@ export function indexToolhiveBytes(bytes: Uint8Array): ToolhiveBytesIndex {
     const range = maps[field];
     if (!range) continue;
     const found = new Map<string, ByteServer | null>();
-    eachMember(b, range[0], range[1], (ks, ke, vs, ve) => {
+    // framed first (fast), then parsed and indexed a slice at a time
+    const members: number[] = [];
+    eachMember(b, range[0], range[1], (ks, ke, vs, ve) => members.push(ks, ke, vs, ve));
+    for (let m = 0; m < members.length; m += 4) {
+      if (m > 0 && (m / 4) % STEP_ENTRIES === 0) yield;
+      const [ks, ke, vs, ve] = [members[m]!, members[m + 1]!, members[m + 2]!, members[m + 3]!];
       const key = JSON.parse(text(ks, ke)) as string;
       const source = text(vs, ve);
       const entry = JSON.parse(source) as unknown;
       if (!isRecord(entry)) {
         found.set(key, null);
-        return;
+        continue;
       }
       const f = toolhiveFacets(key, entry);
       const facets: Facets = {
@@ -252,7 +282,7 @@ export function indexToolhiveBytes(bytes: Uint8Array): ToolhiveBytesIndex {
       const splice = JSON.stringify(entry) === source ? memberValues(b, vs, ve, ['name', 'registry']) : undefined;
       const upstreamName = typeof entry.name === 'string' ? entry.name : buildReverseDnsName(key);
       found.set(key, new ByteServer(b, vs, ve, key, kind, facets, upstreamName, splice));
-    });
+    }
     for (const s of found.values()) {
       if (!s) continue;
       servers.push(s);

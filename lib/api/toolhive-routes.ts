@@ -21,7 +21,7 @@ import { MORE, type Answer } from './upstream-query.ts';
 import type { UpstreamView } from './upstream-view.ts';
 import type { SearchHit, ServerSearchIndex } from '../search/server-index.ts';
 import { listServersPage, parsePageParams } from './toolhive-pages.ts';
-import { indexToolhiveBytes, toolhiveItemBytes, writeToolhiveItems, type ItemGroup, type ToolhiveBytesIndex } from './toolhive-bytes.ts';
+import { indexToolhiveBytesInSteps, toolhiveItemBytes, writeToolhiveItems, type ItemGroup, type ToolhiveBytesIndex } from './toolhive-bytes.ts';
 
 /**
  * The ToolHive-format API (`/api/v1/…`) across every registry the caller may read. Loaded on
@@ -84,7 +84,7 @@ export interface ToolhiveLoaded {
 }
 
 export function loadToolhive(ctx: Ctx, ref: RegistryRef, options: ReadOptions = {}) {
-  return ctx.cache.file<ToolhiveLoaded>(ref, 'toolhive-index', 'toolhive', (bytes) => toolhiveLoaded(indexToolhiveBytes(bytes)), options);
+  return ctx.cache.file<ToolhiveLoaded>(ref, 'toolhive-index', 'toolhive', async (bytes) => toolhiveLoaded(await indexToolhiveBytesInSteps(bytes)), options);
 }
 
 function toolhiveLoaded(index: ToolhiveBytesIndex): ToolhiveLoaded {

@@ -14,7 +14,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { indexToolhiveBytes, toolhiveItemBytes, writeToolhiveItems } from '../../lib/api/toolhive-bytes.ts';
+import { indexToolhiveBytes, indexToolhiveBytesInSteps, toolhiveItemBytes, writeToolhiveItems } from '../../lib/api/toolhive-bytes.ts';
 import { answersTo, indexToolhive, toolhiveItem } from '../../lib/api/toolhive-view.ts';
 import { buildSnapshot, FIXTURES, publishEntries } from './fixture.ts';
 import { startQuery, tempStore } from './harness.ts';
@@ -105,6 +105,22 @@ test('generated registries, compact and indented, and the bench snapshot convert
   const entries = [...iterateUpstreamServers(3000, { seed: 42 })].sort((a, b) => (a.server.name === b.server.name ? (a.server.version < b.server.version ? -1 : 1) : a.server.name < b.server.name ? -1 : 1));
   const toolhive = buildSnapshot(entries).toolhive.toString('utf8');
   assert.equal(await assertSame(toolhive, 'bench snapshot'), indexToolhive(JSON.parse(toolhive)).servers.length);
+});
+
+test('indexed in steps: the same index, and the event loop turns meanwhile', async () => {
+  const text = JSON.stringify(generateToolhiveRegistry(3500, { seed: 4 }));
+  const whole = indexToolhiveBytes(Buffer.from(text));
+  let turns = 0;
+  const timer = setInterval(() => turns++, 0);
+  const stepped = await indexToolhiveBytesInSteps(Buffer.from(text));
+  clearInterval(timer);
+  assert.ok(turns > 0, 'timers ran while it was built');
+  assert.equal(stepped.heldBytes, whole.heldBytes);
+  assert.deepEqual(
+    stepped.servers.map((s) => [s.key, s.kind, s.upstreamName, { ...s.facets }, toolhiveItemBytes(s, REGISTRY).toString()]),
+    whole.servers.map((s) => [s.key, s.kind, s.upstreamName, { ...s.facets }, toolhiveItemBytes(s, REGISTRY).toString()]),
+  );
+  await assert.rejects(indexToolhiveBytesInSteps(Buffer.from(`${text.slice(0, -2)},}`)), SyntaxError);
 });
 
 test('what JSON.parse treats specially', async () => {
