@@ -13,6 +13,7 @@ import type { UpstreamView } from '../../lib/api/upstream-view.ts';
 import type { SnapshotStore } from '../../lib/snapshots/store.ts';
 import { fixtureEntries, publishEntries } from './fixture.ts';
 import { tempStore } from './harness.ts';
+import { recordingStore } from '../harness/recording-store.ts';
 
 const ref = { namespace: 'mcp', name: 'reg' };
 let store: SnapshotStore;
@@ -21,19 +22,10 @@ let versions = 0;
 const reads: string[] = [];
 
 /** the real store, recording each read of upstream.json by its range */
-function recording(inner: SnapshotStore): SnapshotStore {
-  return new Proxy(inner, {
-    get(target, prop, receiver) {
-      if (prop === 'get')
-        return (key: string, options?: { range?: { start: number; end?: number } }) => {
-          if (key.endsWith('upstream.json')) reads.push(options?.range ? `${options.range.start}-${options.range.end}` : 'whole');
-          return inner.get(key, options as never);
-        };
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
+const recording = (inner: SnapshotStore): SnapshotStore =>
+  recordingStore(inner, (key, range) => {
+    if (key.endsWith('upstream.json')) reads.push(range ? `${range.start}-${range.end}` : 'whole');
   });
-}
 
 before(async () => {
   const t = await tempStore();

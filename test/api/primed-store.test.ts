@@ -13,6 +13,7 @@ import { pointerKey } from '../../lib/snapshots/layout.ts';
 import type { SnapshotStore } from '../../lib/snapshots/store.ts';
 import { fixtureEntries, publishEntries } from './fixture.ts';
 import { startQuery, tempStore } from './harness.ts';
+import { recordingStore } from '../harness/recording-store.ts';
 
 const ref = { namespace: 'mcp', name: 'reg' };
 let store: SnapshotStore;
@@ -20,20 +21,11 @@ let cleanup: () => Promise<void>;
 const reads: string[] = [];
 
 /** the real store, recording each read (key and range) */
-function recording(inner: SnapshotStore, fail?: (key: string) => boolean): SnapshotStore {
-  return new Proxy(inner, {
-    get(target, prop, receiver) {
-      if (prop === 'get')
-        return async (key: string, options?: { range?: { start: number; end?: number } }) => {
-          reads.push(`${key}${options?.range ? ` ${options.range.start}-${options.range.end}` : ''}`);
-          if (fail?.(key)) throw new RegistryError('store_unavailable', 'store down for this test');
-          return inner.get(key, options);
-        };
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
+const recording = (inner: SnapshotStore, fail?: (key: string) => boolean): SnapshotStore =>
+  recordingStore(inner, (key, range) => {
+    reads.push(`${key}${range ? ` ${range.start}-${range.end}` : ''}`);
+    if (fail?.(key)) throw new RegistryError('store_unavailable', 'store down for this test');
   });
-}
 
 before(async () => {
   const t = await tempStore();
